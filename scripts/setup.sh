@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# setup.sh — install what crossover needs, and nothing that is already there.
+# Idempotent: a second run takes seconds. Cold: ~3-5 minutes (torch wheel ~3 GB).
+#   Debian packages: cmake, g++, ninja, ccache, yaml-cpp, spdlog, GoogleTest,
+#                    nlohmann-json, SentencePiece, Python docs (the prose corpus).
+#   Python: torch==2.11.0 (+numpy, matplotlib) in a virtual environment outside
+#           the clone, $CROSSOVER_VENV (default ~/.cache/crossover/venv), shared
+#           by every clone and worktree.
+# Skip the venv with CROSSOVER_SKIP_VENV=1 when you bring your own LibTorch
+# (then pass -DCMAKE_PREFIX_PATH=/path/to/libtorch to cmake yourself).
+# Example: scripts/setup.sh
+set -euo pipefail
+
+APT_PACKAGES=(cmake g++ ninja-build ccache pkg-config python3-venv
+  libyaml-cpp-dev libspdlog-dev libgtest-dev nlohmann-json3-dev
+  libsentencepiece-dev python3.11-doc)
+TORCH_VERSION=2.11.0
+VENV=${CROSSOVER_VENV:-$HOME/.cache/crossover/venv}
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ "${CROSSOVER_SKIP_VENV:-0}" != 1 ]; then
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "setup: creating virtual environment $VENV"
+    mkdir -p "$(dirname "$VENV")"
+    python3 -m venv "$VENV"
+  fi
+  have=$("$VENV/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null || true)
+  if [ "$have" != "$TORCH_VERSION" ]; then
+    echo "setup: installing torch==$TORCH_VERSION into $VENV (several GB, a few minutes)"
+    "$VENV/bin/pip" install -q --upgrade pip
+    "$VENV/bin/pip" install -q "torch==$TORCH_VERSION"
+  fi
+  "$VENV/bin/python" -c 'import numpy, matplotlib' 2>/dev/null ||
+    "$VENV/bin/pip" install -q numpy matplotlib
+fi
+echo "setup: ok (venv: $VENV)"

@@ -1,0 +1,28 @@
+// `crossover version` / `crossover --version`.
+#include <torch/torch.h>
+
+#include <iostream>
+
+#include "crossover/cli/commands.h"
+#include "crossover/util/runtime.h"
+#include "crossover/util/strings.h"
+
+namespace crossover {
+
+std::string version_string() {
+  bool cuda = torch::cuda::is_available();
+  std::string out = str_cat("crossover ", CROSSOVER_VERSION, " | LibTorch ", TORCH_VERSION,
+                            " | CUDA: ", cuda ? "yes" : "no");
+  if (cuda) out += str_cat(" (", torch::cuda::device_count(), " devices)");
+  out += str_cat(" | threads: ", torch::get_num_threads());
+  return out;
+}
+
+int cmd_version(const std::vector<std::string>& argv) {
+  RuntimeConfig rc;
+  runtime_setup(rc);
+  std::cout << version_string() << "\n";
+  return 0;
+}
+
+}  // namespace crossover

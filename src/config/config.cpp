@@ -1,0 +1,164 @@
+#include "crossover/config/config.h"
+
+#include "crossover/util/check.h"
+
+namespace crossover {
+namespace {
+
+FieldSpec range(double lo, double hi) {
+  FieldSpec s;
+  s.min = lo;
+  s.max = hi;
+  return s;
+}
+FieldSpec at_least(double lo) { return range(lo, 1e300); }
+FieldSpec unit() { return range(0.0, 1.0); }
+FieldSpec one_of(std::vector<std::string> choices) {
+  FieldSpec s;
+  s.choices = std::move(choices);
+  return s;
+}
+FieldSpec auto_or_at_least(double lo) {
+  FieldSpec s = at_least(lo);
+  s.allow_auto = true;
+  return s;
+}
+const FieldSpec kAny;
+
+}  // namespace
+
+void visit_config(Config& c, ConfigVisitor& v) {
+  v.field("run.name", c.run.name, kAny);
+  v.field("run.dir", c.run.dir, kAny);
+  v.field("run.seed", c.run.seed, at_least(0));
+
+  v.field("runtime.device", c.runtime.device, one_of({"auto", "cpu", "cuda"}));
+  v.field("runtime.threads", c.runtime.threads, auto_or_at_least(0));
+  v.field("runtime.log_level", c.runtime.log_level,
+          one_of({"trace", "debug", "info", "warn", "error", "off"}));
+  v.field("runtime.precision", c.runtime.precision, one_of({"auto", "fp32", "bf16"}));
+  v.field("runtime.deterministic", c.runtime.deterministic, kAny);
+
+  auto& m = c.model;
+  v.field("model.vocab_size", m.vocab_size, auto_or_at_least(0));
+  v.field("model.d_model", m.d_model, at_least(1));
+  v.field("model.n_layers", m.n_layers, at_least(1));
+  v.field("model.n_heads", m.n_heads, at_least(1));
+  v.field("model.n_kv_heads", m.n_kv_heads, auto_or_at_least(0));
+  v.field("model.d_ff", m.d_ff, auto_or_at_least(0));
+  v.field("model.max_seq_len", m.max_seq_len, at_least(1));
+  v.field("model.rope_theta", m.rope_theta, range(1.0, 1e12));
+  v.field("model.norm_eps", m.norm_eps, range(0.0, 1.0));
+  v.field("model.qk_norm", m.qk_norm, kAny);
+  v.field("model.bias", m.bias, kAny);
+  v.field("model.tie_embeddings", m.tie_embeddings, kAny);
+  v.field("model.init_std", m.init_std, range(0.0, 10.0));
+  v.field("model.dropout_embed", m.dropout_embed, range(0.0, 0.99));
+  v.field("model.dropout_attn", m.dropout_attn, range(0.0, 0.99));
+  v.field("model.dropout_resid", m.dropout_resid, range(0.0, 0.99));
+  v.field("model.moe_experts", m.moe_experts, at_least(0));
+  v.field("model.moe_top_k", m.moe_top_k, at_least(1));
+  v.field("model.moe_aux_coef", m.moe_aux_coef, at_least(0));
+  v.field("model.moe_z_coef", m.moe_z_coef, at_least(0));
+
+  auto& o = c.objective;
+  v.field("objective.kind", o.kind, one_of({"ar", "mdm", "ar_noise"}));
+  v.field("objective.mask_eps", o.mask_eps, range(0.0, 0.5));
+  v.field("objective.t_sampling", o.t_sampling, one_of({"independent", "stratified"}));
+  v.field("objective.weighting", o.weighting, one_of({"inv_t", "inv_realised"}));
+  v.field("objective.short_seq_prob", o.short_seq_prob, unit());
+  v.field("objective.input_noise", o.input_noise, range(0.0, 0.99));
+
+  auto& d = c.data;
+  v.field("data.path", d.path, kAny);
+  v.field("data.val_path", d.val_path, kAny);
+  v.field("data.seq_len", d.seq_len, at_least(2));
+  v.field("data.unique_tokens", d.unique_tokens, at_least(0));
+  v.field("data.shuffle", d.shuffle, one_of({"epoch", "global"}));
+
+  auto& t = c.train;
+  v.field("train.total_tokens", t.total_tokens, at_least(1));
+  v.field("train.batch_size", t.batch_size, at_least(1));
+  v.field("train.micro_batch_size", t.micro_batch_size, auto_or_at_least(0));
+  v.field("train.optimizer", t.optimizer, one_of({"adamw"}));
+  v.field("train.lr", t.lr, range(0.0, 10.0));
+  v.field("train.lr_schedule", t.lr_schedule, one_of({"cosine", "wsd", "constant"}));
+  v.field("train.lr_warmup_steps", t.lr_warmup_steps, at_least(0));
+  v.field("train.lr_min_ratio", t.lr_min_ratio, unit());
+  v.field("train.lr_decay_frac", t.lr_decay_frac, unit());
+  v.field("train.weight_decay", t.weight_decay, at_least(0));
+  v.field("train.beta1", t.beta1, range(0.0, 0.999999));
+  v.field("train.beta2", t.beta2, range(0.0, 0.999999));
+  v.field("train.adam_eps", t.adam_eps, range(0.0, 1.0));
+  v.field("train.decay_embeddings", t.decay_embeddings, kAny);
+  v.field("train.grad_clip", t.grad_clip, at_least(0));
+  v.field("train.log_every", t.log_every, at_least(1));
+  v.field("train.eval_every", t.eval_every, at_least(0));
+  v.field("train.eval_each_epoch", t.eval_each_epoch, kAny);
+  v.field("train.ckpt_every", t.ckpt_every, at_least(0));
+  v.field("train.ckpt_keep", t.ckpt_keep, at_least(1));
+  v.field("train.ckpt_each_epoch", t.ckpt_each_epoch, kAny);
+  v.field("train.nan_policy", t.nan_policy, one_of({"stop", "skip"}));
+  v.field("train.max_nan_skips", t.max_nan_skips, at_least(0));
+  v.field("train.peak_flops", t.peak_flops, at_least(0));
+
+  auto& e = c.eval;
+  v.field("eval.val_tokens", e.val_tokens, at_least(0));
+  v.field("eval.val_batch_size", e.val_batch_size, at_least(1));
+  v.field("eval.mc_samples", e.mc_samples, at_least(1));
+  v.field("eval.tasks", e.tasks, kAny);
+  v.field("eval.task_mc_samples", e.task_mc_samples, at_least(1));
+  v.field("eval.task_limit", e.task_limit, at_least(0));
+
+  v.field("dist.backend", c.dist.backend, one_of({"auto", "gloo", "nccl"}));
+  v.field("dist.timeout_s", c.dist.timeout_s, at_least(1));
+  v.field("dist.bucket_mb", c.dist.bucket_mb, range(0.001, 1e6));
+}
+
+namespace {
+class KeyCollector : public ConfigVisitor {
+ public:
+  std::vector<std::string> keys;
+  void field(const std::string& k, int64_t&, const FieldSpec&) override { keys.push_back(k); }
+  void field(const std::string& k, double&, const FieldSpec&) override { keys.push_back(k); }
+  void field(const std::string& k, bool&, const FieldSpec&) override { keys.push_back(k); }
+  void field(const std::string& k, std::string&, const FieldSpec&) override {
+    keys.push_back(k);
+  }
+  void field(const std::string& k, std::vector<std::string>&, const FieldSpec&) override {
+    keys.push_back(k);
+  }
+};
+}  // namespace
+
+std::vector<std::string> config_keys() {
+  Config c;
+  KeyCollector kc;
+  visit_config(c, kc);
+  return kc.keys;
+}
+
+void validate_config(const Config& c) {
+  auto fail = [](const std::string& msg) { throw UsageError(str_cat("config: ", msg)); };
+  const auto& m = c.model;
+  if (m.d_model % m.n_heads != 0)
+    fail(str_cat("model.d_model=", m.d_model, " is not divisible by model.n_heads=", m.n_heads));
+  if ((m.d_model / m.n_heads) % 2 != 0)
+    fail(str_cat("head dim d_model/n_heads=", m.d_model / m.n_heads,
+                 " must be even for RoPE; change model.d_model or model.n_heads"));
+  int64_t kv = m.n_kv_heads == 0 ? m.n_heads : m.n_kv_heads;
+  if (m.n_heads % kv != 0)
+    fail(str_cat("model.n_heads=", m.n_heads, " is not divisible by model.n_kv_heads=", kv));
+  if (m.moe_experts > 0 && m.moe_top_k > m.moe_experts)
+    fail(str_cat("model.moe_top_k=", m.moe_top_k, " exceeds model.moe_experts=", m.moe_experts));
+  if (c.data.seq_len > m.max_seq_len)
+    fail(str_cat("data.seq_len=", c.data.seq_len, " exceeds model.max_seq_len=", m.max_seq_len));
+  if (c.objective.kind != "ar_noise" && c.objective.input_noise > 0)
+    fail(str_cat("objective.input_noise=", c.objective.input_noise,
+                 " only applies to objective.kind=ar_noise (got '", c.objective.kind, "')"));
+  if (c.train.micro_batch_size > 0 && c.train.batch_size % c.train.micro_batch_size != 0)
+    fail(str_cat("train.batch_size=", c.train.batch_size,
+                 " is not a multiple of train.micro_batch_size=", c.train.micro_batch_size));
+}
+
+}  // namespace crossover

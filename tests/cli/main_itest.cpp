@@ -1,0 +1,73 @@
+// The binary's command line: help, version, and one-line errors with exit code 2.
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace crossover {
+namespace {
+using crossover::testing::run_crossover;
+using crossover::testing::TempDir;
+using crossover::testing::write_file;
+
+int count_lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+TEST(Cli, VersionReportsLibTorch) {
+  auto r = run_crossover("--version");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("LibTorch 2.11.0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("threads:"), std::string::npos);
+  EXPECT_NE(r.out.find("CUDA:"), std::string::npos);
+}
+
+TEST(Cli, HelpOnEveryLevel) {
+  auto top = run_crossover("--help");
+  EXPECT_EQ(top.exit_code, 0);
+  EXPECT_NE(top.out.find("config"), std::string::npos);
+  auto cfg = run_crossover("config --help");
+  EXPECT_EQ(cfg.exit_code, 0);
+  EXPECT_NE(cfg.out.find("--set"), std::string::npos);
+}
+
+TEST(Cli, UnknownCommandIsOneLineExit2) {
+  auto r = run_crossover("trian");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(count_lines(r.out), 1) << r.out;
+  EXPECT_NE(r.out.find("unknown command 'trian'"), std::string::npos);
+}
+
+TEST(Cli, UnknownOptionSuggests) {
+  auto r = run_crossover("config --sett a=b");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("did you mean '--set'"), std::string::npos) << r.out;
+}
+
+TEST(Cli, ConfigErrorsAreOneLineExit2) {
+  TempDir dir;
+  write_file(dir.file("typo.yaml"), "train:\n  lr: 1e-3\n  warmup: 10\n");
+  for (const std::string& args :
+       {std::string("config ") + dir.file("typo.yaml"), std::string("config ") + dir.file("no.yaml"),
+        std::string("config --set model.d_model=abc")}) {
+    auto r = run_crossover(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.out;
+    EXPECT_EQ(count_lines(r.out), 1) << r.out;
+    EXPECT_EQ(r.out.rfind("crossover: error: ", 0), 0u) << r.out;
+  }
+}
+
+TEST(Cli, ConfigPrintsResolvedYamlThatLoadsBack) {
+  TempDir dir;
+  auto r = run_crossover("config --set model.d_model=128 --set train.lr=1e-3");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("d_model: 128"), std::string::npos);
+  write_file(dir.file("resolved.yaml"), r.out);
+  auto again = run_crossover("config " + dir.file("resolved.yaml"));
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_EQ(again.out, r.out);
+}
+
+}  // namespace
+}  // namespace crossover

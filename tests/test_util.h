@@ -1,0 +1,35 @@
+// test_util.h — helpers shared by the test suites: temporary directories,
+// writing files, running the crossover binary and capturing its output.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace crossover::testing {
+
+// A fresh directory removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+void write_file(const std::string& path, const std::string& text);
+std::string read_file(const std::string& path);
+
+struct RunResult {
+  int exit_code;
+  std::string out;  // stdout and stderr together
+};
+// Runs the built crossover binary with a shell-quoted argument string.
+RunResult run_crossover(const std::string& args);
+RunResult run_shell(const std::string& command);
+
+std::string source_path(const std::string& relative);
+
+}  // namespace crossover::testing
