@@ -4,6 +4,8 @@ namespace crossover {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
+      {"train", "train an AR or masked-diffusion model on a repeated data budget", cmd_train},
+      {"bench", "measure train-step tokens/s and MFU", cmd_bench},
       {"config", "validate a config and print it fully resolved", cmd_config},
       {"version", "print versions of crossover and LibTorch, CUDA and threads", cmd_version},
   };

@@ -3,7 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
-#ifdef USE_CUDA
+#ifdef CROSSOVER_CUDA
 #include <ATen/cuda/CUDAGeneratorImpl.h>
 #endif
 
@@ -36,7 +36,7 @@ torch::Generator make_generator(uint64_t seed, const std::string& purpose, int64
                                 int64_t c, torch::Device device) {
   uint64_t s = derive_seed(seed, purpose, a, b, c);
   if (device.is_cuda()) {
-#ifdef USE_CUDA
+#ifdef CROSSOVER_CUDA
     auto gen = at::cuda::detail::createCUDAGenerator(device.index());
     gen.set_current_seed(s);
     return gen;

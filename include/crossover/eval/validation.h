@@ -1,0 +1,49 @@
+// validation.h — the validation loss both paradigms are compared on.
+//
+// AR: exact NLL per token of the fixed validation windows (causal, shifted).
+// MDM: the negative ELBO per token, an upper bound on the NLL, so a DLM below
+// an AR model is a real win:  −ELBO = E_t[ (1/t) Σ_{masked i} −log p(x_i | x_t) ],
+// estimated with K Monte Carlo masks per sequence, t stratified across the K
+// samples (t_k = ε + (1−ε)·frac(u + k/K)), and common random numbers: the
+// draws depend only on a fixed validation seed and the batch index, never on
+// the run, so every checkpoint of every run is scored on the same masks.
+// The standard error is the spread of the K per-sample estimates / √K.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "crossover/model/transformer.h"
+
+namespace crossover {
+
+class Dist;
+
+struct ValidationOptions {
+  bool diffusion = false;    // mdm: negative ELBO; otherwise exact AR NLL
+  int64_t mc_samples = 4;    // K (mdm)
+  double mask_eps = 1e-3;
+  int64_t mask_id = 0;
+  double bytes_per_token = 1.0;  // for bits/byte
+  bool bf16 = false;
+};
+
+struct ValidationResult {
+  double loss = 0;      // nats/token
+  double loss_se = 0;   // Monte Carlo standard error (0 for AR)
+  double bpb = 0;       // bits per UTF-8 byte
+  int64_t tokens = 0;   // tokens scored
+};
+
+// batches: (b, T+1) int64 windows. With dist, batch i is scored by rank i % world
+// and the sums are all-reduced, so every rank returns the same numbers.
+ValidationResult evaluate_validation(Transformer& model, const std::vector<torch::Tensor>& batches,
+                                     const ValidationOptions& opts, torch::Device device,
+                                     Dist* dist = nullptr);
+
+// The seed every validation mask derives from (fixed across runs on purpose).
+constexpr uint64_t kValidationSeed = 0x5eed5eedULL;
+
+}  // namespace crossover

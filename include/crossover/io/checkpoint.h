@@ -1,0 +1,72 @@
+// checkpoint.h — full training state on disk, written atomically and checked
+// on load.
+//
+// <run>/checkpoints/step_00000120/
+//   model.safetensors   every parameter, by its module path (readable from Python)
+//   optim.safetensors   AdamW moments "exp_avg/<name>", "exp_avg_sq/<name>"
+//   state.json          step, tokens, data cursor, counters, resolved config,
+//                       versions, and size + checksum of both tensor files
+// RNG streams are not stored: every stream is derived from (seed, purpose,
+// step, rank) (util/rng.h), and the LR schedule is a pure function of step.
+// A directory is written as ".tmp_step_N", fsynced, then renamed: a crash
+// leaves either the previous checkpoint set or the new one, never half of one.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace crossover {
+
+struct CheckpointState {
+  int64_t step = 0;           // optimizer steps completed
+  int64_t tokens_seen = 0;
+  int64_t nan_skips = 0;
+  nlohmann::json data_cursor; // the loader's cursor
+  std::string config_yaml;    // the resolved config of the run that wrote it
+  std::string config_hash;
+  nlohmann::json extra;       // anything else worth keeping (best val loss, ...)
+};
+
+struct Checkpoint {
+  std::string path;
+  CheckpointState state;
+  std::map<std::string, torch::Tensor> model;
+  std::map<std::string, torch::Tensor> optim;
+};
+
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+// Writes <checkpoints_dir>/<name>/ atomically; returns its path.
+std::string save_checkpoint(const std::string& checkpoints_dir, const std::string& name,
+                            const NamedTensors& model, const NamedTensors& optim,
+                            const CheckpointState& state);
+
+// Loads and verifies (sizes, checksums, JSON); throws crossover::Error naming
+// the checkpoint and what is wrong.
+Checkpoint load_checkpoint(const std::string& path);
+
+// "step_*" checkpoint directories under checkpoints_dir, oldest first.
+std::vector<std::string> list_checkpoints(const std::string& checkpoints_dir);
+
+// The newest checkpoint that verifies; corrupt ones are reported (warning) and
+// skipped. nullopt when there is none.
+std::optional<Checkpoint> load_latest_valid_checkpoint(const std::string& checkpoints_dir);
+
+// Removes all but the newest `keep` step_* checkpoints.
+void prune_checkpoints(const std::string& checkpoints_dir, int64_t keep);
+
+// Copies named tensors into a module's parameters and buffers (shape-checked).
+void load_into_module(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& t,
+                      const std::string& origin);
+NamedTensors module_tensors(const torch::nn::Module& module);
+
+// 64-bit checksum of a file's bytes (hex).
+std::string file_checksum(const std::string& path);
+
+}  // namespace crossover

@@ -1,0 +1,39 @@
+// metrics.h — the run's metric log: metrics.jsonl (one JSON object per row,
+// the format in docs/formats.md) and metrics.csv (same rows, fixed columns).
+//
+// Rows are appended and flushed one by one, so a crash loses at most the row
+// being written. A resumed run first drops the rows logged after the
+// checkpoint it resumes from (they will be logged again, identically).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace crossover {
+
+using MetricRow = nlohmann::ordered_json;
+
+class MetricsWriter {
+ public:
+  // keep_through_step < 0: start fresh (truncate); else keep rows with step <= it.
+  MetricsWriter(const std::string& run_dir, std::vector<std::string> csv_columns,
+                int64_t keep_through_step);
+  void write(const MetricRow& row);
+
+ private:
+  std::ofstream jsonl_;
+  std::ofstream csv_;
+  std::vector<std::string> columns_;
+};
+
+// Every row of a metrics.jsonl; a torn last line (crash mid-write) is ignored.
+std::vector<nlohmann::json> read_metrics(const std::string& path);
+
+// Standard CSV columns; task columns are appended per task name.
+std::vector<std::string> metrics_csv_columns(const std::vector<std::string>& task_names);
+
+}  // namespace crossover

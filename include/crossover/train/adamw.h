@@ -1,0 +1,51 @@
+// adamw.h — AdamW with decay / no-decay parameter groups, written out so its
+// state (two moments per parameter and one step counter) is plain named
+// tensors that a checkpoint stores and restores exactly.
+//
+// Update (identical to torch.optim.AdamW, checked against it in the tests):
+//   m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²
+//   p ← p·(1 − lr·wd)  (decay group only)
+//   p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace crossover {
+
+struct AdamWOptions {
+  double beta1 = 0.9;
+  double beta2 = 0.95;
+  double eps = 1e-8;
+  double weight_decay = 0.1;
+};
+
+class AdamW {
+ public:
+  // params: name -> tensor; no_decay: names excluded from weight decay.
+  AdamW(const std::vector<std::pair<std::string, torch::Tensor>>& params,
+        const std::vector<std::string>& no_decay, AdamWOptions options);
+
+  void step(double lr);
+  void zero_grad();
+  int64_t steps() const { return t_; }
+
+  // "exp_avg/<name>", "exp_avg_sq/<name>" -> tensor (created lazily: zeros).
+  std::vector<std::pair<std::string, torch::Tensor>> state_tensors() const;
+  void load_state(const std::map<std::string, torch::Tensor>& tensors, int64_t steps);
+
+  const std::vector<std::pair<std::string, torch::Tensor>>& params() const { return params_; }
+
+ private:
+  std::vector<std::pair<std::string, torch::Tensor>> params_;
+  std::vector<bool> decay_;
+  std::vector<torch::Tensor> exp_avg_;
+  std::vector<torch::Tensor> exp_avg_sq_;
+  AdamWOptions options_;
+  int64_t t_ = 0;
+};
+
+}  // namespace crossover

@@ -1,0 +1,83 @@
+// `crossover bench CONFIG`: train-step throughput and MFU after warm-up, on
+// random tokens of the config's shape, through the same train_step() that
+// `crossover train` runs (model, objective, AdamW, clipping).
+#include <chrono>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "crossover/cli/args.h"
+#include "crossover/cli/commands.h"
+#include "crossover/config/loader.h"
+#include "crossover/data/dataset.h"
+#include "crossover/train/train_step.h"
+#include "crossover/util/device_info.h"
+#include "crossover/util/runtime.h"
+
+namespace crossover {
+
+Config load_command_config(const Args& args);
+
+int cmd_bench(const std::vector<std::string>& argv) {
+  auto specs = config_option_specs();
+  specs.push_back({"steps", "timed steps", true, false, "10"});
+  specs.push_back({"warmup", "untimed warm-up steps", true, false, "3"});
+  specs.push_back({"json", "print one JSON object instead of a table row", false, false, ""});
+  Args args("bench", specs, argv);
+  if (args.help()) {
+    std::cout << args.usage("CONFIG [--set key=value ...] [--steps N] [--warmup W] [--json]",
+                            "Measure train-step tokens/s and MFU (random tokens, the config's "
+                            "model, objective,\nbatch and optimizer). scripts/bench_train.sh "
+                            "compares it with PyTorch eager.");
+    return 0;
+  }
+  args.expect_positional(1, "one CONFIG file");
+  Config cfg = load_command_config(args);
+  torch::Device device = runtime_setup(cfg.runtime);
+  int64_t vocab = cfg.model.vocab_size;
+  int64_t mask_id = 0;
+  if (vocab == 0 && !cfg.data.path.empty()) {
+    auto ds = open_prepared_dataset(cfg.data);
+    vocab = ds.meta().vocab_size;
+    mask_id = ds.meta().mask_id;
+  }
+  if (vocab == 0) vocab = 260;  // the byte tokenizer's size
+  if (mask_id == 0) mask_id = vocab - 1;
+  TrainState st = make_train_state(cfg, vocab, mask_id, device, nullptr);
+  const int64_t B = cfg.train.batch_size, T = cfg.data.seq_len;
+  auto gen = make_generator(cfg.run.seed, "bench");
+  auto tokens = torch::randint(0, mask_id, {B, T + 1}, gen, torch::kLong);  // (B, T+1)
+  const int64_t warmup = args.get_int("warmup"), steps = args.get_int("steps");
+  for (int64_t s = 0; s < warmup; ++s) train_step(st, tokens, s, warmup + steps);
+  if (device.is_cuda()) torch::cuda::synchronize();
+  auto t0 = std::chrono::steady_clock::now();
+  double loss = 0;
+  for (int64_t s = 0; s < steps; ++s) loss = train_step(st, tokens, warmup + s, warmup + steps).loss;
+  if (device.is_cuda()) torch::cuda::synchronize();
+  double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double tps = static_cast<double>(B * T * steps) / dt;
+  double mfu = st.model->flops_per_token(T) * tps / peak_flops(device, st.bf16, cfg.train.peak_flops);
+  nlohmann::ordered_json j;
+  j["objective"] = cfg.objective.kind;
+  j["params"] = st.model->param_count();
+  j["batch"] = B;
+  j["seq_len"] = T;
+  j["threads"] = torch::get_num_threads();
+  j["device"] = device.str();
+  j["step_ms"] = 1000.0 * dt / static_cast<double>(steps);
+  j["tokens_per_s"] = tps;
+  j["mfu"] = mfu;
+  j["peak_mem_mb"] = peak_memory_mb(device);
+  j["last_loss"] = loss;
+  if (args.has("json")) {
+    std::cout << j.dump() << "\n";
+  } else {
+    std::cout << "objective " << cfg.objective.kind << " | params " << human_count(st.model->param_count())
+              << " | B " << B << " T " << T << " | " << device.str() << " x" << torch::get_num_threads()
+              << " threads | " << j["step_ms"].get<double>() << " ms/step | "
+              << static_cast<int64_t>(tps) << " tok/s | MFU " << 100 * mfu << "%\n";
+  }
+  return 0;
+}
+
+}  // namespace crossover

@@ -1,0 +1,181 @@
+#include "crossover/io/checkpoint.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "crossover/io/safetensors.h"
+#include "crossover/util/check.h"
+#include "crossover/util/log.h"
+
+namespace crossover {
+namespace fs = std::filesystem;
+namespace {
+
+void fsync_path(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+void write_text_synced(const std::string& path, const std::string& text) {
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    CROSSOVER_CHECK(out, "cannot write '", path, "'");
+    out << text;
+    CROSSOVER_CHECK(out.good(), "short write to '", path, "' (disk full?)");
+  }
+  fsync_path(path);
+}
+
+}  // namespace
+
+std::string file_checksum(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  CROSSOVER_CHECK(in, "cannot read '", path, "'");
+  // FNV-1a over 8-byte words, then the tail bytes: fast and order-sensitive.
+  uint64_t h = 1469598103934665603ULL;
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    std::streamsize n = in.gcount();
+    std::streamsize words = n / 8;
+    for (std::streamsize i = 0; i < words; ++i) {
+      uint64_t w;
+      std::memcpy(&w, buf.data() + 8 * i, 8);
+      h = (h ^ w) * 1099511628211ULL;
+      h ^= h >> 29;
+    }
+    for (std::streamsize i = words * 8; i < n; ++i)
+      h = (h ^ static_cast<unsigned char>(buf[i])) * 1099511628211ULL;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+NamedTensors module_tensors(const torch::nn::Module& module) {
+  NamedTensors out;
+  for (const auto& p : module.named_parameters(true)) out.emplace_back(p.key(), p.value());
+  for (const auto& b : module.named_buffers(true)) out.emplace_back(b.key(), b.value());
+  return out;
+}
+
+void load_into_module(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& t,
+                      const std::string& origin) {
+  torch::NoGradGuard no_grad;
+  for (auto& [name, dst] : module_tensors(module)) {
+    auto it = t.find(name);
+    CROSSOVER_CHECK(it != t.end(), origin, " has no tensor '", name,
+                    "' (hint: the checkpoint was written by a different model config)");
+    CROSSOVER_CHECK(it->second.sizes() == dst.sizes(), origin, ": tensor '", name, "' has shape ",
+                    it->second.sizes(), " but the model expects ", dst.sizes());
+    dst.copy_(it->second);
+  }
+}
+
+std::string save_checkpoint(const std::string& checkpoints_dir, const std::string& name,
+                            const NamedTensors& model, const NamedTensors& optim,
+                            const CheckpointState& state) {
+  fs::create_directories(checkpoints_dir);
+  const std::string final_dir = checkpoints_dir + "/" + name;
+  const std::string tmp_dir = checkpoints_dir + "/.tmp_" + name;
+  fs::remove_all(tmp_dir);
+  fs::create_directories(tmp_dir);
+  auto to_cpu = [](const NamedTensors& in) {
+    NamedTensors out;
+    for (const auto& [k, v] : in) out.emplace_back(k, v.detach().to(torch::kCPU).contiguous());
+    return out;
+  };
+  save_safetensors(tmp_dir + "/model.safetensors", to_cpu(model), {{"format", "pt"}});
+  save_safetensors(tmp_dir + "/optim.safetensors", to_cpu(optim), {{"format", "pt"}});
+  nlohmann::ordered_json j;
+  j["format"] = "crossover-checkpoint-1";
+  j["crossover_version"] = CROSSOVER_VERSION;
+  j["torch_version"] = TORCH_VERSION;
+  j["step"] = state.step;
+  j["tokens_seen"] = state.tokens_seen;
+  j["nan_skips"] = state.nan_skips;
+  j["data_cursor"] = state.data_cursor;
+  j["config_hash"] = state.config_hash;
+  j["config_yaml"] = state.config_yaml;
+  j["extra"] = state.extra;
+  for (const char* f : {"model.safetensors", "optim.safetensors"}) {
+    std::string p = tmp_dir + "/" + f;
+    j["files"][f] = {{"bytes", fs::file_size(p)}, {"checksum", file_checksum(p)}};
+  }
+  write_text_synced(tmp_dir + "/state.json", j.dump(2));
+  fsync_path(tmp_dir);
+  fs::remove_all(final_dir);
+  fs::rename(tmp_dir, final_dir);
+  fsync_path(checkpoints_dir);
+  return final_dir;
+}
+
+Checkpoint load_checkpoint(const std::string& path) {
+  const std::string state_path = path + "/state.json";
+  CROSSOVER_CHECK(fs::exists(state_path), "checkpoint '", path,
+                  "' is incomplete: no state.json");
+  std::ifstream in(state_path);
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  CROSSOVER_CHECK(!j.is_discarded() && j.is_object() && j.contains("files"), "checkpoint '",
+                  path, "': state.json is not valid JSON (corrupt or truncated)");
+  for (const char* f : {"model.safetensors", "optim.safetensors"}) {
+    std::string p = path + "/" + f;
+    CROSSOVER_CHECK(fs::exists(p), "checkpoint '", path, "' is missing ", f);
+    const auto& meta = j["files"][f];
+    CROSSOVER_CHECK(fs::file_size(p) == meta["bytes"].get<uint64_t>(), "checkpoint '", path,
+                    "': ", f, " has ", fs::file_size(p), " bytes, expected ",
+                    meta["bytes"].get<uint64_t>(), " (truncated?)");
+    CROSSOVER_CHECK(file_checksum(p) == meta["checksum"].get<std::string>(), "checkpoint '",
+                    path, "': ", f, " checksum mismatch (the file is corrupt)");
+  }
+  Checkpoint c;
+  c.path = path;
+  c.state.step = j["step"].get<int64_t>();
+  c.state.tokens_seen = j["tokens_seen"].get<int64_t>();
+  c.state.nan_skips = j.value("nan_skips", int64_t{0});
+  c.state.data_cursor = j["data_cursor"];
+  c.state.config_hash = j.value("config_hash", "");
+  c.state.config_yaml = j.value("config_yaml", "");
+  c.state.extra = j.value("extra", nlohmann::json::object());
+  c.model = load_safetensors(path + "/model.safetensors");
+  c.optim = load_safetensors(path + "/optim.safetensors");
+  return c;
+}
+
+std::vector<std::string> list_checkpoints(const std::string& checkpoints_dir) {
+  std::vector<std::string> out;
+  if (!fs::exists(checkpoints_dir)) return out;
+  for (const auto& e : fs::directory_iterator(checkpoints_dir)) {
+    std::string name = e.path().filename().string();
+    if (e.is_directory() && str_starts_with(name, "step_")) out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());  // zero-padded step numbers sort by step
+  return out;
+}
+
+std::optional<Checkpoint> load_latest_valid_checkpoint(const std::string& checkpoints_dir) {
+  auto all = list_checkpoints(checkpoints_dir);
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    try {
+      return load_checkpoint(*it);
+    } catch (const Error& e) {
+      log_warn(str_cat("skipping checkpoint: ", e.what()));
+    }
+  }
+  return std::nullopt;
+}
+
+void prune_checkpoints(const std::string& checkpoints_dir, int64_t keep) {
+  auto all = list_checkpoints(checkpoints_dir);
+  for (size_t i = 0; i + static_cast<size_t>(keep) < all.size(); ++i) fs::remove_all(all[i]);
+}
+
+}  // namespace crossover

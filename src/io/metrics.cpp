@@ -1,0 +1,104 @@
+#include "crossover/io/metrics.h"
+
+#include <filesystem>
+#include <sstream>
+
+#include "crossover/util/check.h"
+
+namespace crossover {
+namespace fs = std::filesystem;
+namespace {
+
+std::string csv_cell(const nlohmann::json& v) {
+  if (v.is_null()) return "";
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) {
+    std::ostringstream o;
+    o.precision(10);
+    o << v.get<double>();
+    return o.str();
+  }
+  return v.dump();
+}
+
+// Rewrites `path` keeping only the lines `keep` accepts (temp file + rename).
+template <class Keep>
+void filter_lines(const std::string& path, Keep keep) {
+  if (!fs::exists(path)) return;
+  std::ifstream in(path);
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    std::string line;
+    bool first = true;
+    while (std::getline(in, line)) {
+      if (keep(line, first)) out << line << "\n";
+      first = false;
+    }
+  }
+  fs::rename(tmp, path);
+}
+
+}  // namespace
+
+std::vector<std::string> metrics_csv_columns(const std::vector<std::string>& task_names) {
+  std::vector<std::string> cols = {"kind",     "step",      "tokens",       "epoch",
+                                   "unique_tokens", "loss", "lr",           "grad_norm",
+                                   "tokens_per_s",  "mfu",  "peak_mem_mb",  "elapsed_s",
+                                   "val_loss",      "val_loss_se",          "val_bpb"};
+  for (const auto& t : task_names)
+    for (const char* m : {"acc", "acc_norm", "acc_se", "nll_correct", "nll_wrong", "delta_nll"})
+      cols.push_back("task/" + t + "/" + m);
+  return cols;
+}
+
+MetricsWriter::MetricsWriter(const std::string& run_dir, std::vector<std::string> csv_columns,
+                             int64_t keep_through_step)
+    : columns_(std::move(csv_columns)) {
+  const std::string jpath = run_dir + "/metrics.jsonl", cpath = run_dir + "/metrics.csv";
+  if (keep_through_step >= 0) {
+    filter_lines(jpath, [&](const std::string& line, bool) {
+      auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      return !j.is_discarded() && j.value("step", int64_t{0}) <= keep_through_step;
+    });
+    // CSV: the step is the second column.
+    filter_lines(cpath, [&](const std::string& line, bool first) {
+      if (first) return true;
+      auto cells = str_split(line, ',');
+      if (cells.size() < 2) return false;
+      try {
+        return std::stoll(cells[1]) <= keep_through_step;
+      } catch (...) {
+        return false;
+      }
+    });
+  }
+  auto mode = keep_through_step >= 0 ? std::ios::app : std::ios::trunc;
+  bool need_header = keep_through_step < 0 || !fs::exists(cpath) || fs::file_size(cpath) == 0;
+  jsonl_.open(jpath, std::ios::out | mode);
+  csv_.open(cpath, std::ios::out | mode);
+  CROSSOVER_CHECK(jsonl_ && csv_, "cannot open metrics files in '", run_dir, "'");
+  if (need_header) csv_ << str_join(columns_, ",") << "\n" << std::flush;
+}
+
+void MetricsWriter::write(const MetricRow& row) {
+  jsonl_ << row.dump() << "\n" << std::flush;
+  std::vector<std::string> cells;
+  for (const auto& c : columns_) cells.push_back(row.contains(c) ? csv_cell(row[c]) : "");
+  csv_ << str_join(cells, ",") << "\n" << std::flush;
+}
+
+std::vector<nlohmann::json> read_metrics(const std::string& path) {
+  std::ifstream in(path);
+  CROSSOVER_CHECK(in, "cannot read metrics file '", path, "'");
+  std::vector<nlohmann::json> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (str_trim(line).empty()) continue;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded()) rows.push_back(std::move(j));
+  }
+  return rows;
+}
+
+}  // namespace crossover

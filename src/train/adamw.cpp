@@ -1,0 +1,72 @@
+#include "crossover/train/adamw.h"
+
+#include <cmath>
+#include <set>
+
+#include "crossover/util/check.h"
+
+namespace crossover {
+
+AdamW::AdamW(const std::vector<std::pair<std::string, torch::Tensor>>& params,
+             const std::vector<std::string>& no_decay, AdamWOptions options)
+    : params_(params), options_(options) {
+  std::set<std::string> nd(no_decay.begin(), no_decay.end());
+  for (const auto& [name, p] : params_) {
+    decay_.push_back(nd.count(name) == 0);
+    // Moments share the dtype of the (fp32 master) weights.
+    exp_avg_.push_back(torch::zeros_like(p));
+    exp_avg_sq_.push_back(torch::zeros_like(p));
+  }
+}
+
+void AdamW::zero_grad() {
+  for (auto& [name, p] : params_) {
+    if (p.grad().defined()) p.mutable_grad().zero_();
+  }
+}
+
+void AdamW::step(double lr) {
+  torch::NoGradGuard no_grad;
+  ++t_;
+  const double b1 = options_.beta1, b2 = options_.beta2;
+  const double bias1 = 1.0 - std::pow(b1, static_cast<double>(t_));
+  const double bias2_sqrt = std::sqrt(1.0 - std::pow(b2, static_cast<double>(t_)));
+  const double step_size = lr / bias1;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    auto& p = params_[i].second;
+    if (!p.grad().defined()) continue;
+    const auto& g = p.grad();
+    exp_avg_[i].lerp_(g, 1.0 - b1);  // β1·m + (1−β1)·g, as torch.optim does
+    exp_avg_sq_[i].mul_(b2).addcmul_(g, g, 1.0 - b2);
+    if (decay_[i] && options_.weight_decay > 0) p.mul_(1.0 - lr * options_.weight_decay);
+    auto denom = (exp_avg_sq_[i].sqrt() / bias2_sqrt).add_(options_.eps);
+    p.addcdiv_(exp_avg_[i], denom, -step_size);
+  }
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> AdamW::state_tensors() const {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    out.emplace_back("exp_avg/" + params_[i].first, exp_avg_[i]);
+    out.emplace_back("exp_avg_sq/" + params_[i].first, exp_avg_sq_[i]);
+  }
+  return out;
+}
+
+void AdamW::load_state(const std::map<std::string, torch::Tensor>& tensors, int64_t steps) {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    for (auto* pair : {&exp_avg_, &exp_avg_sq_}) {
+      std::string key = (pair == &exp_avg_ ? "exp_avg/" : "exp_avg_sq/") + params_[i].first;
+      auto it = tensors.find(key);
+      CROSSOVER_CHECK(it != tensors.end(), "optimizer state has no tensor '", key,
+                      "' (hint: was the checkpoint written by a different model config?)");
+      CROSSOVER_CHECK(it->second.sizes() == (*pair)[i].sizes(), "optimizer tensor '", key,
+                      "' has shape ", it->second.sizes(), ", expected ", (*pair)[i].sizes());
+      (*pair)[i].copy_(it->second);
+    }
+  }
+  t_ = steps;
+}
+
+}  // namespace crossover

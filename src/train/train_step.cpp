@@ -1,0 +1,139 @@
+#include "crossover/train/train_step.h"
+
+#include <ATen/autocast_mode.h>
+
+#include <cmath>
+
+#include "crossover/dist/grad_sync.h"
+#include "crossover/dist/process_group.h"
+#include "crossover/train/lr_schedule.h"
+#include "crossover/util/check.h"
+#include "crossover/util/rng.h"
+
+namespace crossover {
+namespace {
+
+// bf16 autocast on CUDA for the forward pass; fp32 master weights stay.
+class AutocastScope {
+ public:
+  explicit AutocastScope(bool on) : on_(on) {
+    if (!on_) return;
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+  }
+  ~AutocastScope() {
+    if (!on_) return;
+    at::autocast::set_autocast_enabled(at::kCUDA, false);
+    at::autocast::clear_cache();
+  }
+
+ private:
+  bool on_;
+};
+
+}  // namespace
+
+int64_t total_train_steps(const Config& cfg) {
+  const int64_t per_step = cfg.train.batch_size * cfg.data.seq_len;
+  return (cfg.train.total_tokens + per_step - 1) / per_step;
+}
+
+TrainState make_train_state(const Config& cfg, int64_t vocab_size, int64_t mask_id,
+                            torch::Device device, std::shared_ptr<Dist> dist) {
+  TrainState st;
+  st.cfg = cfg;
+  st.device = device;
+  st.bf16 = device.is_cuda() && cfg.runtime.precision != "fp32";
+  st.vocab_size = vocab_size;
+  st.mask_id = mask_id;
+  st.dist = std::move(dist);
+  st.world_size = st.dist ? st.dist->world_size() : 1;
+  st.rank = st.dist ? st.dist->rank() : 0;
+  CROSSOVER_CHECK(cfg.train.batch_size % st.world_size == 0, "train.batch_size=",
+                  cfg.train.batch_size, " is not divisible by the world size ", st.world_size,
+                  " (hint: every rank takes an equal share of the global batch)");
+  seed_global_generators(static_cast<uint64_t>(cfg.run.seed), "init");
+  st.model = Transformer(transformer_options_from_config(cfg.model, vocab_size));
+  st.model->to(device);
+  st.objective = make_objective(cfg.objective, mask_id);
+  std::vector<std::pair<std::string, torch::Tensor>> params;
+  std::vector<std::string> no_decay;
+  for (const auto& p : st.model->named_parameters(true)) {
+    params.emplace_back(p.key(), p.value());
+    if (is_no_decay_param(p.key(), cfg.train.decay_embeddings)) no_decay.push_back(p.key());
+  }
+  AdamWOptions o{cfg.train.beta1, cfg.train.beta2, cfg.train.adam_eps, cfg.train.weight_decay};
+  st.optim = std::make_unique<AdamW>(params, no_decay, o);
+  if (st.world_size > 1) {
+    broadcast_parameters(*st.model, *st.dist);
+    std::vector<torch::Tensor> ps;
+    for (auto& [n, p] : params) ps.push_back(p);
+    st.grad_sync = std::make_unique<GradSync>(ps, *st.dist, cfg.dist.bucket_mb);
+  }
+  return st;
+}
+
+StepStats train_step(TrainState& st, const torch::Tensor& tokens, int64_t step,
+                     int64_t total_steps) {
+  const auto& cfg = st.cfg;
+  const uint64_t seed = static_cast<uint64_t>(cfg.run.seed);
+  const int64_t b_local = tokens.size(0);
+  const int64_t micro = cfg.train.micro_batch_size > 0
+                            ? std::min(cfg.train.micro_batch_size, b_local)
+                            : b_local;
+  CROSSOVER_CHECK(b_local % micro == 0, "per-rank batch ", b_local,
+                  " is not a multiple of train.micro_batch_size=", micro);
+  const int64_t n_micro = b_local / micro;
+
+  // The step-level draw (short sequence) is shared by all ranks.
+  auto step_gen = make_generator(seed, "step", step);
+  const int64_t T = tokens.size(1) - 1;
+  const int64_t t_step = st.objective->step_seq_len(T, step_gen);
+  const double n_global = static_cast<double>(b_local * st.world_size * t_step);
+
+  st.model->train();
+  st.optim->zero_grad();
+  torch::Tensor loss_acc = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(st.device));
+  auto device_tokens = tokens.to(st.device, /*non_blocking=*/true);
+  for (int64_t m = 0; m < n_micro; ++m) {
+    if (st.grad_sync && m == n_micro - 1) st.grad_sync->arm_for_last_micro_batch();
+    auto rows = device_tokens.narrow(0, m * micro, micro);  // (b, T+1)
+    auto gen = make_generator(seed, "mask", step, st.rank, m, st.device);
+    seed_global_generators(seed, "dropout", step, st.rank * 1000003 + m);
+    ObjectiveBatch ob = st.objective->prepare(rows, t_step, gen);
+    torch::Tensor loss;
+    {
+      AutocastScope autocast(st.bf16);
+      ModelOutput out = st.model->forward(ob.inputs, ob.causal);
+      auto loss_sum = objective_loss_sum(out.logits.to(torch::kFloat32), ob);
+      // MoE aux losses are per-micro-batch means: weight them by this
+      // micro-batch's share of the global tokens.
+      const double share = static_cast<double>(micro * t_step) / n_global;
+      loss = loss_sum / n_global + out.aux_loss.to(torch::kFloat32) * share;
+    }
+    loss.backward();
+    loss_acc += loss.detach().to(torch::kFloat64);
+  }
+  if (st.grad_sync) st.grad_sync->finish();
+
+  StepStats s;
+  s.seq_len = t_step;
+  s.lr = lr_at(cfg.train, step, total_steps);
+  s.loss = loss_acc.item<double>();
+  if (st.world_size > 1) s.loss = st.dist->all_reduce_sum(s.loss);
+  std::vector<torch::Tensor> with_grad;  // clip_grad_norm_ takes parameters
+  for (auto& [n, p] : st.optim->params())
+    if (p.grad().defined()) with_grad.push_back(p);
+  if (!std::isfinite(s.loss)) {
+    s.skipped = true;
+    st.optim->zero_grad();
+    return s;
+  }
+  const double clip = cfg.train.grad_clip > 0 ? cfg.train.grad_clip
+                                              : std::numeric_limits<double>::infinity();
+  s.grad_norm = torch::nn::utils::clip_grad_norm_(with_grad, clip);
+  st.optim->step(s.lr);
+  return s;
+}
+
+}  // namespace crossover

@@ -1,0 +1,369 @@
+// The training loop. Order of work in one iteration:
+//   batch -> train_step -> metrics row (every log_every) -> evaluation (cadence
+//   or epoch boundary) -> checkpoint (cadence, epoch, signal, end).
+#include "crossover/train/trainer.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "crossover/config/loader.h"
+#include "crossover/data/dataset.h"
+#include "crossover/data/loader.h"
+#include "crossover/dist/process_group.h"
+#include "crossover/eval/validation.h"
+#include "crossover/io/checkpoint.h"
+#include "crossover/io/metrics.h"
+#include "crossover/train/train_step.h"
+#include "crossover/util/check.h"
+#include "crossover/util/device_info.h"
+#include "crossover/util/log.h"
+#include "crossover/util/runtime.h"
+#include "crossover/util/signals.h"
+
+namespace crossover {
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+void write_text_atomic(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    CROSSOVER_CHECK(out, "cannot write '", tmp, "'");
+    out << text;
+  }
+  fs::rename(tmp, path);
+}
+
+bool run_is_finished(const std::string& run_dir) {
+  std::ifstream in(run_dir + "/summary.json");
+  if (!in) return false;
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  return !j.is_discarded() && j.value("status", "") == "finished";
+}
+
+// Decides what happens to an existing run directory before any work starts.
+void prepare_run_dir(const std::string& run_dir, const TrainOptions& opts) {
+  if (!fs::exists(run_dir)) return;
+  if (opts.overwrite) {
+    fs::remove_all(run_dir);
+    return;
+  }
+  if (!opts.resume.empty()) return;
+  if (run_is_finished(run_dir))
+    throw UsageError(str_cat("run '", run_dir, "' is already finished (hint: --overwrite to ",
+                             "replace it, or choose another run.name)"));
+  if (!list_checkpoints(run_dir + "/checkpoints").empty())
+    throw UsageError(str_cat("run '", run_dir, "' exists and has checkpoints (hint: --resume ",
+                             "auto to continue it, or --overwrite to start again)"));
+  if (fs::exists(run_dir + "/metrics.jsonl"))
+    throw UsageError(str_cat("run '", run_dir, "' exists (hint: --overwrite to replace it)"));
+}
+
+class Trainer {
+ public:
+  Trainer(const Config& cfg, const TrainOptions& opts) : cfg_(cfg), opts_(opts) {}
+
+  TrainResult run() {
+    setup();
+    loop();
+    return finish();
+  }
+
+ private:
+  void setup() {
+    device_ = runtime_setup(cfg_.runtime);
+    dist_ = init_distributed(cfg_.dist, device_);
+    rank_ = dist_->rank();
+    world_ = dist_->world_size();
+    if (world_ > 1 && device_.is_cuda())
+      device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist_->local_rank()));
+    main_ = rank_ == 0;
+    run_dir_ = cfg_.run.dir + "/" + cfg_.run.name;
+    dist_->check_same(config_hash(cfg_), "config hash");
+
+    // Everything that can fail on user input happens before the run directory exists.
+    data_ = std::make_unique<PreparedDataset>(open_prepared_dataset(cfg_.data));
+    const auto& meta = data_->meta();
+    int64_t vocab = cfg_.model.vocab_size > 0 ? cfg_.model.vocab_size : meta.vocab_size;
+    CROSSOVER_CHECK(vocab >= meta.vocab_size, "model.vocab_size=", vocab,
+                    " is smaller than the dataset's vocabulary ", meta.vocab_size);
+    loader_ = std::make_unique<TokenLoader>(*data_, cfg_.data, cfg_.train.batch_size,
+                                            cfg_.run.seed, rank_, world_);
+    val_batches_ = validation_batches(*data_, cfg_.data.seq_len, cfg_.eval.val_tokens,
+                                      cfg_.eval.val_batch_size);
+    bytes_per_token_ = validation_bytes_per_token(*data_, val_batches_);
+    if (main_) prepare_run_dir(run_dir_, opts_);
+    dist_->barrier();
+
+    st_ = make_train_state(cfg_, vocab, meta.mask_id, device_, dist_);
+    total_steps_ = total_train_steps(cfg_);
+    int64_t keep_through = -1;
+    if (!opts_.resume.empty()) keep_through = resume();
+
+    if (main_) {
+      fs::create_directories(run_dir_ + "/checkpoints");
+      log_add_file(run_dir_ + "/log.txt");
+      write_text_atomic(run_dir_ + "/config.yaml",
+                        str_cat("# config hash: ", config_hash(cfg_), "\n", config_to_yaml(cfg_)));
+      metrics_ = std::make_unique<MetricsWriter>(run_dir_, metrics_csv_columns({}), keep_through);
+    }
+    log_debug(str_cat("resolved config:\n", config_to_yaml(cfg_)));
+    log_start_banner();
+    install_stop_signals();
+  }
+
+  // Restores the newest valid checkpoint; returns its step (-1 when none).
+  int64_t resume() {
+    std::optional<Checkpoint> ck;
+    if (opts_.resume == "auto") {
+      ck = load_latest_valid_checkpoint(run_dir_ + "/checkpoints");
+      if (!ck) {
+        log_info(str_cat("--resume auto: no checkpoint in ", run_dir_, ", starting fresh"));
+        if (main_ && fs::exists(run_dir_)) fs::remove_all(run_dir_);
+        dist_->barrier();
+        return -1;
+      }
+    } else {
+      ck = load_checkpoint(opts_.resume);
+    }
+    if (ck->state.config_hash != config_hash(cfg_))
+      log_warn(str_cat("resuming ", ck->path, " written with config ", ck->state.config_hash,
+                       "; this run's config is ", config_hash(cfg_)));
+    load_into_module(*st_.model, ck->model, ck->path);
+    st_.optim->load_state(ck->optim, ck->state.step);
+    loader_->restore(DataCursor::from_json(ck->state.data_cursor));
+    step_ = ck->state.step;
+    nan_skips_ = ck->state.nan_skips;
+    log_info(str_cat("resumed from ", ck->path, " at step ", step_, " (", human_count(tokens_seen()),
+                     " tokens)"));
+    return step_;
+  }
+
+  void log_start_banner() {
+    const auto& m = st_.model;
+    const int64_t u = loader_->unique_tokens();
+    const double epochs = static_cast<double>(total_steps_ * tokens_per_step()) / u;
+    log_info(str_cat("run ", run_dir_, " | objective ", cfg_.objective.kind, " | device ", device_.str(),
+                     " | world ", world_, " | threads ", torch::get_num_threads()));
+    log_info(str_cat("model: ", human_count(m->param_count()), " params (",
+                     human_count(m->active_param_count()), " active), ",
+                     human_count(m->flops_per_token(cfg_.data.seq_len)), " FLOPs/token"));
+    log_info(str_cat("data: ", human_count(u), " unique tokens, ", loader_->sequences_per_epoch(),
+                     " sequences/epoch; budget ", human_count(total_steps_ * tokens_per_step()),
+                     " tokens = ", total_steps_, " steps = ", epochs, " epochs"));
+  }
+
+  int64_t tokens_per_step() const { return cfg_.train.batch_size * cfg_.data.seq_len; }
+  int64_t tokens_seen() const { return step_ * tokens_per_step(); }
+  double epoch_at_step(int64_t s) const {
+    return static_cast<double>(s * tokens_per_step()) / static_cast<double>(loader_->unique_tokens());
+  }
+
+  void loop() {
+    t0_ = Clock::now();
+    auto last_log = Clock::now();
+    int64_t tokens_since_log = 0;
+    while (step_ < total_steps_) {
+      auto batch = loader_->next_batch();  // (B_local, T+1)
+      StepStats s = train_step(st_, batch, step_, total_steps_);
+      if (s.skipped) handle_nan(s);
+      ++step_;
+      tokens_since_log += tokens_per_step();
+      if (step_ % cfg_.train.log_every == 0 || step_ == total_steps_) {
+        double dt = std::max(seconds_since(last_log), 1e-9);
+        log_train_row(s, tokens_since_log / dt);
+        last_log = Clock::now();
+        tokens_since_log = 0;
+      }
+      bool epoch_end = std::floor(epoch_at_step(step_)) > std::floor(epoch_at_step(step_ - 1));
+      bool at_end = step_ == total_steps_;
+      if (!at_end && ((cfg_.train.eval_every > 0 && step_ % cfg_.train.eval_every == 0) ||
+                      (epoch_end && cfg_.train.eval_each_epoch)))
+        evaluate();
+      if (!at_end && cfg_.train.ckpt_every > 0 && step_ % cfg_.train.ckpt_every == 0)
+        checkpoint("step");
+      if (!at_end && epoch_end && cfg_.train.ckpt_each_epoch) checkpoint("epoch");
+      if (stop_agreed()) {
+        interrupted_ = true;
+        log_info(str_cat("signal ", stop_signal(), ": stopping after step ", step_,
+                         "; resume with --resume auto"));
+        checkpoint("step");
+        return;
+      }
+    }
+    last_val_ = evaluate();
+    checkpoint("step");
+  }
+
+  // Every rank must agree to stop, or the others would wait in a collective.
+  bool stop_agreed() {
+    double local = stop_requested() ? 1.0 : 0.0;
+    return (world_ > 1 ? dist_->all_reduce_sum(local) : local) > 0;
+  }
+
+  void handle_nan(const StepStats& s) {
+    ++nan_skips_;
+    if (cfg_.train.nan_policy == "stop")
+      throw Error(str_cat("non-finite loss (", s.loss, ") at step ", step_,
+                          "; stopped, the last good checkpoint is kept (hint: lower train.lr, ",
+                          "or set train.nan_policy=skip)"));
+    log_warn(str_cat("non-finite loss at step ", step_, ": step skipped (", nan_skips_, " so far)"));
+    if (nan_skips_ > cfg_.train.max_nan_skips)
+      throw Error(str_cat(nan_skips_, " steps skipped for non-finite loss, more than ",
+                          "train.max_nan_skips=", cfg_.train.max_nan_skips, "; stopping"));
+  }
+
+  MetricRow base_row(const char* kind) const {
+    MetricRow r;
+    r["kind"] = kind;
+    r["step"] = step_;
+    r["tokens"] = tokens_seen();
+    r["epoch"] = epoch_at_step(step_);
+    r["unique_tokens"] = loader_->unique_tokens();
+    return r;
+  }
+
+  void log_train_row(const StepStats& s, double tokens_per_s) {
+    const double flops = st_.model->flops_per_token(cfg_.data.seq_len);
+    const double mfu = flops * tokens_per_s / peak_flops(device_, st_.bf16, cfg_.train.peak_flops);
+    MetricRow r = base_row("train");
+    r["loss"] = s.loss;
+    r["lr"] = s.lr;
+    r["grad_norm"] = s.grad_norm;
+    r["tokens_per_s"] = tokens_per_s;
+    r["mfu"] = mfu;
+    r["peak_mem_mb"] = peak_memory_mb(device_);
+    r["elapsed_s"] = seconds_since(t0_);
+    if (nan_skips_ > 0) r["nan_skips"] = nan_skips_;
+    if (!main_) return;
+    metrics_->write(r);
+    const double remaining = (total_steps_ - step_) * tokens_per_step() / std::max(tokens_per_s, 1e-9);
+    std::string line = str_cat("step ", step_, "/", total_steps_, " | epoch ",
+                               std::round(epoch_at_step(step_) * 100) / 100, " | loss ", s.loss,
+                               " | lr ", s.lr, " | ", static_cast<int64_t>(tokens_per_s),
+                               " tok/s | mfu ", std::round(mfu * 1000) / 10, "% | eta ",
+                               static_cast<int64_t>(remaining), "s");
+    if (::isatty(2)) {
+      std::cerr << "\r" << line << "   " << std::flush;
+      log_debug(line);
+    } else {
+      log_info(line);
+    }
+  }
+
+  double evaluate() {
+    ValidationOptions vo;
+    vo.diffusion = st_.objective->name() == "mdm";
+    vo.mc_samples = cfg_.eval.mc_samples;
+    vo.mask_eps = cfg_.objective.mask_eps;
+    vo.mask_id = st_.mask_id;
+    vo.bytes_per_token = bytes_per_token_;
+    vo.bf16 = st_.bf16;
+    auto t = Clock::now();
+    ValidationResult v = evaluate_validation(st_.model, val_batches_, vo, device_, dist_.get());
+    MetricRow r = base_row("val");
+    r["val_loss"] = v.loss;
+    r["val_loss_se"] = v.loss_se;
+    r["val_bpb"] = v.bpb;
+    r["val_tokens"] = v.tokens;
+    r["eval_s"] = seconds_since(t);
+    if (main_) {
+      metrics_->write(r);
+      if (::isatty(2)) std::cerr << "\n";
+      log_info(str_cat("eval @ step ", step_, " (epoch ", std::round(epoch_at_step(step_) * 100) / 100,
+                       "): val_loss ", v.loss, v.loss_se > 0 ? str_cat(" ± ", v.loss_se) : "",
+                       " nats/token, ", v.bpb, " bits/byte"));
+    }
+    return v.loss;
+  }
+
+  void checkpoint(const std::string& kind) {
+    if (!main_) {
+      dist_->barrier();
+      return;
+    }
+    CheckpointState s;
+    s.step = step_;
+    s.tokens_seen = tokens_seen();
+    s.nan_skips = nan_skips_;
+    s.data_cursor = loader_->cursor().to_json();
+    s.config_yaml = config_to_yaml(cfg_);
+    s.config_hash = config_hash(cfg_);
+    char name[64];
+    if (kind == "epoch") {
+      std::snprintf(name, sizeof(name), "epoch_%04lld", static_cast<long long>(std::floor(epoch_at_step(step_))));
+    } else {
+      std::snprintf(name, sizeof(name), "step_%08lld", static_cast<long long>(step_));
+    }
+    std::string path = save_checkpoint(run_dir_ + "/checkpoints", name, module_tensors(*st_.model),
+                                       st_.optim->state_tensors(), s);
+    if (kind != "epoch") prune_checkpoints(run_dir_ + "/checkpoints", cfg_.train.ckpt_keep);
+    log_debug(str_cat("checkpoint ", path));
+    dist_->barrier();
+  }
+
+  TrainResult finish() {
+    TrainResult r;
+    r.steps = step_;
+    r.tokens = tokens_seen();
+    r.final_val_loss = last_val_;
+    r.interrupted = interrupted_;
+    r.run_dir = run_dir_;
+    if (main_ && !interrupted_) {
+      nlohmann::ordered_json j;
+      j["status"] = "finished";
+      j["steps"] = step_;
+      j["tokens"] = tokens_seen();
+      j["epochs"] = epoch_at_step(step_);
+      j["unique_tokens"] = loader_->unique_tokens();
+      j["final_val_loss"] = last_val_;
+      j["objective"] = cfg_.objective.kind;
+      j["config_hash"] = config_hash(cfg_);
+      j["elapsed_s"] = seconds_since(t0_);
+      write_text_atomic(run_dir_ + "/summary.json", j.dump(2) + "\n");
+      log_info(str_cat("finished: ", step_, " steps, ", human_count(tokens_seen()),
+                       " tokens, final val_loss ", last_val_, " -> ", run_dir_));
+    }
+    if (main_) log_close_file();
+    return r;
+  }
+
+  Config cfg_;
+  TrainOptions opts_;
+  torch::Device device_ = torch::kCPU;
+  std::shared_ptr<Dist> dist_;
+  int64_t rank_ = 0, world_ = 1;
+  bool main_ = true;
+  std::string run_dir_;
+  std::unique_ptr<PreparedDataset> data_;
+  std::unique_ptr<TokenLoader> loader_;
+  std::vector<torch::Tensor> val_batches_;
+  double bytes_per_token_ = 1.0;
+  TrainState st_;
+  std::unique_ptr<MetricsWriter> metrics_;
+  int64_t step_ = 0, total_steps_ = 0, nan_skips_ = 0;
+  double last_val_ = 0;
+  bool interrupted_ = false;
+  Clock::time_point t0_;
+};
+
+}  // namespace
+
+TrainResult run_training(const Config& cfg, const TrainOptions& opts) {
+  Trainer t(cfg, opts);
+  return t.run();
+}
+
+}  // namespace crossover
