@@ -5,6 +5,8 @@ namespace crossover {
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       {"config", "validate a config and print it fully resolved", cmd_config},
+      {"sweep", "expand a sweep file into named runs and show their status", cmd_sweep},
+      {"report", "find AR vs DLM crossovers in runs; write report.csv/json", cmd_report},
       {"version", "print versions of crossover and LibTorch, CUDA and threads", cmd_version},
   };
   return kCommands;
