@@ -7,6 +7,8 @@ const std::vector<Command>& commands() {
       {"train", "train an AR or masked-diffusion model on a repeated data budget", cmd_train},
       {"bench", "measure train-step tokens/s and MFU", cmd_bench},
       {"config", "validate a config and print it fully resolved", cmd_config},
+      {"sweep", "expand a sweep file into named runs and show their status", cmd_sweep},
+      {"report", "find AR vs DLM crossovers in runs; write report.csv/json", cmd_report},
       {"version", "print versions of crossover and LibTorch, CUDA and threads", cmd_version},
   };
   return kCommands;

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# fig5_input_noise.sh — Figure 5 (PAPER.md experiment 5): AR with input tokens masked at
+# ratios 0, 0.1, 0.3, 0.5, 0.7, 0.9 (objective ar_noise) against the DLM. ~10% helps AR;
+# no ratio reaches the DLM. Plots: final and best metric vs ratio with the DLM as a
+# reference line; curves with crossovers.
+#
+# --scale mini: 7 runs = 6 AR ratios + 1 DLM, model_s, 50k unique x 80 epochs = 4M tokens
+#   each (28M tokens): ~19 min training + ~2 min evaluation = ~21 min at 25k tokens/s.
+# --scale paper: 7 runs of 1B models, 1B unique x 96 epochs.
+# Example: scripts/figures/fig5_input_noise.sh --scale mini --dry-run
+source "$(dirname "$0")/lib.sh"
+figure_setup "$@"
+ensure_mini_data
+SWEEP=$FIG_SWEEPS/fig5_input_noise.yaml
+run_sweep "$SWEEP"
+make_report "$SWEEP"
+plot "Fig 5: AR input noise" --kind noise --x objective.input_noise --kind curves
+figure_done

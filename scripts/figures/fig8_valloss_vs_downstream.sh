@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# fig8_valloss_vs_downstream.sh — Figure 8 (PAPER.md experiment 8): validation loss is
+# not downstream accuracy. AR's validation loss rises under repetition while its task
+# accuracy keeps rising, because the NLL gap between right and wrong options (delta NLL)
+# keeps widening. Plots: val loss, accuracy, delta NLL vs tokens, val loss vs accuracy.
+#
+# Needs multiple-choice task files (eval.tasks): mini uses $FIG8_TASKS, comma-separated
+# (default data/tasks/python-mc.jsonl, which is not shipped: point FIG8_TASKS at any task
+# JSONL the trainer scores); paper reuses the figure-1 runs, whose recipe scores
+# HellaSwag, MMLU, ARC-e/c and PIQA.
+# --scale mini: 2 runs = {AR, DLM}, model_s, 50k unique x 120 epochs = 6M tokens each,
+#   tasks (100 items, 8 MC samples) every 100 steps: ~8 min training + ~3 min evaluation.
+# --scale paper: the 10 runs of fig1 (already finished ones are skipped).
+# Example: scripts/figures/fig8_valloss_vs_downstream.sh --scale mini --dry-run
+source "$(dirname "$0")/lib.sh"
+figure_setup "$@"
+ensure_mini_data
+METRICS=(--metric val_loss --metric 'task/*/acc' --metric 'task/*/acc_norm' --metric 'task/*/delta_nll')
+if [ "$FIG_SCALE" = mini ]; then
+  TASKS=${FIG8_TASKS:-data/tasks/python-mc.jsonl}
+  IFS=',' read -r -a task_list <<< "$TASKS"
+  require_paths "set FIG8_TASKS=a.jsonl,b.jsonl to multiple-choice task files (eval.tasks)" "${task_list[@]}"
+  SWEEP=$FIG_SWEEPS/fig8_valloss_vs_downstream.yaml
+  run_sweep "$SWEEP" --set "eval.tasks=[${TASKS//,/, }]"
+else
+  SWEEP=$FIG_SWEEPS/fig1_data_budget.yaml
+  FIG_REPORT_NAME=fig8_valloss_vs_downstream_paper
+  run_sweep "$SWEEP"
+fi
+make_report "$SWEEP" "${METRICS[@]}"
+plot "Fig 8: validation loss vs downstream" --kind valloss --kind curves
+figure_done

@@ -1,0 +1,116 @@
+# lib.sh — shared by scripts/figures/fig*.sh (sourced, not run): options, data
+# preparation, running a sweep, `crossover report` and the plotter.
+#
+# Every figure script takes:
+#   --scale mini|paper  mini: configs/sweeps/mini (2-core CPU, <= 60 min per figure);
+#                       paper: configs/sweeps/paper (the paper's sizes; torchrun/slurm)
+#   --dry-run           print the plan and every command; run nothing (needs only the
+#                       built binary: no data, no runs)
+#   --jobs N --launcher local|torchrun|slurm --nproc N   passed to scripts/sweep.sh
+#                       (defaults: mini local/1 process, paper torchrun/8 processes)
+#   --out DIR           run folder parent (default runs); figures go to figures/<sweep name>/
+# Environment: CROSSOVER (binary, default build/crossover), CROSSOVER_PYTHON (python with
+# matplotlib; default ~/.cache/crossover/venv/bin/python, then python3).
+set -euo pipefail
+FIG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$FIG_ROOT"
+CROSSOVER=${CROSSOVER:-$FIG_ROOT/build/crossover}
+if [ -z "${CROSSOVER_PYTHON:-}" ]; then
+  CROSSOVER_PYTHON=$HOME/.cache/crossover/venv/bin/python
+  [ -x "$CROSSOVER_PYTHON" ] || CROSSOVER_PYTHON=python3
+fi
+
+fig_die() { echo "$(basename "$0"): error: $*" >&2; exit 2; }
+
+# Prints a command (shell-quoted) and runs it unless --dry-run.
+fig_run() {
+  printf '+'; printf ' %q' "$@"; echo
+  [ "$FIG_DRY" = 1 ] || "$@"
+}
+
+figure_setup() {
+  FIG_SCALE="" FIG_DRY=0 FIG_OUT=runs
+  FIG_SWEEP_ARGS=()
+  local launcher="" nproc=""
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --scale) FIG_SCALE=${2:?--scale needs mini or paper}; shift ;;
+      --dry-run) FIG_DRY=1 ;;
+      --jobs) FIG_SWEEP_ARGS+=(--jobs "${2:?}"); shift ;;
+      --launcher) launcher=${2:?}; shift ;;
+      --nproc) nproc=${2:?}; shift ;;
+      --out) FIG_OUT=${2:?}; shift ;;
+      -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+      *) fig_die "unknown option '$1' (see --help)" ;;
+    esac
+    shift
+  done
+  case "$FIG_SCALE" in
+    mini) launcher=${launcher:-local}; nproc=${nproc:-1} ;;
+    paper) launcher=${launcher:-torchrun}; nproc=${nproc:-8} ;;
+    *) fig_die "--scale mini|paper is required" ;;
+  esac
+  FIG_SWEEP_ARGS+=(--launcher "$launcher" --nproc "$nproc" --out "$FIG_OUT")
+  [ "$FIG_DRY" = 1 ] && FIG_SWEEP_ARGS+=(--dry-run)
+  FIG_SWEEPS=$FIG_ROOT/configs/sweeps/$FIG_SCALE
+  [ -x "$CROSSOVER" ] || fig_die "crossover binary '$CROSSOVER' not found; run scripts/build.sh"
+  echo "== $(basename "$0" .sh) --scale $FIG_SCALE$([ "$FIG_DRY" = 1 ] && echo ' (dry run)')"
+}
+
+# The mini datasets: prepared on first use.
+ensure_mini_data() {
+  [ "$FIG_SCALE" = mini ] || return 0
+  local dir=data/python-stdlib-byte
+  if [ -f "$dir/meta.json" ]; then return 0; fi
+  fig_run "$CROSSOVER" data prepare --corpus python-stdlib --tokenizer byte --out "$dir"
+}
+
+# Paths a non-dry run needs and cannot make itself: a missing one stops with the hint.
+require_paths() {  # hint path...
+  local hint=$1; shift
+  for p in "$@"; do
+    if [ ! -e "$p" ]; then
+      if [ "$FIG_DRY" = 1 ]; then
+        echo "note: $p is missing ($hint); a real run would stop here"
+      else
+        fig_die "$p is missing; $hint"
+      fi
+    fi
+  done
+}
+
+sweep_name() { sed -n 's/^name:[[:space:]]*//p' "$1" | head -n 1; }
+
+# run_sweep SWEEP.yaml [--set k=v ...] — also on --dry-run, where sweep.sh validates the
+# sweep and prints the plan and the training commands.
+run_sweep() {
+  local sweep=$1; shift
+  local cmd=("$FIG_ROOT/scripts/sweep.sh" "$sweep" "${FIG_SWEEP_ARGS[@]}" "$@")
+  printf '+'; printf ' %q' "${cmd[@]}"; echo
+  "${cmd[@]}"
+}
+
+# make_report SWEEP.yaml [crossover report options...]; sets FIG_REPORT_DIR
+# (figures/<sweep name>, or figures/$FIG_REPORT_NAME when a figure reuses another's runs).
+make_report() {
+  local sweep=$1; shift
+  local name
+  name=$(sweep_name "$sweep")
+  FIG_REPORT_DIR=figures/${FIG_REPORT_NAME:-$name}
+  fig_run "$CROSSOVER" report "$FIG_OUT/$name" --out "$FIG_REPORT_DIR" "$@"
+}
+
+# plot TITLE [plot.py options...] — plots the last make_report's report.json.
+plot() {
+  local title=$1; shift
+  fig_run "$CROSSOVER_PYTHON" "$FIG_ROOT/scripts/plot.py" "$FIG_REPORT_DIR/report.json" \
+    --title "$title ($FIG_SCALE)" "$@"
+}
+
+figure_done() {
+  if [ "$FIG_DRY" = 1 ]; then
+    echo "== dry run done: nothing was trained, reported or plotted"
+  else
+    echo "== done: figures in $FIG_REPORT_DIR/"
+  fi
+}

@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""plot.py — the paper's figure panels from a `crossover report` (report.json) and
+the runs' metrics.jsonl files. Headless (matplotlib Agg); one PNG per panel set.
+
+Kinds (--kind, repeatable):
+  curves     metric vs tokens seen, AR-family and DLM (seed mean, +-1 std band), one
+             panel per group; current-value (dashed) and best-so-far (dotted) crossovers marked
+  crossover  crossover point (tokens seen) vs a group setting (--x: data.unique_tokens,
+             params, or any config key), both kinds; "none within budget" drawn as open
+             triangles at the end of the budget
+  noise      final and best metric vs a noise ratio of the AR variants (--x:
+             objective.input_noise or model.dropout_resid), DLM as reference lines
+  valloss    validation loss, task accuracy and delta-NLL vs tokens seen, and validation
+             loss vs accuracy, per variant (experiment 8)
+
+Cost: a few seconds per figure. Example:
+  ~/.cache/crossover/venv/bin/python scripts/plot.py figures/fig1/report.json \
+      --kind curves --kind crossover --x data.unique_tokens --title "Fig 1: unique-data budget"
+"""
+import argparse
+import json
+import math
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+AR_COLORS = ["tab:blue", "tab:cyan", "tab:green", "tab:olive", "tab:purple", "tab:brown",
+             "tab:pink", "tab:gray"]
+DLM_COLOR = "tab:red"
+
+
+def human(n):
+    if n is None:
+        return "-"
+    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.3g}{unit}"
+    return f"{n:.3g}"
+
+
+def read_val_rows(run_dir):
+    """The `kind: val` rows of a run's metrics.jsonl (a cut-off last line is skipped)."""
+    rows = []
+    path = os.path.join(run_dir, "metrics.jsonl")
+    if not os.path.exists(path):
+        return rows
+    with open(path) as f:
+        for line in f:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if row.get("kind") == "val":
+                rows.append(row)
+    return rows
+
+
+def curve(rows, metric):
+    pts = {}
+    for r in rows:
+        if isinstance(r.get(metric), (int, float)):
+            pts[r["tokens"]] = r[metric]
+    xs = sorted(pts)
+    return xs, [pts[x] for x in xs]
+
+
+def interp(xs, ys, x):
+    if x <= xs[0]:
+        return ys[0]
+    if x >= xs[-1]:
+        return ys[-1]
+    for i in range(1, len(xs)):
+        if x <= xs[i]:
+            f = (x - xs[i - 1]) / (xs[i] - xs[i - 1])
+            return ys[i - 1] + f * (ys[i] - ys[i - 1])
+    return ys[-1]
+
+
+def variant_curve(variant, metric):
+    """Seed mean and std on the union of points inside the common range."""
+    curves = [curve(read_val_rows(run["dir"]), metric) for run in variant["runs"]]
+    curves = [c for c in curves if c[0]]
+    if not curves:
+        return [], [], []
+    lo = max(c[0][0] for c in curves)
+    hi = min(c[0][-1] for c in curves)
+    grid = sorted({x for c in curves for x in c[0] if lo <= x <= hi} | {lo, hi})
+    mean, std = [], []
+    for x in grid:
+        vals = [interp(c[0], c[1], x) for c in curves]
+        m = sum(vals) / len(vals)
+        mean.append(m)
+        std.append(math.sqrt(sum((v - m) ** 2 for v in vals) / (len(vals) - 1)) if len(vals) > 1 else 0.0)
+    return grid, mean, std
+
+
+def settings_title(report, title):
+    """The figure title plus the settings every group shares (model, budget)."""
+    groups = report["groups"]
+    if not groups:
+        return title
+    s = groups[0]["settings"]
+    shared = []
+    for key, label in (("model.d_model", "d"), ("model.n_layers", "L"), ("data.seq_len", "T"),
+                       ("train.total_tokens", "D"), ("data.unique_tokens", "U"),
+                       ("train.lr", "lr"), ("train.batch_size", "B")):
+        vals = {g["settings"].get(key) for g in groups}
+        if len(vals) == 1 and s.get(key) is not None:
+            v = s[key]
+            try:
+                v = human(float(v)) if key in ("train.total_tokens", "data.unique_tokens") else v
+            except ValueError:
+                pass
+            shared.append(f"{label}={v}")
+    return f"{title}\n{', '.join(shared)}" if shared else title
+
+
+def colors_for(group):
+    out, i = {}, 0
+    for v in group["variants"]:
+        if v["family"] == "dlm":
+            out[v["label"]] = DLM_COLOR
+        else:
+            out[v["label"]] = AR_COLORS[i % len(AR_COLORS)]
+            i += 1
+    return out
+
+
+def plot_curves(report, out_dir, title, metrics):
+    written = []
+    for metric in metrics:
+        groups = [g for g in report["groups"] if any(metric in v["metrics"] for v in g["variants"])]
+        if not groups:
+            continue
+        n = len(groups)
+        cols = min(n, 3)
+        rows = (n + cols - 1) // cols
+        fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.8 * rows), squeeze=False)
+        for ax, g in zip(axes.flat, groups):
+            colors = colors_for(g)
+            for v in g["variants"]:
+                xs, mean, std = variant_curve(v, metric)
+                if not xs:
+                    continue
+                n_seeds = len(v["runs"])
+                label = v["label"] + (f" ({n_seeds} seeds)" if n_seeds > 1 else "")
+                ax.plot(xs, mean, color=colors[v["label"]], label=label, lw=1.6,
+                        ls="-" if v["family"] == "dlm" else "-")
+                if n_seeds > 1:
+                    ax.fill_between(xs, [m - s for m, s in zip(mean, std)],
+                                    [m + s for m, s in zip(mean, std)],
+                                    color=colors[v["label"]], alpha=0.15, lw=0)
+            for c in g["comparisons"]:
+                if c["metric"] != metric:
+                    continue
+                color = colors.get(c["ar"], "k")
+                for kind, ls in (("current", "--"), ("best", ":")):
+                    x = c[kind]["tokens"]
+                    if x is not None:
+                        ax.axvline(x, color=color, ls=ls, lw=1.1,
+                                   label=f"{kind} crossover {human(x)}"
+                                         + (f" ({c['ar']})" if len(g["variants"]) > 2 else ""))
+            ax.set_title(g["label"], fontsize=10)
+            ax.set_xlabel("tokens seen")
+            ax.set_ylabel(metric + (" (lower is better)" if "loss" in metric else ""))
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7)
+        for ax in list(axes.flat)[n:]:
+            ax.axis("off")
+        fig.suptitle(settings_title(report, f"{title}: {metric} vs tokens seen"), fontsize=11)
+        fig.tight_layout()
+        path = os.path.join(out_dir, f"curves_{metric.replace('/', '_')}.png")
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def group_x(group, key):
+    if key == "params":
+        return float(group["params_nonembed"])
+    if key == "params_active":
+        return float(group["params_active"])
+    if key == "data.unique_tokens":
+        return float(group["unique_tokens"])
+    return float(group["settings"][key])
+
+
+def plot_crossover(report, out_dir, title, metrics, xkey):
+    written = []
+    xlabel = {"params": "non-embedding parameters", "params_active": "active non-embedding parameters",
+              "data.unique_tokens": "unique tokens"}.get(xkey, xkey)
+    for metric in metrics:
+        fig, ax = plt.subplots(figsize=(6, 4.2))
+        any_point = False
+        for kind, marker, color in (("current", "o", "tab:red"), ("best", "s", "tab:blue")):
+            xs, ys, errs, nx, ny = [], [], [], [], []
+            for g in report["groups"]:
+                for c in g["comparisons"]:
+                    if c["metric"] != metric:
+                        continue
+                    x = group_x(g, xkey)
+                    k = c[kind]
+                    if k["tokens"] is not None:
+                        xs.append(x)
+                        ys.append(k["tokens"])
+                        errs.append(k["seeds"]["std"] or 0.0)
+                    elif k["status"] == "none":
+                        nx.append(x)
+                        ny.append(k["range"][1])
+            if xs:
+                ax.errorbar(xs, ys, yerr=errs, marker=marker, color=color, ls="-", capsize=3,
+                            label=f"{kind}-value crossover" if kind == "current" else "best-so-far crossover")
+                any_point = True
+            if nx:
+                ax.scatter(nx, ny, marker="^", facecolors="none", edgecolors=color,
+                           label=f"{kind}: none within budget (budget shown)")
+                any_point = True
+        if not any_point:
+            plt.close(fig)
+            continue
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("crossover point (tokens seen)")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+        ax.set_title(settings_title(report, f"{title}: {metric} crossover vs {xlabel}"), fontsize=10)
+        fig.tight_layout()
+        path = os.path.join(out_dir, f"crossover_{metric.replace('/', '_')}.png")
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def plot_noise(report, out_dir, title, metrics, xkey):
+    written = []
+    for metric in metrics:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4), squeeze=False)
+        drawn = False
+        for g in report["groups"]:
+            ars = [v for v in g["variants"] if v["family"] == "ar" and metric in v["metrics"]]
+            dlms = [v for v in g["variants"] if v["family"] == "dlm" and metric in v["metrics"]]
+            if not ars:
+                continue
+            ars.sort(key=lambda v: float(v["settings"].get(xkey, 0)))
+            xs = [float(v["settings"].get(xkey, 0)) for v in ars]
+            for ax, stat in zip(axes[0], ("final", "best")):
+                ys = [v["metrics"][metric][f"{stat}_mean"] for v in ars]
+                es = [v["metrics"][metric][f"{stat}_std"] for v in ars]
+                ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3, color="tab:blue",
+                            label=f"AR ({g['label']})" if len(report["groups"]) > 1 else "AR")
+                for d in dlms:
+                    ax.axhline(d["metrics"][metric][f"{stat}_mean"], color=DLM_COLOR, ls="--",
+                               label=f"DLM {d['label']}")
+                ax.set_xlabel(xkey + " (AR)")
+                ax.set_ylabel(f"{stat} {metric}")
+                ax.set_title(f"{stat} {metric}" + (" (best over the run)" if stat == "best" else
+                                                   " (at the end of training)"), fontsize=10)
+                ax.grid(alpha=0.3)
+                ax.legend(fontsize=8)
+                drawn = True
+        if not drawn:
+            plt.close(fig)
+            continue
+        fig.suptitle(settings_title(report, f"{title}: {metric} vs {xkey}"), fontsize=11)
+        fig.tight_layout()
+        path = os.path.join(out_dir, f"noise_{metric.replace('/', '_')}.png")
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def plot_valloss(report, out_dir, title):
+    written = []
+    for g in report["groups"]:
+        tasks = sorted({m.split("/")[1] for v in g["variants"] for r in v["runs"]
+                        for row in read_val_rows(r["dir"])[:1] for m in row if m.startswith("task/")})
+        if not tasks:
+            tasks = [None]
+        for task in tasks:
+            fig, axes = plt.subplots(1, 4, figsize=(19, 4))
+            colors = colors_for(g)
+            for v in g["variants"]:
+                c = colors[v["label"]]
+                xs, ys, _ = variant_curve(v, "val_loss")
+                if xs:
+                    axes[0].plot(xs, ys, color=c, label=v["label"])
+                if task is None:
+                    continue
+                xa, acc, _ = variant_curve(v, f"task/{task}/acc")
+                xd, dn, _ = variant_curve(v, f"task/{task}/delta_nll")
+                if xa:
+                    axes[1].plot(xa, acc, color=c, label=v["label"])
+                if xd:
+                    axes[2].plot(xd, dn, color=c, label=v["label"])
+                if xs and xa:
+                    common = [x for x in xa if xs[0] <= x <= xs[-1]]
+                    axes[3].plot([interp(xs, ys, x) for x in common], [interp(xa, acc, x) for x in common],
+                                 color=c, marker=".", label=v["label"])
+            labels = [("tokens seen", "validation loss (nats/token)"),
+                      ("tokens seen", f"{task} accuracy"),
+                      ("tokens seen", f"{task} delta NLL (wrong - correct)"),
+                      ("validation loss (nats/token)", f"{task} accuracy")]
+            for ax, (xl, yl) in zip(axes, labels):
+                ax.set_xlabel(xl)
+                ax.set_ylabel(yl)
+                ax.grid(alpha=0.3)
+                if ax.lines:
+                    ax.legend(fontsize=8)
+            fig.suptitle(settings_title(report, f"{title}: validation loss vs downstream ({g['label']})"),
+                         fontsize=11)
+            fig.tight_layout()
+            name = f"valloss_{g['label']}" + (f"_{task}" if task else "")
+            path = os.path.join(out_dir, name.replace("/", "_") + ".png")
+            fig.savefig(path, dpi=120)
+            plt.close(fig)
+            written.append(path)
+    return written
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("report", help="report.json written by `crossover report`")
+    ap.add_argument("--out", help="folder for the PNGs (default: next to report.json)")
+    ap.add_argument("--kind", action="append", choices=["curves", "crossover", "noise", "valloss"],
+                    help="panel kind (repeatable; default curves)")
+    ap.add_argument("--x", default="data.unique_tokens",
+                    help="x of crossover/noise plots: data.unique_tokens | params | params_active | a config key")
+    ap.add_argument("--metric", action="append", help="metrics to plot (default: those in the report)")
+    ap.add_argument("--title", default="crossover", help="figure title prefix")
+    args = ap.parse_args(argv)
+    with open(args.report) as f:
+        report = json.load(f)
+    out_dir = args.out or os.path.dirname(os.path.abspath(args.report))
+    os.makedirs(out_dir, exist_ok=True)
+    metrics = args.metric or report["metrics"]
+    written = []
+    for kind in args.kind or ["curves"]:
+        if kind == "curves":
+            written += plot_curves(report, out_dir, args.title, metrics)
+        elif kind == "crossover":
+            written += plot_crossover(report, out_dir, args.title, metrics, args.x)
+        elif kind == "noise":
+            written += plot_noise(report, out_dir, args.title, metrics, args.x)
+        elif kind == "valloss":
+            written += plot_valloss(report, out_dir, args.title)
+    for p in written:
+        print(f"wrote {p}")
+    if not written:
+        print("plot.py: nothing to plot (no runs with these metrics in the report)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,164 @@
+// Reading run directories: status, config, validation curves.
+#include "crossover/report/run_dir.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "crossover/config/loader.h"
+#include "crossover/util/check.h"
+
+namespace crossover {
+namespace fs = std::filesystem;
+namespace {
+
+class SettingsCollector : public ConfigVisitor {
+ public:
+  std::vector<std::pair<std::string, std::string>> out;
+  void field(const std::string& k, int64_t& v, const FieldSpec&) override {
+    out.emplace_back(k, std::to_string(v));
+  }
+  void field(const std::string& k, double& v, const FieldSpec&) override {
+    std::ostringstream s;
+    s.precision(10);
+    s << v;
+    out.emplace_back(k, s.str());
+  }
+  void field(const std::string& k, bool& v, const FieldSpec&) override {
+    out.emplace_back(k, v ? "true" : "false");
+  }
+  void field(const std::string& k, std::string& v, const FieldSpec&) override {
+    out.emplace_back(k, v);
+  }
+  void field(const std::string& k, std::vector<std::string>& v, const FieldSpec&) override {
+    out.emplace_back(k, "[" + str_join(v, ", ") + "]");
+  }
+};
+
+bool summary_finished(const fs::path& summary) {
+  std::ifstream in(summary);
+  if (!in) return false;
+  try {
+    nlohmann::json j = nlohmann::json::parse(in);
+    return j.is_object() && j.value("status", "") == "finished";
+  } catch (const nlohmann::json::exception&) {
+    return false;  // a summary being written or truncated is not a finished run
+  }
+}
+
+// True when another process holds the lock (we probe and release at once).
+bool lock_held(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return false;
+  bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
+  if (!held) ::flock(fd, LOCK_UN);
+  ::close(fd);
+  return held;
+}
+
+}  // namespace
+
+const char* run_status_name(RunStatus s) {
+  switch (s) {
+    case RunStatus::kNew: return "new";
+    case RunStatus::kPartial: return "partial";
+    case RunStatus::kFinished: return "finished";
+    case RunStatus::kRunning: return "running";
+  }
+  return "?";
+}
+
+std::string run_lock_path(const std::string& run_dir) {
+  fs::path p = fs::path(run_dir).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  return (p.parent_path() / ("." + p.filename().string() + ".lock")).string();
+}
+
+RunStatus run_status(const std::string& run_dir) {
+  fs::path d(run_dir);
+  if (summary_finished(d / "summary.json")) return RunStatus::kFinished;
+  if (lock_held(run_lock_path(run_dir))) return RunStatus::kRunning;
+  for (const char* f : {"config.yaml", "metrics.jsonl", "checkpoints"})
+    if (fs::exists(d / f)) return RunStatus::kPartial;
+  return RunStatus::kNew;
+}
+
+std::vector<std::pair<std::string, std::string>> config_settings(const Config& c) {
+  SettingsCollector v;
+  Config copy = c;
+  visit_config(copy, v);
+  return v.out;
+}
+
+RunData load_run(const std::string& run_dir) {
+  RunData r;
+  r.dir = run_dir;
+  fs::path d(run_dir);
+  r.config = load_config((d / "config.yaml").string());
+  for (const auto& kv : config_settings(r.config)) r.settings[kv.first] = kv.second;
+  r.status = run_status(run_dir);
+  std::ifstream in(d / "metrics.jsonl");
+  std::string line;
+  int lineno = 0;
+  std::map<std::string, Curve> raw;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (str_trim(line).empty()) continue;
+    nlohmann::json row;
+    try {
+      row = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception& e) {
+      // The last line of an interrupted run may be cut short: skip it, fail elsewhere.
+      if (in.peek() == EOF) break;
+      throw Error(str_cat((d / "metrics.jsonl").string(), ":", lineno, ": malformed JSON row; hint: ",
+                          "metrics.jsonl is one JSON object per line (docs/formats.md)"));
+    }
+    if (!row.is_object() || row.value("kind", "") != "val") continue;
+    CROSSOVER_CHECK(row.contains("tokens") && row["tokens"].is_number(),
+                    (d / "metrics.jsonl").string(), ":", lineno, ": val row without numeric 'tokens'",
+                    "; hint: every row carries kind, step, tokens, epoch (docs/formats.md)");
+    double tokens = row["tokens"].get<double>();
+    for (auto it = row.begin(); it != row.end(); ++it) {
+      if (!it.value().is_number() || it.key() == "tokens" || it.key() == "step") continue;
+      raw[it.key()].x.push_back(tokens);
+      raw[it.key()].y.push_back(it.value().get<double>());
+    }
+  }
+  for (auto& kv : raw) r.curves[kv.first] = curve_sorted(kv.second);
+  return r;
+}
+
+std::vector<std::string> find_run_dirs(const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    if (!fs::is_directory(p))
+      throw UsageError(str_cat("'", p, "' is not a directory; hint: pass run directories or a ",
+                               "sweep directory such as runs/fig1_data_budget"));
+    if (fs::exists(fs::path(p) / "config.yaml")) {
+      out.push_back(p);
+      continue;
+    }
+    size_t before = out.size();
+    for (auto it = fs::recursive_directory_iterator(p); it != fs::recursive_directory_iterator();
+         ++it) {
+      if (!it->is_directory()) continue;
+      if (fs::exists(it->path() / "config.yaml")) {
+        out.push_back(it->path().string());
+        it.disable_recursion_pending();  // checkpoints are not runs
+      }
+    }
+    if (out.size() == before)
+      throw UsageError(str_cat("no run directories (with config.yaml) under '", p, "'"));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace crossover

@@ -1,0 +1,174 @@
+// The report: the CSV of a checked-in fixture against its expected file, grouping
+// by everything but the objective, seed averaging, and run-directory status.
+#include "crossover/report/report.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cmath>
+
+#include "crossover/config/loader.h"
+#include "crossover/report/run_dir.h"
+#include "crossover/util/check.h"
+#include "test_util.h"
+
+namespace crossover {
+namespace {
+using crossover::testing::read_file;
+using crossover::testing::source_path;
+using crossover::testing::TempDir;
+using crossover::testing::write_file;
+
+Report fixture_report() {
+  std::vector<RunData> runs;
+  for (const auto& d : find_run_dirs({source_path("tests/fixtures/report")})) runs.push_back(load_run(d));
+  return build_report(std::move(runs), {});
+}
+
+TEST(Report, FixtureCsvMatchesExpected) {
+  Report r = fixture_report();
+  ASSERT_EQ(r.runs.size(), 2u);
+  EXPECT_EQ(r.metrics, (std::vector<std::string>{"val_loss", "task/mc/acc", "task/mc/acc_norm"}));
+  std::string csv = report_csv(r);
+  EXPECT_EQ(csv, read_file(source_path("tests/fixtures/report/expected.csv")));
+  // The hand-worked values (tests/fixtures/report/README.md), independently of the file.
+  EXPECT_NE(csv.find("all,kind-ar,kind-mdm,val_loss,lower,current,crossover,2800,2.8,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("all,kind-ar,kind-mdm,val_loss,lower,best,none,,,"), std::string::npos);
+  EXPECT_NE(csv.find("task/mc/acc,higher,current,crossover,2400,2.4,"), std::string::npos);
+  EXPECT_NE(csv.find("task/mc/acc,higher,best,crossover,2400,2.4,"), std::string::npos);
+  EXPECT_NE(csv.find("task/mc/acc_norm,higher,current,crossover,3750,3.75,"), std::string::npos);
+}
+
+TEST(Report, JsonCarriesRunsAndBothKinds) {
+  std::string js = report_json(fixture_report());
+  for (const char* frag : {"\"family\": \"dlm\"", "\"status\": \"finished\"", "\"best\"", "\"current\"",
+                           "\"params_nonembed\": 106944", "\"unique_tokens\": 1000",
+                           "tests/fixtures/report/mdm\""})
+    EXPECT_NE(js.find(frag), std::string::npos) << frag << "\n" << js;
+}
+
+TEST(Report, ParamsCountByHand) {
+  // d 64, 2 layers, 2 heads (D 32), d_ff auto = 192, qk_norm:
+  // attention 64*64 + 2*64*64 + 64*64 + 2*32 = 16448; SwiGLU 3*64*192 = 36864;
+  // two norms 128 per layer; final norm 64. MoE adds a 64 x 8 router per layer.
+  Config c = load_config_from_string("model:\n  d_model: 64\n  n_layers: 2\n  n_heads: 2\n", "t");
+  EXPECT_EQ(model_params_nonembed(c.model, false), 2 * (16448 + 36864 + 128) + 64);
+  c.model.moe_experts = 8;
+  c.model.moe_top_k = 1;
+  EXPECT_EQ(model_params_nonembed(c.model, false), 2 * (16448 + 8 * 36864 + 64 * 8 + 128) + 64);
+  EXPECT_EQ(model_params_nonembed(c.model, true), 2 * (16448 + 36864 + 64 * 8 + 128) + 64);  // router is active
+}
+
+RunData fake_run(const std::string& kind, int seed, int64_t unique, const std::vector<double>& x,
+                 const std::vector<double>& y, const std::string& extra = "") {
+  RunData r;
+  r.dir = str_cat("runs/x/", kind, "-", unique, "-", seed);
+  r.config = load_config_from_string(
+      str_cat("objective:\n  kind: ", kind, "\ndata:\n  unique_tokens: ", unique, "\n", extra), "t",
+      {str_cat("run.seed=", seed), str_cat("run.name=", kind, "-", unique, "-", seed),
+       str_cat("runtime.threads=", seed)});  // runtime differs: must not split groups
+  for (const auto& kv : config_settings(r.config)) r.settings[kv.first] = kv.second;
+  r.curves["val_loss"] = Curve{x, y};
+  return r;
+}
+
+TEST(Report, GroupsByEverythingButObjectiveAndAveragesSeeds) {
+  // Two seeds per variant with noise that cancels in the mean: the mean curves
+  // are AR = 3 and DLM = 4 - x/100, which cross at exactly 100 tokens.
+  std::vector<double> x;
+  for (int i = 0; i <= 12; ++i) x.push_back(25.0 * i);
+  std::vector<RunData> runs;
+  for (int seed : {1, 2}) {
+    double s = seed == 1 ? 1 : -1;
+    std::vector<double> ar, dlm;
+    for (size_t i = 0; i < x.size(); ++i) {
+      double e = (i % 2 ? 0.2 : -0.2) * s, f = (i % 3 ? 0.15 : -0.1) * s;
+      ar.push_back(3 + e);
+      dlm.push_back(4 - x[i] / 100 + f);
+    }
+    runs.push_back(fake_run("ar", seed, 1000, x, ar));
+    runs.push_back(fake_run("mdm", seed, 1000, x, dlm));
+  }
+  // A second group (different unique budget) and an AR variant with dropout.
+  runs.push_back(fake_run("mdm", 1, 2000, {0, 100}, {5, 1}));
+  runs.push_back(fake_run("ar", 1, 2000, {0, 100}, {2, 2}));
+  runs.push_back(fake_run("ar", 1, 2000, {0, 100}, {3, 0.5}, "model:\n  dropout_resid: 0.1\n"));
+  Report r = build_report(std::move(runs), {"val_loss"});
+  ASSERT_EQ(r.groups.size(), 2u);
+  const ReportGroup& g = r.groups[0];
+  EXPECT_EQ(g.label, "unique-1k");
+  ASSERT_EQ(g.variants.size(), 2u);
+  EXPECT_EQ(g.variants[0].label, "kind-ar_dropout-0");
+  EXPECT_EQ(g.variants[0].runs.size(), 2u);
+  ASSERT_EQ(g.comparisons.size(), 1u);
+  const CrossoverSummary& cur = g.comparisons[0].current;
+  EXPECT_EQ(cur.mean_curve.status, CrossoverStatus::kCrossover);
+  EXPECT_NEAR(cur.mean_curve.tokens, 100, 1e-9);
+  EXPECT_NEAR(cur.epoch, 0.1, 1e-12);  // no epoch curve: tokens / data.unique_tokens
+  EXPECT_EQ(cur.seed_n, 2);
+  EXPECT_EQ(cur.seeds_crossed, 2);
+  EXPECT_GT(cur.seed_std, 0);         // the seeds disagree ...
+  EXPECT_NEAR(cur.seed_mean, 100, 30);  // ... around the mean-curve answer
+  const ReportVariant& ar = g.variants[0];
+  EXPECT_EQ(ar.metrics[0].n, 2);
+  EXPECT_NEAR(ar.metrics[0].final_mean, 3, 1e-12);
+  EXPECT_NEAR(ar.metrics[0].final_std, 0.4 / std::sqrt(2.0), 1e-12);
+
+  const ReportGroup& h = r.groups[1];
+  EXPECT_EQ(h.label, "unique-2k");
+  ASSERT_EQ(h.variants.size(), 3u);  // ar, ar + dropout, mdm: two comparisons
+  ASSERT_EQ(h.comparisons.size(), 2u);
+  EXPECT_EQ(h.variants[1].label, "kind-ar_dropout-0.1");
+  EXPECT_EQ(h.comparisons[0].current.mean_curve.status, CrossoverStatus::kCrossover);  // at 75
+  EXPECT_NEAR(h.comparisons[0].current.mean_curve.tokens, 75, 1e-9);
+  EXPECT_EQ(h.comparisons[1].current.mean_curve.status, CrossoverStatus::kNone);
+  std::string table = report_table(r);
+  EXPECT_NE(table.find("none within 100"), std::string::npos) << table;
+}
+
+TEST(RunDir, StatusFromFilesAndLock) {
+  TempDir dir;
+  std::string run = dir.file("sweep/a");
+  EXPECT_EQ(run_status(run), RunStatus::kNew);
+  write_file(run + "/log.txt", "");
+  EXPECT_EQ(run_status(run), RunStatus::kNew);  // nothing the trainer's contract names yet
+  write_file(run + "/metrics.jsonl", "{}\n");
+  EXPECT_EQ(run_status(run), RunStatus::kPartial);
+  write_file(run + "/summary.json", "{\"status\": \"stopped\"}");
+  EXPECT_EQ(run_status(run), RunStatus::kPartial);
+  write_file(run + "/summary.json", "{\"status\": \"fini");  // being written
+  EXPECT_EQ(run_status(run), RunStatus::kPartial);
+  EXPECT_EQ(run_lock_path(run), dir.file("sweep/.a.lock"));
+  write_file(run_lock_path(run), "");
+  int fd = ::open(run_lock_path(run).c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  EXPECT_EQ(run_status(run), RunStatus::kRunning);
+  ::close(fd);
+  EXPECT_EQ(run_status(run), RunStatus::kPartial);
+  write_file(run + "/summary.json", "{\"status\": \"finished\", \"steps\": 3}");
+  EXPECT_EQ(run_status(run), RunStatus::kFinished);
+}
+
+TEST(RunDir, FindAndLoadErrors) {
+  TempDir dir;
+  EXPECT_THROW(find_run_dirs({dir.file("none")}), UsageError);
+  EXPECT_THROW(find_run_dirs({dir.path().string()}), UsageError);
+  write_file(dir.file("s/r1/config.yaml"), "objective:\n  kind: mdm\n");
+  write_file(dir.file("s/r1/checkpoints/step_1/config.yaml"), "");  // not a run
+  write_file(dir.file("s/r1/metrics.jsonl"),
+             "{\"kind\":\"val\",\"tokens\":10,\"val_loss\":2}\nnot json\n{\"kind\":\"val\",\"tok");
+  auto dirs = find_run_dirs({dir.file("s")});
+  ASSERT_EQ(dirs.size(), 1u);
+  EXPECT_THROW(load_run(dirs[0]), Error);  // a malformed middle line
+  write_file(dir.file("s/r1/metrics.jsonl"),
+             "{\"kind\":\"val\",\"tokens\":10,\"val_loss\":2}\n{\"kind\":\"val\",\"tok");
+  RunData r = load_run(dirs[0]);  // a cut-off last line is an interrupted write
+  EXPECT_EQ(r.curves["val_loss"].y, (std::vector<double>{2}));
+  EXPECT_EQ(r.status, RunStatus::kPartial);
+}
+
+}  // namespace
+}  // namespace crossover

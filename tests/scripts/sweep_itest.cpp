@@ -1,0 +1,164 @@
+// scripts/sweep.sh against fake run directories and a fake trainer: finished runs
+// are skipped, partial and new ones launched with --resume auto, a held lock keeps a
+// second job out; every figure script's --dry-run works without data or runs; the
+// plotter draws every panel kind from the report fixture.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "crossover/report/run_dir.h"
+#include "test_util.h"
+
+namespace crossover {
+namespace {
+namespace fs = std::filesystem;
+using crossover::testing::read_file;
+using crossover::testing::run_shell;
+using crossover::testing::source_path;
+using crossover::testing::TempDir;
+using crossover::testing::write_file;
+
+int count(const std::string& s, const std::string& what) {
+  int n = 0;
+  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
+  return n;
+}
+
+// A trainer that logs its arguments and finishes the run at once.
+const char* kFakeTrain = R"(#!/usr/bin/env bash
+echo "$@" >> "$FAKE_LOG"
+dir="" name=""
+while [ $# -gt 0 ]; do
+  case "$1" in --set) case "$2" in run.dir=*) dir=${2#run.dir=};; run.name=*) name=${2#run.name=};; esac; shift;; esac
+  shift
+done
+mkdir -p "$dir/$name"
+echo '{"status": "finished", "steps": 1}' > "$dir/$name/summary.json"
+)";
+
+struct SweepFixture {
+  TempDir dir;
+  std::string env;
+  SweepFixture() {
+    write_file(dir.file("base.yaml"), "model:\n  d_model: 64\n  n_heads: 2\n");
+    write_file(dir.file("s.yaml"),
+               "name: t\nbase: base.yaml\ngrid:\n  objective.kind: [ar, mdm]\n"
+               "  data.unique_tokens: [1000, 2000]\n");
+    write_file(dir.file("fake_train.sh"), kFakeTrain);
+    fs::permissions(dir.file("fake_train.sh"), fs::perms::owner_all);
+    env = "CROSSOVER=" + std::string(CROSSOVER_BINARY) + " CROSSOVER_TRAIN=" + dir.file("fake_train.sh") +
+          " FAKE_LOG=" + dir.file("log.txt") + " ";
+  }
+  testing::RunResult sweep(const std::string& args) {
+    return run_shell(env + source_path("scripts/sweep.sh") + " " + dir.file("s.yaml") + " --out " +
+                     dir.file("runs") + " " + args);
+  }
+  std::string log() { return fs::exists(dir.file("log.txt")) ? read_file(dir.file("log.txt")) : ""; }
+};
+
+TEST(SweepSh, SkipsFinishedResumesPartialStartsNew) {
+  SweepFixture f;
+  write_file(f.dir.file("runs/t/kind-ar_unique-1k/summary.json"), "{\"status\": \"finished\"}");
+  write_file(f.dir.file("runs/t/kind-ar_unique-2k/metrics.jsonl"), "{\"kind\": \"train\"}\n");
+  auto plan = run_shell(std::string(CROSSOVER_BINARY) + " sweep plan " + f.dir.file("s.yaml") +
+                        " --out " + f.dir.file("runs"));
+  ASSERT_EQ(plan.exit_code, 0) << plan.out;
+  EXPECT_NE(plan.out.find("1 finished, 1 partial, 0 running, 2 new"), std::string::npos) << plan.out;
+
+  auto dry = f.sweep("--dry-run");
+  ASSERT_EQ(dry.exit_code, 0) << dry.out;
+  EXPECT_EQ(f.log(), "");  // nothing ran
+  EXPECT_EQ(count(dry.out, "--resume auto"), 3) << dry.out;
+  EXPECT_NE(dry.out.find("3 run(s) would be launched"), std::string::npos) << dry.out;
+
+  auto r = f.sweep("");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::string log = f.log();
+  EXPECT_EQ(count(log, "\n"), 3) << log;
+  EXPECT_EQ(count(log, "run.name=kind-ar_unique-1k"), 0) << log;  // finished: skipped
+  EXPECT_EQ(count(log, "run.name=kind-ar_unique-2k"), 1) << log;  // partial: resumed
+  EXPECT_EQ(count(log, "--resume auto"), 3) << log;
+  EXPECT_NE(log.find("run.dir=" + f.dir.file("runs/t")), std::string::npos) << log;
+  EXPECT_NE(log.find("objective.kind=mdm --set data.unique_tokens=2000"), std::string::npos) << log;
+  EXPECT_NE(r.out.find("[kind-ar_unique-1k] finished: skipped"), std::string::npos) << r.out;
+  // Everything is finished now: a second call launches nothing.
+  auto again = f.sweep("--jobs 2");
+  ASSERT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_EQ(count(f.log(), "\n"), 3);
+  EXPECT_NE(again.out.find("0 run(s) launched"), std::string::npos) << again.out;
+}
+
+TEST(SweepSh, HeldLockKeepsASecondJobOutAndJobsRunInParallel) {
+  SweepFixture f;
+  std::string lock = run_lock_path(f.dir.file("runs/t/kind-mdm_unique-1k"));
+  write_file(lock, "");
+  int fd = ::open(lock.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  auto r = f.sweep("--jobs 2");
+  ::close(fd);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("[kind-mdm_unique-1k] running elsewhere"), std::string::npos) << r.out;
+  EXPECT_EQ(count(f.log(), "\n"), 3) << f.log();
+  EXPECT_EQ(count(f.log(), "run.name=kind-mdm_unique-1k"), 0);
+  EXPECT_EQ(run_status(f.dir.file("runs/t/kind-ar_unique-2k")), RunStatus::kFinished);
+  EXPECT_EQ(run_status(f.dir.file("runs/t/kind-mdm_unique-1k")), RunStatus::kNew);
+}
+
+TEST(SweepSh, LaunchersAndErrors) {
+  SweepFixture f;
+  auto tr = f.sweep("--dry-run --launcher torchrun --nproc 4");
+  ASSERT_EQ(tr.exit_code, 0) << tr.out;
+  EXPECT_NE(tr.out.find("torchrun --no-python --standalone --nproc-per-node 4"), std::string::npos) << tr.out;
+  auto sl = f.sweep("--dry-run --launcher slurm --nproc 2");
+  ASSERT_EQ(sl.exit_code, 0) << sl.out;
+  EXPECT_NE(sl.out.find("sbatch --parsable"), std::string::npos) << sl.out;
+  EXPECT_NE(sl.out.find("--gpus-per-node 2"), std::string::npos) << sl.out;
+  EXPECT_EQ(f.sweep("--launcher mpi").exit_code, 2);
+  write_file(f.dir.file("s.yaml"), "name: t\nbase: base.yaml\ngrid:\n  objective.knd: [ar]\n");
+  auto bad = f.sweep("--dry-run");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.out.find("s.yaml:4: unknown config key 'objective.knd' in grid"), std::string::npos) << bad.out;
+}
+
+TEST(FigureScripts, EveryScriptDryRunsAtBothScales) {
+  const char* figs[] = {"fig1_data_budget", "fig2_data_quality", "fig3_model_size",
+                        "fig4_sparse_dense", "fig5_input_noise", "fig6_dropout",
+                        "fig7_code_at_scale", "fig8_valloss_vs_downstream", "fig9_extreme_repetition"};
+  TempDir out;
+  for (const char* fig : figs)
+    for (const char* scale : {"mini", "paper"}) {
+      std::string cmd = "CROSSOVER=" + std::string(CROSSOVER_BINARY) + " " +
+                        source_path(std::string("scripts/figures/") + fig + ".sh") + " --scale " + scale +
+                        " --dry-run --out " + out.file("runs");
+      auto r = run_shell(cmd);
+      ASSERT_EQ(r.exit_code, 0) << cmd << "\n" << r.out;
+      EXPECT_NE(r.out.find("run(s) would be launched"), std::string::npos) << fig << "\n" << r.out;
+      EXPECT_NE(r.out.find(" report "), std::string::npos) << fig << "\n" << r.out;
+      EXPECT_NE(r.out.find("plot.py"), std::string::npos) << fig << "\n" << r.out;
+      EXPECT_NE(r.out.find("dry run done"), std::string::npos) << fig;
+      EXPECT_FALSE(fs::exists(out.file("runs"))) << fig << ": a dry run created run folders";
+    }
+}
+
+TEST(Plot, EveryPanelKindFromTheFixture) {
+  TempDir out;
+  auto rep = run_shell(std::string(CROSSOVER_BINARY) + " report " +
+                       source_path("tests/fixtures/report") + " --out " + out.path().string() +
+                       " --metric val_loss --metric 'task/*/acc' --metric 'task/*/delta_nll'");
+  ASSERT_EQ(rep.exit_code, 0) << rep.out;
+  EXPECT_NE(rep.out.find("2 runs, 1 groups"), std::string::npos) << rep.out;
+  auto plot = run_shell(std::string(CROSSOVER_PYTHON) + " " + source_path("scripts/plot.py") + " " +
+                        out.file("report.json") + " --title fixture --kind curves --kind crossover " +
+                        "--kind noise --x data.unique_tokens --kind valloss");
+  ASSERT_EQ(plot.exit_code, 0) << plot.out;
+  for (const char* png : {"curves_val_loss.png", "curves_task_mc_acc.png", "crossover_val_loss.png",
+                          "noise_val_loss.png", "valloss_all_mc.png"})
+    EXPECT_GT(fs::exists(out.file(png)) ? fs::file_size(out.file(png)) : 0u, 1000u) << png << "\n" << plot.out;
+}
+
+}  // namespace
+}  // namespace crossover
