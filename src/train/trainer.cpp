@@ -76,6 +76,13 @@ class Trainer {
   Trainer(const Config& cfg, const TrainOptions& opts) : cfg_(cfg), opts_(opts) {}
 
   TrainResult run() {
+    const std::string run_dir = cfg_.run.dir + "/" + cfg_.run.name;
+    if (!opts_.resume.empty() && !opts_.overwrite && run_is_finished(run_dir)) {
+      log_info(str_cat("run ", run_dir, " is already finished; nothing to resume"));
+      TrainResult r;
+      r.run_dir = run_dir;
+      return r;
+    }
     setup();
     loop();
     return finish();
