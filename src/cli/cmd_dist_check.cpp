@@ -40,11 +40,11 @@ constexpr int64_t kV = 64, kC = 32, kT = 16, kB = 12;
 // with contiguous shards some ranks never use it; `unused` is never used at all.
 struct CheckNetImpl : torch::nn::Module {
   CheckNetImpl()
-      : embed(register_module("embed", torch::nn::Embedding(kV, kC))),
+      : unused(register_module("unused", torch::nn::Linear(kC, kC))),  // last bucket
+        embed(register_module("embed", torch::nn::Embedding(kV, kC))),
         hidden(register_module("hidden", torch::nn::Linear(kC, kC))),
         expert(register_module("expert",
                                torch::nn::Linear(torch::nn::LinearOptions(kC, kC).bias(false)))),
-        unused(register_module("unused", torch::nn::Linear(kC, kC))),
         head(register_module("head", torch::nn::Linear(kC, kV))) {}
 
   // tokens (b, T) -> summed next-token cross-entropy over b * (T-1) targets
@@ -59,8 +59,9 @@ struct CheckNetImpl : torch::nn::Module {
         torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
   }
 
+  torch::nn::Linear unused;
   torch::nn::Embedding embed;
-  torch::nn::Linear hidden, expert, unused, head;
+  torch::nn::Linear hidden, expert, head;
 };
 TORCH_MODULE(CheckNet);
 
@@ -101,6 +102,7 @@ torch::Tensor check_batch(uint64_t seed) {
 struct Parity {
   double max_abs = 0, max_rel = 0;
   int64_t buckets = 0;
+  int64_t overlapped = 0;
 };
 
 Parity check_grad_sync(CheckNet& net, const std::shared_ptr<Dist>& dist, uint64_t seed) {
@@ -135,6 +137,7 @@ Parity check_grad_sync(CheckNet& net, const std::shared_ptr<Dist>& dist, uint64_
 
   Parity out;
   out.buckets = sync.num_buckets();
+  out.overlapped = sync.overlapped_buckets();
   auto params = net->parameters();
   double max_ref = 0;
   for (size_t i = 0; i < params.size(); ++i) {
@@ -251,7 +254,7 @@ int cmd_dist_check(const std::vector<std::string>& argv) {
     line << "dist-check ok: world " << dist->world_size() << " (" << dist->backend() << ", "
          << device << ") | config hash same | all_reduce+broadcast ok | grad parity max abs "
          << parity.max_abs << " rel " << parity.max_rel << " (tol " << kGradRelTol << ", "
-         << parity.buckets << " buckets) | ";
+         << parity.buckets << " buckets, " << parity.overlapped << " launched in backward) | ";
     if (dist->enabled())
       line << "all_reduce " << human_count(static_cast<double>(bytes)) << "B: "
            << bw.seconds * 1e3 << " ms, algbw " << bw.algbw << " GB/s, busbw " << bw.busbw

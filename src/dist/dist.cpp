@@ -6,6 +6,7 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <c10/util/Logging.h>
 #include <torch/torch.h>
 #ifdef USE_C10D_NCCL
 #include <c10/cuda/CUDAFunctions.h>
@@ -91,6 +92,13 @@ c10::intrusive_ptr<c10d::Store> connect_store(const DistEnv& env, int64_t timeou
     o.multiTenant = true;
   }
   std::string where = str_cat(env.master_addr, ":", env.master_port);
+  // c10d logs every failed connect attempt with a stack trace; our one line
+  // below says it all, so only FATAL c10 logs pass while connecting.
+  struct QuietC10Log {
+    int saved = FLAGS_caffe2_log_level;
+    QuietC10Log() { FLAGS_caffe2_log_level = 3; }
+    ~QuietC10Log() { FLAGS_caffe2_log_level = saved; }
+  } quiet;
   try {
     return c10::make_intrusive<c10d::TCPStore>(env.master_addr, o);
   } catch (const std::exception& e) {

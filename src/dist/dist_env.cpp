@@ -1,3 +1,4 @@
+// dist_env.cpp — strict parsing of torchrun's environment variables (see dist_env.h).
 #include "crossover/dist/dist_env.h"
 
 #include <cerrno>

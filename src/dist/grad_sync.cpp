@@ -1,3 +1,4 @@
+// grad_sync.cpp — bucket layout, the post-accumulate-grad hooks, in-order launches and finish().
 #include "crossover/dist/grad_sync.h"
 
 #include <torch/csrc/autograd/function_hook.h>
@@ -133,6 +134,7 @@ void GradSync::finish() {
     CROSSOVER_CHECK(armed_, "GradSync::finish() without arm_for_last_micro_batch()",
                     "; hint: arm before the last micro-batch's backward");
     armed_ = false;
+    overlapped_ = static_cast<int64_t>(next_launch_);
     // Whatever backward did not reach: parameters unused in the last micro-batch.
     for (size_t b = next_launch_; b < buckets_.size(); ++b)
       for (int64_t i : buckets_[b].slots)

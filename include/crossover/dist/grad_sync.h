@@ -53,6 +53,10 @@ class GradSync {
 
   int64_t num_buckets() const { return static_cast<int64_t>(buckets_.size()); }
   int64_t num_params() const { return static_cast<int64_t>(slots_.size()); }
+  // Buckets of the last finished step that were launched during backward (the
+  // rest waited for finish(): a bucket launches only after every earlier one,
+  // so a parameter without gradient holds back the buckets from its own on).
+  int64_t overlapped_buckets() const { return overlapped_; }
 
  private:
   struct Slot {
@@ -80,6 +84,7 @@ class GradSync {
   std::mutex mu_;
   bool armed_ = false;
   size_t next_launch_ = 0;
+  int64_t overlapped_ = 0;
 };
 
 }  // namespace crossover
