@@ -2,7 +2,10 @@
 # setup.sh — install what crossover needs, and nothing that is already there.
 # Idempotent: a second run takes seconds. Cold: ~3-5 minutes (torch wheel ~3 GB).
 #   Debian packages: cmake, g++, ninja, ccache, yaml-cpp, spdlog, GoogleTest,
-#                    nlohmann-json, SentencePiece, Python docs (the prose corpus).
+#                    nlohmann-json, SentencePiece, Python docs (the prose corpus),
+#                    gloo headers (torch's ProcessGroupGloo.hpp includes them; the
+#                    wheel ships gloo's code inside libtorch but not its headers —
+#                    never link libgloo itself).
 #   Python: torch==2.11.0 (+numpy, matplotlib) in a virtual environment outside
 #           the clone, $CROSSOVER_VENV (default ~/.cache/crossover/venv), shared
 #           by every clone and worktree.
@@ -13,7 +16,7 @@ set -euo pipefail
 
 APT_PACKAGES=(cmake g++ ninja-build ccache pkg-config python3-venv
   libyaml-cpp-dev libspdlog-dev libgtest-dev nlohmann-json3-dev
-  libsentencepiece-dev python3.11-doc)
+  libsentencepiece-dev python3.11-doc libgloo-dev)
 TORCH_VERSION=2.11.0
 VENV=${CROSSOVER_VENV:-$HOME/.cache/crossover/venv}
 

@@ -9,6 +9,8 @@ const std::vector<Command>& commands() {
       {"config", "validate a config and print it fully resolved", cmd_config},
       {"sweep", "expand a sweep file into named runs and show their status", cmd_sweep},
       {"report", "find AR vs DLM crossovers in runs; write report.csv/json", cmd_report},
+      {"dist-check", "check the distributed setup: collectives, gradient sync, bandwidth",
+       cmd_dist_check},
       {"version", "print versions of crossover and LibTorch, CUDA and threads", cmd_version},
   };
   return kCommands;

@@ -1,0 +1,90 @@
+// grad_sync.h — data-parallel gradient synchronisation: sums .grad over ranks
+// in flat buckets of dist.bucket_mb MiB, overlapped with backward.
+//
+// How: each parameter gets a post-accumulate-grad hook (it fires after autograd
+// has added this backward's gradient into .grad). While armed, the hook copies
+// the accumulated .grad into its bucket; a full bucket is all-reduced at once,
+// buckets strictly in index order so every rank issues the same collectives in
+// the same order. Only the last micro-batch of a step is armed (DDP's no_sync
+// for the others): earlier micro-batches just accumulate into .grad locally.
+//
+// SUM, not mean: the trainer divides each micro-batch loss by the global token
+// count of the step, so the sum over ranks is exactly the world-1 gradient.
+//
+// Parameters that get no gradient in a step (unused MoE experts, a branch one
+// rank's data never takes) count as zeros, so no rank waits for them; a
+// parameter that no rank touched keeps an undefined .grad, as in a world-1 run.
+//
+// Use, per optimizer step with k micro-batches:
+//   for (i = 0; i < k; ++i) {
+//     if (i == k - 1) sync.arm_for_last_micro_batch();
+//     (loss_i / global_tokens).backward();
+//   }
+//   sync.finish();          // waits; .grad now holds the sum over ranks
+//   clip, optimizer.step(), optimizer.zero_grad();
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "crossover/dist/dist.h"
+
+namespace crossover {
+
+class GradSync {
+ public:
+  // params: trainable parameters (requires_grad=false and repeated tensors are
+  // skipped). World 1: no hooks, no buffers; arm/finish do nothing.
+  GradSync(const std::vector<torch::Tensor>& params, std::shared_ptr<Dist> dist,
+           double bucket_mb);
+  ~GradSync();  // removes the hooks
+  GradSync(const GradSync&) = delete;
+  GradSync& operator=(const GradSync&) = delete;
+
+  // Call before the backward of the last micro-batch of a step.
+  void arm_for_last_micro_batch();
+  // Launches what backward left (unused parameters), waits for every bucket
+  // and writes the sums into .grad. Throws crossover::Error if a rank died.
+  void finish();
+
+  int64_t num_buckets() const { return static_cast<int64_t>(buckets_.size()); }
+  int64_t num_params() const { return static_cast<int64_t>(slots_.size()); }
+  // Buckets of the last finished step that were launched during backward (the
+  // rest waited for finish(): a bucket launches only after every earlier one,
+  // so a parameter without gradient holds back the buckets from its own on).
+  int64_t overlapped_buckets() const { return overlapped_; }
+
+ private:
+  struct Slot {
+    torch::Tensor param;
+    int64_t bucket = 0;
+    int64_t offset = 0;  // into the bucket's flat buffer, elements
+    bool ready = false;  // copied into the bucket this step
+    bool used = false;   // had a defined .grad this step
+  };
+  struct Bucket {
+    torch::Tensor flat;  // (N,) one dtype, one device
+    std::vector<int64_t> slots;
+    int64_t pending = 0;  // slots not yet ready
+    std::unique_ptr<DistWork> work;
+  };
+  friend struct GradReadyHook;
+  void on_grad_ready(int64_t slot);  // from the autograd hook
+  void fill_slot(Slot& s);
+  void launch_in_order();  // launches buckets from next_launch_ while ready
+  void reset_step();
+
+  std::shared_ptr<Dist> dist_;
+  std::vector<Slot> slots_;
+  std::vector<Bucket> buckets_;
+  std::mutex mu_;
+  bool armed_ = false;
+  size_t next_launch_ = 0;
+  int64_t overlapped_ = 0;
+};
+
+}  // namespace crossover
