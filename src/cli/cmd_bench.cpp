@@ -12,6 +12,7 @@
 #include "crossover/data/dataset.h"
 #include "crossover/train/train_step.h"
 #include "crossover/util/device_info.h"
+#include "crossover/util/rng.h"
 #include "crossover/util/runtime.h"
 
 namespace crossover {
@@ -37,9 +38,9 @@ int cmd_bench(const std::vector<std::string>& argv) {
   int64_t vocab = cfg.model.vocab_size;
   int64_t mask_id = 0;
   if (vocab == 0 && !cfg.data.path.empty()) {
-    auto ds = open_prepared_dataset(cfg.data);
-    vocab = ds.meta().vocab_size;
-    mask_id = ds.meta().mask_id;
+    auto meta = PreparedDataset::open(cfg.data.path, cfg.data.val_path, /*verify=*/false).meta;
+    vocab = meta.vocab_size;
+    mask_id = meta.mask_id;
   }
   if (vocab == 0) vocab = 260;  // the byte tokenizer's size
   if (mask_id == 0) mask_id = vocab - 1;

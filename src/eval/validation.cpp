@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "crossover/dist/process_group.h"
+#include "crossover/dist/dist.h"
 #include "crossover/util/check.h"
 #include "crossover/util/rng.h"
 

@@ -4,8 +4,9 @@
 
 #include <cmath>
 
+#include "crossover/dist/data_parallel.h"
 #include "crossover/dist/grad_sync.h"
-#include "crossover/dist/process_group.h"
+#include "crossover/dist/dist.h"
 #include "crossover/train/lr_schedule.h"
 #include "crossover/util/check.h"
 #include "crossover/util/rng.h"
@@ -68,7 +69,7 @@ TrainState make_train_state(const Config& cfg, int64_t vocab_size, int64_t mask_
     broadcast_parameters(*st.model, *st.dist);
     std::vector<torch::Tensor> ps;
     for (auto& [n, p] : params) ps.push_back(p);
-    st.grad_sync = std::make_unique<GradSync>(ps, *st.dist, cfg.dist.bucket_mb);
+    st.grad_sync = std::make_unique<GradSync>(ps, st.dist, cfg.dist.bucket_mb);
   }
   return st;
 }

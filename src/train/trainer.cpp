@@ -15,7 +15,9 @@
 #include "crossover/config/loader.h"
 #include "crossover/data/dataset.h"
 #include "crossover/data/loader.h"
-#include "crossover/dist/process_group.h"
+#include "crossover/data/validation.h"
+#include "crossover/dist/dist.h"
+#include "crossover/dist/dist_env.h"
 #include "crossover/eval/validation.h"
 #include "crossover/io/checkpoint.h"
 #include "crossover/io/metrics.h"
@@ -44,6 +46,20 @@ void write_text_atomic(const std::string& path, const std::string& text) {
     out << text;
   }
   fs::rename(tmp, path);
+}
+
+// UTF-8 bytes per token of the validation windows' first T tokens (the same
+// tokens for AR and DLM), for bits/byte.
+double bytes_per_token(const Tokenizer& tok, const std::vector<torch::Tensor>& batches) {
+  int64_t bytes = 0, tokens = 0;
+  for (const auto& b : batches) {
+    auto x = b.narrow(1, 0, b.size(1) - 1).to(torch::kInt32).contiguous();  // (b, T)
+    const int32_t* p = x.data_ptr<int32_t>();
+    std::vector<int32_t> ids(p, p + x.numel());
+    bytes += static_cast<int64_t>(tok.decode(ids, /*skip_special=*/true).size());
+    tokens += x.numel();
+  }
+  return tokens > 0 && bytes > 0 ? static_cast<double>(bytes) / static_cast<double>(tokens) : 1.0;
 }
 
 bool run_is_finished(const std::string& run_dir) {
@@ -91,7 +107,11 @@ class Trainer {
  private:
   void setup() {
     device_ = runtime_setup(cfg_.runtime);
-    dist_ = init_distributed(cfg_.dist, device_);
+    DistEnv env = read_dist_env();
+    if (cfg_.runtime.threads == 0 && env.local_world_size > 1)  // share the cores among local ranks
+      torch::set_num_threads(static_cast<int>(
+          std::max<int64_t>(1, hardware_threads() / env.local_world_size)));
+    dist_ = init_distributed(cfg_.dist, device_, env);
     rank_ = dist_->rank();
     world_ = dist_->world_size();
     if (world_ > 1 && device_.is_cuda())
@@ -101,8 +121,8 @@ class Trainer {
     dist_->check_same(config_hash(cfg_), "config hash");
 
     // Everything that can fail on user input happens before the run directory exists.
-    data_ = std::make_unique<PreparedDataset>(open_prepared_dataset(cfg_.data));
-    const auto& meta = data_->meta();
+    data_ = std::make_unique<PreparedDataset>(PreparedDataset::open(cfg_.data));
+    const auto& meta = data_->meta;
     int64_t vocab = cfg_.model.vocab_size > 0 ? cfg_.model.vocab_size : meta.vocab_size;
     CROSSOVER_CHECK(vocab >= meta.vocab_size, "model.vocab_size=", vocab,
                     " is smaller than the dataset's vocabulary ", meta.vocab_size);
@@ -110,7 +130,7 @@ class Trainer {
                                             cfg_.run.seed, rank_, world_);
     val_batches_ = validation_batches(*data_, cfg_.data.seq_len, cfg_.eval.val_tokens,
                                       cfg_.eval.val_batch_size);
-    bytes_per_token_ = validation_bytes_per_token(*data_, val_batches_);
+    bytes_per_token_ = bytes_per_token(*load_tokenizer(meta), val_batches_);
     if (main_) prepare_run_dir(run_dir_, opts_);
     dist_->barrier();
 
