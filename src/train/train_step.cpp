@@ -3,6 +3,7 @@
 #include <ATen/autocast_mode.h>
 
 #include <cmath>
+#include <cstdlib>
 
 #include "crossover/dist/data_parallel.h"
 #include "crossover/dist/grad_sync.h"
@@ -49,6 +50,7 @@ TrainState make_train_state(const Config& cfg, int64_t vocab_size, int64_t mask_
   st.mask_id = mask_id;
   st.dist = std::move(dist);
   st.world_size = st.dist ? st.dist->world_size() : 1;
+  if (const char* nan_step = std::getenv("CROSSOVER_TEST_NAN_AT_STEP")) st.inject_nan_step = std::atoll(nan_step);
   st.rank = st.dist ? st.dist->rank() : 0;
   CROSSOVER_CHECK(cfg.train.batch_size % st.world_size == 0, "train.batch_size=",
                   cfg.train.batch_size, " is not divisible by the world size ", st.world_size,
@@ -122,6 +124,7 @@ StepStats train_step(TrainState& st, const torch::Tensor& tokens, int64_t step,
   s.lr = lr_at(cfg.train, step, total_steps);
   s.loss = loss_acc.item<double>();
   if (st.world_size > 1) s.loss = st.dist->all_reduce_sum(s.loss);
+  if (step == st.inject_nan_step) s.loss = std::nan("");  // fault injection (tests)
   std::vector<torch::Tensor> with_grad;  // clip_grad_norm_ takes parameters
   for (auto& [n, p] : st.optim->params())
     if (p.grad().defined()) with_grad.push_back(p);

@@ -36,6 +36,9 @@ struct TrainState {
   int64_t mask_id = 0;
   int64_t world_size = 1;
   int64_t rank = 0;
+  // Testing only: the loss of this step reads as NaN (env CROSSOVER_TEST_NAN_AT_STEP),
+  // so the NaN policy can be exercised deterministically.
+  int64_t inject_nan_step = -1;
 };
 
 struct StepStats {

@@ -1,0 +1,243 @@
+// End-to-end training through the binary: learning, golden losses,
+// determinism, kill -9 + resume, corrupt checkpoints, NaN policy, signals and
+// user errors. Each run is a ~30k-parameter model for a few dozen steps.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "test_util.h"
+
+namespace crossover {
+namespace {
+namespace fs = std::filesystem;
+using crossover::testing::read_file;
+using crossover::testing::run_crossover;
+using crossover::testing::run_shell;
+using crossover::testing::TempDir;
+using crossover::testing::write_file;
+
+// A small learnable corpus: 48 Python-like documents with repeated structure.
+std::string make_corpus(const TempDir& dir) {
+  std::mt19937 rng(7);
+  const char* names[] = {"alpha", "beta", "gamma", "delta", "omega", "sigma"};
+  for (int d = 0; d < 48; ++d) {
+    std::string text;
+    for (int f = 0; f < 12; ++f) {
+      std::string n = names[rng() % 6];
+      text += "def " + n + "_" + std::to_string(f) + "(x, y):\n    return x * " +
+              std::to_string(rng() % 10) + " + y  # " + n + "\n\n";
+    }
+    write_file(dir.file("corpus/doc" + std::to_string(100 + d) + ".py"), text);
+  }
+  auto r = run_crossover("data prepare --source " + dir.file("corpus") +
+                         " --tokenizer byte --val-docs 6 --out " + dir.file("data"));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  return dir.file("data");
+}
+
+class TrainerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    data_ = make_corpus(*dir_);
+  }
+  static void TearDownTestSuite() { delete dir_; }
+
+  // A tiny config in the suite's directory; `extra` is appended YAML.
+  std::string config(const std::string& name, const std::string& kind, const std::string& extra = "") {
+    std::string path = dir_->file(name + ".yaml");
+    write_file(path, "base: " + crossover::testing::source_path("configs/base.yaml") +
+                         "\nrun:\n  name: " + name + "\n  dir: " + dir_->file("runs") +
+                         "\n  seed: 11\nruntime:\n  threads: 1\n  device: cpu\n"
+                         "model:\n  d_model: 32\n  n_layers: 2\n  n_heads: 2\n  max_seq_len: 32\n"
+                         "objective:\n  kind: " + kind +
+                         "\ndata:\n  path: " + data_ + "\n  seq_len: 32\n  unique_tokens: 2048\n"
+                         "train:\n  total_tokens: 5120\n  batch_size: 8\n  micro_batch_size: 4\n"
+                         "  lr: 3.0e-3\n  lr_warmup_steps: 5\n  log_every: 1\n  eval_every: 20\n"
+                         "  ckpt_every: 10\n  ckpt_keep: 3\n"
+                         "eval:\n  val_tokens: 2048\n  mc_samples: 2\n" + extra);
+    return path;
+  }
+  std::string run_dir(const std::string& name) { return dir_->file("runs/" + name); }
+
+  static std::vector<nlohmann::json> rows(const std::string& run, const std::string& kind) {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(run + "/metrics.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      auto j = nlohmann::json::parse(line);
+      if (j["kind"] == kind) out.push_back(j);
+    }
+    return out;
+  }
+
+  static TempDir* dir_;
+  static std::string data_;
+};
+TempDir* TrainerTest::dir_ = nullptr;
+std::string TrainerTest::data_;
+
+// Golden files: tests/fixtures/golden/<kind>.json = [[step, loss], ...], made by
+// scripts/update_golden.sh. A changed model, objective, data order or optimizer
+// shows up here first.
+void expect_golden(const std::vector<nlohmann::json>& train, const std::string& kind) {
+  auto golden = nlohmann::json::parse(
+      read_file(crossover::testing::source_path("tests/fixtures/golden/" + kind + ".json")));
+  ASSERT_EQ(golden.size(), train.size()) << kind;
+  for (size_t i = 0; i < golden.size(); ++i) {
+    EXPECT_EQ(golden[i][0].get<int64_t>(), train[i]["step"].get<int64_t>());
+    double want = golden[i][1].get<double>(), got = train[i]["loss"].get<double>();
+    EXPECT_NEAR(got, want, 2e-3 * std::max(1.0, std::fabs(want))) << kind << " step " << golden[i][0];
+  }
+}
+
+TEST_F(TrainerTest, TinyArAndMdmLearnAndMatchGoldenLosses) {
+  for (std::string kind : {"ar", "mdm"}) {
+    auto r = run_crossover("train " + config("golden_" + kind, kind));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    auto val = rows(run_dir("golden_" + kind), "val");
+    ASSERT_GE(val.size(), 2u);
+    // 20 steps of a 30k-parameter model: validation loss falls well below uniform (ln 260 = 5.56).
+    EXPECT_LT(val.back()["val_loss"].get<double>(), val.front()["val_loss"].get<double>());
+    EXPECT_LT(val.back()["val_loss"].get<double>(), kind == "ar" ? 3.5 : 4.5);
+    if (kind == "mdm") EXPECT_GT(val.back()["val_loss_se"].get<double>(), 0.0);
+    EXPECT_TRUE(fs::exists(run_dir("golden_" + kind) + "/summary.json"));
+    expect_golden(rows(run_dir("golden_" + kind), "train"), kind);
+  }
+}
+
+TEST_F(TrainerTest, SameSeedIsBitwiseIdentical) {
+  for (std::string name : {"det_a", "det_b"})
+    ASSERT_EQ(run_crossover("train " + config(name, "mdm")).exit_code, 0);
+  auto a = rows(run_dir("det_a"), "train"), b = rows(run_dir("det_b"), "train");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i]["loss"], b[i]["loss"]) << i;
+  auto ckpt = [&](const std::string& n) {
+    return read_file(run_dir(n) + "/checkpoints/step_00000020/model.safetensors");
+  };
+  EXPECT_EQ(ckpt("det_a"), ckpt("det_b"));
+}
+
+TEST_F(TrainerTest, KillNineAndResumeIsBitExact) {
+  ASSERT_EQ(run_crossover("train " + config("ref", "mdm")).exit_code, 0);
+  // Start the same run in the background and SIGKILL it at a random step past the first checkpoint.
+  std::string cfg = config("killed", "mdm", "");
+  std::mt19937 rng(std::random_device{}());
+  const int kill_after = 11 + static_cast<int>(rng() % 7);
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl(CROSSOVER_BINARY, CROSSOVER_BINARY, "train", cfg.c_str(), "--set",
+          "runtime.log_level=error", (char*)nullptr);
+    _exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (fs::exists(run_dir("killed") + "/metrics.jsonl") &&
+        static_cast<int>(rows(run_dir("killed"), "train").size()) >= kill_after)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
+  auto r = run_crossover("train " + cfg + " --resume auto");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto a = rows(run_dir("ref"), "train"), b = rows(run_dir("killed"), "train");
+  ASSERT_EQ(a.size(), b.size()) << "killed after " << kill_after;
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i]["loss"], b[i]["loss"]) << "step " << i + 1;
+  EXPECT_EQ(read_file(run_dir("ref") + "/checkpoints/step_00000020/model.safetensors"),
+            read_file(run_dir("killed") + "/checkpoints/step_00000020/model.safetensors"));
+  EXPECT_EQ(read_file(run_dir("ref") + "/checkpoints/step_00000020/optim.safetensors"),
+            read_file(run_dir("killed") + "/checkpoints/step_00000020/optim.safetensors"));
+}
+
+TEST_F(TrainerTest, CorruptLatestCheckpointFallsBackToPrevious) {
+  std::string cfg = config("corrupt", "ar", "");
+  ASSERT_EQ(run_crossover("train " + cfg + " --set train.total_tokens=2560 --set train.ckpt_every=5").exit_code, 0);
+  // Flip one byte in the newest checkpoint's weights; truncate nothing else.
+  std::string newest = run_dir("corrupt") + "/checkpoints/step_00000010/model.safetensors";
+  {
+    std::fstream f(newest, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(newest) - 3));
+    char c = 0x5a;
+    f.write(&c, 1);
+  }
+  fs::remove(run_dir("corrupt") + "/summary.json");  // pretend it crashed at the end
+  auto r = run_crossover("train " + cfg + " --set train.total_tokens=2560 --set train.ckpt_every=5 --resume auto");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("checksum mismatch"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("step_00000005"), std::string::npos) << r.out;
+  // An explicitly named corrupt checkpoint is an error, not a fallback.
+  fs::remove(run_dir("corrupt") + "/summary.json");
+  auto truncated = run_dir("corrupt") + "/checkpoints/step_00000005/optim.safetensors";
+  fs::resize_file(truncated, fs::file_size(truncated) / 2);
+  auto bad = run_crossover("train " + cfg + " --resume " + run_dir("corrupt") + "/checkpoints/step_00000005");
+  EXPECT_EQ(bad.exit_code, 1) << bad.out;
+  EXPECT_NE(bad.out.find("truncated"), std::string::npos) << bad.out;
+}
+
+TEST_F(TrainerTest, NanPolicyStopAndSkip) {
+  auto stop = run_shell("CROSSOVER_TEST_NAN_AT_STEP=13 " + std::string(CROSSOVER_BINARY) +
+                        " train " + config("nan_stop", "ar"));
+  EXPECT_EQ(stop.exit_code, 1) << stop.out;
+  EXPECT_NE(stop.out.find("non-finite loss"), std::string::npos) << stop.out;
+  // The last good checkpoint (step 10) survives and the run resumes from it.
+  EXPECT_TRUE(fs::exists(run_dir("nan_stop") + "/checkpoints/step_00000010/state.json"));
+  auto skip = run_shell("CROSSOVER_TEST_NAN_AT_STEP=13 " + std::string(CROSSOVER_BINARY) +
+                        " train " + config("nan_skip", "ar", "") + " --set train.nan_policy=skip");
+  EXPECT_EQ(skip.exit_code, 0) << skip.out;
+  auto train = rows(run_dir("nan_skip"), "train");
+  EXPECT_EQ(train.back().value("nan_skips", 0), 1);
+}
+
+TEST_F(TrainerTest, SigtermCheckpointsAndExitsZero) {
+  std::string cfg = config("sigterm", "ar", "");
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl(CROSSOVER_BINARY, CROSSOVER_BINARY, "train", cfg.c_str(), "--set",
+          "train.total_tokens=2000000", (char*)nullptr);
+    _exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline &&
+         !(fs::exists(run_dir("sigterm") + "/metrics.jsonl") && rows(run_dir("sigterm"), "train").size() >= 3))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  auto steps = rows(run_dir("sigterm"), "train").back()["step"].get<int64_t>();
+  char name[32];
+  std::snprintf(name, sizeof(name), "step_%08lld", static_cast<long long>(steps));
+  EXPECT_TRUE(fs::exists(run_dir("sigterm") + "/checkpoints/" + name + "/state.json")) << name;
+  EXPECT_FALSE(fs::exists(run_dir("sigterm") + "/summary.json"));
+}
+
+TEST_F(TrainerTest, UserErrorsAreOneLineAndLeaveNoRunDir) {
+  auto missing = run_crossover("train " + config("nodata", "ar") + " --set data.path=" + dir_->file("nope"));
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_EQ(std::count(missing.out.begin(), missing.out.end(), '\n'), 1) << missing.out;
+  EXPECT_FALSE(fs::exists(run_dir("nodata")));
+  auto budget = run_crossover("train " + config("toobig", "ar") + " --set data.unique_tokens=999999999");
+  EXPECT_NE(budget.exit_code, 0);
+  EXPECT_FALSE(fs::exists(run_dir("toobig")));
+  // A finished run is not overwritten by accident.
+  ASSERT_EQ(run_crossover("train " + config("done", "ar") + " --set train.total_tokens=1280").exit_code, 0);
+  auto again = run_crossover("train " + config("done", "ar") + " --set train.total_tokens=1280");
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.out.find("already finished"), std::string::npos) << again.out;
+  EXPECT_EQ(run_crossover("train " + config("done", "ar") + " --set train.total_tokens=1280 --overwrite").exit_code, 0);
+}
+
+}  // namespace
+}  // namespace crossover
