@@ -11,6 +11,8 @@ const std::vector<Command>& commands() {
       {"report", "find AR vs DLM crossovers in runs; write report.csv/json", cmd_report},
       {"dist-check", "check the distributed setup: collectives, gradient sync, bandwidth",
        cmd_dist_check},
+      {"data", "prepare a tokenized dataset (prepare), describe it (info), time its loader (bench)",
+       cmd_data},
       {"version", "print versions of crossover and LibTorch, CUDA and threads", cmd_version},
   };
   return kCommands;

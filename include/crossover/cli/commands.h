@@ -23,6 +23,7 @@ int cmd_config(const std::vector<std::string>& argv);
 int cmd_sweep(const std::vector<std::string>& argv);
 int cmd_report(const std::vector<std::string>& argv);
 int cmd_dist_check(const std::vector<std::string>& argv);
+int cmd_data(const std::vector<std::string>& argv);
 int cmd_version(const std::vector<std::string>& argv);
 int cmd_train(const std::vector<std::string>& argv);
 int cmd_bench(const std::vector<std::string>& argv);

@@ -61,8 +61,8 @@ struct ObjectiveConfig {
 };
 
 struct DataConfig {
-  std::string path = "";          // prepared dataset prefix (.bin/.idx/.json)
-  std::string val_path = "";      // prepared validation prefix; "" = <path>_val
+  std::string path = "";          // prepared dataset dir, Megatron prefix or raw .bin
+  std::string val_path = "";      // validation prefix; "" = DIR/val or <prefix>_val
   int64_t seq_len = 256;
   int64_t unique_tokens = 0;      // nested budget U; 0 = the whole training split
   std::string shuffle = "epoch";  // epoch | global

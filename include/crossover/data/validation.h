@@ -1,0 +1,25 @@
+// validation.h — the fixed validation batches, identical for AR and masked
+// diffusion so their losses compare: the same tokens, windows and order in
+// every run and at every evaluation.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "crossover/data/dataset.h"
+
+namespace crossover {
+
+// The fixed validation set, the same for every objective: validation documents
+// in file order, packed with EOS like training, windows stream[i*T, i*T+T+1)
+// for the first min(val_tokens, L-1) / T windows (val_tokens = 0: all), split
+// into batches of batch_size rows (the last may be shorter), each (b, T+1)
+// int64. With world > 1, rank r takes batches r, r+W, ... Throws Error when the
+// dataset has no validation split or it is shorter than one window.
+std::vector<torch::Tensor> validation_batches(const PreparedDataset& data, int64_t seq_len,
+                                              int64_t val_tokens, int64_t batch_size,
+                                              int rank = 0, int world = 1);
+
+}  // namespace crossover

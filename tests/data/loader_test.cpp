@@ -1,0 +1,239 @@
+// TokenLoader: packing, nested budgets, exact epochs, shuffles, DP shards,
+// cursor resume; validation batches.
+#include "crossover/data/loader.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <map>
+#include <set>
+
+#include "crossover/data/validation.h"
+#include "crossover/util/check.h"
+#include "data_test_util.h"
+#include "test_util.h"
+
+namespace crossover {
+namespace {
+using crossover::testing::synthetic_document;
+using crossover::testing::TempDir;
+
+constexpr int64_t kEos = 256;
+
+struct Fixture {
+  TempDir dir;
+  std::vector<int64_t> lengths;
+  PreparedDataset ds;
+  explicit Fixture(int64_t n_docs = 40, std::vector<int64_t> val = {30, 5, 20}) {
+    for (int64_t d = 0; d < n_docs; ++d) lengths.push_back(3 + (d * 13) % 29);
+    crossover::testing::write_synthetic_dataset(dir.path().string(), lengths, val);
+    ds = PreparedDataset::open(dir.path().string());
+  }
+};
+
+DataConfig config(int64_t T, int64_t U = 0, const std::string& shuffle = "epoch") {
+  DataConfig c;
+  c.seq_len = T;
+  c.unique_tokens = U;
+  c.shuffle = shuffle;
+  return c;
+}
+
+// The packed stream rebuilt from sequences 0..N-1 (windows overlap by one token).
+std::vector<int64_t> stream_of(const TokenLoader& l) {
+  std::vector<int64_t> s;
+  for (int64_t i = 0; i < l.sequences_per_epoch(); ++i) {
+    torch::Tensor w = l.sequence(i);
+    int64_t from = i == 0 ? 0 : 1;
+    for (int64_t j = from; j < w.size(0); ++j) s.push_back(w[j].item<int64_t>());
+  }
+  return s;
+}
+
+// Splits a stream at EOS into documents; the trailing partial document is dropped.
+std::vector<std::vector<int32_t>> documents_of(const std::vector<int64_t>& s) {
+  std::vector<std::vector<int32_t>> docs(1);
+  for (int64_t t : s) {
+    if (t == kEos) docs.emplace_back();
+    else docs.back().push_back(static_cast<int32_t>(t));
+  }
+  docs.pop_back();
+  return docs;
+}
+
+TEST(TokenLoader, PackingIsWholeDocumentsWithEos) {
+  Fixture f;
+  TokenLoader l(f.ds, config(8), 4, 7);
+  int64_t total = 0;
+  for (auto n : f.lengths) total += n + 1;
+  EXPECT_EQ(l.documents(), 40);
+  EXPECT_EQ(l.sequences_per_epoch(), (total - 1) / 8);
+  EXPECT_EQ(l.unique_tokens(), l.sequences_per_epoch() * 8);
+  std::vector<int64_t> s = stream_of(l);
+  EXPECT_EQ(static_cast<int64_t>(s.size()), l.unique_tokens() + 1);
+  // Every complete document in the stream is one of ours, each at most once, and
+  // together they are all documents but (at most) the one cut at the end.
+  std::set<int64_t> seen;
+  for (const auto& doc : documents_of(s)) {
+    int64_t d = doc[0];
+    ASSERT_LT(d, 40);
+    EXPECT_EQ(doc, synthetic_document(d, f.lengths[d]));
+    EXPECT_TRUE(seen.insert(d).second);
+  }
+  EXPECT_GE(seen.size(), 39u);
+}
+
+TEST(TokenLoader, BudgetsAreNestedPrefixes) {
+  Fixture f;
+  std::vector<int64_t> prev;
+  for (int64_t U : {40, 100, 250, 600, 0}) {
+    TokenLoader l(f.ds, config(4, U), 4, 7);
+    std::vector<int64_t> s = stream_of(l);
+    if (U > 0) {  // the shortest prefix >= U, then cut to whole windows (< T lost)
+      EXPECT_GE(s.size() + 4, static_cast<size_t>(U)) << U;
+    }
+    ASSERT_GE(s.size(), prev.size());
+    EXPECT_TRUE(std::equal(prev.begin(), prev.end(), s.begin())) << "U=" << U;
+    prev = s;
+  }
+}
+
+TEST(TokenLoader, BudgetBeyondCorpusSaysHowManyTokensExist) {
+  Fixture f;
+  int64_t total = 0;
+  for (auto n : f.lengths) total += n + 1;
+  try {
+    TokenLoader l(f.ds, config(4, total + 1), 4, 7);
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find(std::to_string(total) + " tokens"), std::string::npos)
+        << e.what();
+  }
+  TokenLoader exact(f.ds, config(4, total), 4, 7);  // the whole split is allowed
+  EXPECT_EQ(exact.documents(), 40);
+}
+
+TEST(TokenLoader, EpochAccountingIsExact) {
+  Fixture f;
+  TokenLoader l(f.ds, config(8), 6, 7);
+  const int64_t N = l.sequences_per_epoch();
+  EXPECT_DOUBLE_EQ(l.epoch_at(N), 1.0);
+  EXPECT_DOUBLE_EQ(l.epoch_at(3 * N), 3.0);
+  int64_t steps = (2 * N) / 6 + 1;  // past two epochs, ending mid-epoch
+  for (int64_t i = 0; i < steps; ++i) l.next_batch();
+  EXPECT_EQ(l.samples(), steps * 6);
+  EXPECT_EQ(l.tokens_seen(), steps * 6 * 8);
+  EXPECT_DOUBLE_EQ(l.epoch(), static_cast<double>(l.tokens_seen()) / l.unique_tokens());
+  EXPECT_EQ(l.epochs_completed(), 2);
+  EXPECT_GT(l.epoch(), 2.0);
+  EXPECT_LT(l.epoch(), 3.0);
+}
+
+TEST(TokenLoader, EachEpochIsAFreshPermutation) {
+  Fixture f;
+  TokenLoader a(f.ds, config(8), 4, 7), b(f.ds, config(8), 4, 7), c(f.ds, config(8), 4, 8);
+  const int64_t N = a.sequences_per_epoch();
+  std::vector<std::vector<int64_t>> epochs(3);
+  bool differs_by_seed = false;
+  for (int64_t e = 0; e < 3; ++e)
+    for (int64_t p = 0; p < N; ++p) {
+      int64_t s = e * N + p;
+      epochs[e].push_back(a.sequence_at(s));
+      EXPECT_EQ(a.sequence_at(s), b.sequence_at(s));
+      differs_by_seed |= a.sequence_at(s) != c.sequence_at(s);
+    }
+  for (auto& ep : epochs) {
+    std::vector<int64_t> sorted = ep;
+    std::sort(sorted.begin(), sorted.end());
+    for (int64_t i = 0; i < N; ++i) ASSERT_EQ(sorted[i], i);
+  }
+  EXPECT_NE(epochs[0], epochs[1]);
+  EXPECT_NE(epochs[1], epochs[2]);
+  EXPECT_TRUE(differs_by_seed);
+}
+
+TEST(TokenLoader, GlobalShuffleCoversEveryEpochCopy) {
+  Fixture f;
+  TokenLoader probe(f.ds, config(8), 4, 7);
+  const int64_t N = probe.sequences_per_epoch(), E = 3;
+  TokenLoader g(f.ds, config(8, 0, "global"), 4, 7, 0, 1, E * N);
+  std::map<int64_t, int> count;
+  bool crosses = false;  // some sequence repeats within the first N samples
+  std::set<int64_t> first;
+  for (int64_t s = 0; s < E * N; ++s) {
+    count[g.sequence_at(s)]++;
+    if (s < N) crosses |= !first.insert(g.sequence_at(s)).second;
+  }
+  ASSERT_EQ(static_cast<int64_t>(count.size()), N);
+  for (auto& [seq, n] : count) EXPECT_EQ(n, E) << seq;
+  EXPECT_TRUE(crosses);  // unlike epoch shuffling (a 1-in-N! chance of failing otherwise)
+  EXPECT_THROW(TokenLoader(f.ds, config(8, 0, "global"), 4, 7), UsageError);
+}
+
+TEST(TokenLoader, DataParallelShardsAreDisjointAndComplete) {
+  Fixture f;
+  const int64_t B = 12;
+  for (int world = 1; world <= 4; ++world) {
+    if (B % world) continue;
+    TokenLoader ref(f.ds, config(8), B, 7);
+    std::vector<std::unique_ptr<TokenLoader>> ranks;
+    for (int r = 0; r < world; ++r)
+      ranks.push_back(std::make_unique<TokenLoader>(f.ds, config(8), B, 7, r, world));
+    for (int step = 0; step < 25; ++step) {  // crosses several epoch boundaries
+      std::vector<torch::Tensor> parts;
+      for (auto& l : ranks) parts.push_back(l->next_batch());
+      EXPECT_EQ(parts[0].sizes(), (std::vector<int64_t>{B / world, 9}));
+      ASSERT_TRUE(torch::equal(torch::cat(parts), ref.next_batch())) << world << " " << step;
+    }
+  }
+  EXPECT_THROW(TokenLoader(f.ds, config(8), 10, 7, 0, 4), UsageError);
+}
+
+TEST(TokenLoader, CursorResumeReproducesTheNextBatches) {
+  Fixture f;
+  for (std::string shuffle : {"epoch", "global"}) {
+    TokenLoader a(f.ds, config(8, 0, shuffle), 6, 7, 1, 2, 600);
+    for (int i = 0; i < 13; ++i) a.next_batch();
+    std::string saved = a.cursor().to_json().dump();
+    TokenLoader b(f.ds, config(8, 0, shuffle), 6, 7, 1, 2, 600);
+    b.restore(DataCursor::from_json(nlohmann::json::parse(saved)));
+    EXPECT_EQ(b.samples(), a.samples());
+    EXPECT_DOUBLE_EQ(b.epoch(), a.epoch());
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(torch::equal(a.next_batch(), b.next_batch())) << i;
+  }
+  TokenLoader a(f.ds, config(8), 6, 7);
+  TokenLoader other(f.ds, config(8, 100), 6, 7);
+  EXPECT_THROW(other.restore(a.cursor()), Error);
+  EXPECT_THROW(DataCursor::from_json(nlohmann::json::parse(R"({"samples": 3})")), Error);
+}
+
+TEST(Validation, FixedWindowsInFileOrder) {
+  Fixture f;  // val documents of 30, 5, 20 tokens -> stream of 58 tokens
+  auto all = validation_batches(f.ds, 8, 0, 3);
+  // (58 - 1) / 8 = 7 windows -> batches of 3, 3, 1
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].sizes(), (std::vector<int64_t>{3, 9}));
+  EXPECT_EQ(all[2].sizes(), (std::vector<int64_t>{1, 9}));
+  std::vector<int64_t> expect;
+  for (int64_t d = 0; d < 3; ++d) {
+    for (int32_t t : synthetic_document(d, std::vector<int64_t>{30, 5, 20}[d])) expect.push_back(t);
+    expect.push_back(kEos);
+  }
+  torch::Tensor rows = torch::cat(all);
+  for (int64_t i = 0; i < 7; ++i)
+    for (int64_t j = 0; j < 9; ++j) ASSERT_EQ(rows[i][j].item<int64_t>(), expect[i * 8 + j]);
+  // val_tokens caps the windows; the result is identical on every call.
+  auto capped = validation_batches(f.ds, 8, 16, 3);
+  ASSERT_EQ(capped.size(), 1u);
+  EXPECT_TRUE(torch::equal(capped[0], all[0].slice(0, 0, 2)));
+  EXPECT_TRUE(torch::equal(torch::cat(validation_batches(f.ds, 8, 0, 3)), rows));
+  // Two ranks split the batches.
+  auto r0 = validation_batches(f.ds, 8, 0, 3, 0, 2), r1 = validation_batches(f.ds, 8, 0, 3, 1, 2);
+  EXPECT_EQ(r0.size(), 2u);
+  EXPECT_EQ(r1.size(), 1u);
+  EXPECT_TRUE(torch::equal(r1[0], all[1]));
+  EXPECT_THROW(validation_batches(f.ds, 100, 0, 3), Error);
+}
+
+}  // namespace
+}  // namespace crossover
