@@ -62,7 +62,7 @@ ensure_mini_data() {
   [ "$FIG_SCALE" = mini ] || return 0
   local dir=data/python-stdlib-byte
   if [ -f "$dir/meta.json" ]; then return 0; fi
-  fig_run "$CROSSOVER" data prepare --corpus python-stdlib --tokenizer byte --out "$dir"
+  fig_run "$CROSSOVER" data prepare --source python-stdlib --tokenizer byte --out "$dir"
 }
 
 # Paths a non-dry run needs and cannot make itself: a missing one stops with the hint.

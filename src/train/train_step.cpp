@@ -63,7 +63,8 @@ TrainState make_train_state(const Config& cfg, int64_t vocab_size, int64_t mask_
   std::vector<std::string> no_decay;
   for (const auto& p : st.model->named_parameters(true)) {
     params.emplace_back(p.key(), p.value());
-    if (is_no_decay_param(p.key(), cfg.train.decay_embeddings)) no_decay.push_back(p.key());
+    const bool decay_anyway = cfg.train.decay_embeddings && is_embedding_param(p.key());
+    if (is_no_decay_param(p.key()) && !decay_anyway) no_decay.push_back(p.key());
   }
   AdamWOptions o{cfg.train.beta1, cfg.train.beta2, cfg.train.adam_eps, cfg.train.weight_decay};
   st.optim = std::make_unique<AdamW>(params, no_decay, o);
