@@ -37,7 +37,7 @@ int data_prepare(const std::vector<std::string>& argv) {
              {"val-fraction", "fraction of documents held out for validation", true, false, "0.05"},
              {"val-docs", "number of validation documents (overrides --val-fraction)", true, false, "-1"},
              {"seed", "seed of the split, weights and degradation", true, false, "1234"},
-             {"threads", "SentencePiece training threads", true, false, "2"},
+             {"threads", "SentencePiece training and encoding threads", true, false, "2"},
              {"force", "replace an existing --out directory", false, false, ""}},
             argv);
   if (args.help()) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "crossover/data/indexed_dataset.h"
 #include "crossover/data/tokenizer.h"
@@ -60,6 +61,20 @@ void write_json(const std::string& path, const nlohmann::json& j) {
   out << j.dump(2) << "\n";
   out.close();
   if (!out) throw Error(str_cat("cannot write '", path, "'"));
+}
+
+// Encodes texts[first, first + n) with `threads` workers (Tokenizer::encode is const).
+std::vector<std::vector<int32_t>> encode_chunk(const Tokenizer& tok,
+                                               const std::vector<std::string>& texts,
+                                               size_t first, size_t n, int threads) {
+  std::vector<std::vector<int32_t>> out(n);
+  std::vector<std::thread> pool;
+  for (int w = 0; w < threads; ++w)
+    pool.emplace_back([&, w] {
+      for (size_t i = w; i < n; i += threads) out[i] = tok.encode(texts[first + i]);
+    });
+  for (auto& t : pool) t.join();
+  return out;
 }
 
 nlohmann::json file_entry(const std::string& path) {
@@ -141,14 +156,20 @@ PrepareReport write_dataset(const PrepareOptions& opt, const std::vector<Documen
   // Encode and write both splits.
   auto t1 = Clock::now();
   TokenDtype dtype = token_dtype_for_vocab(tok->vocab_size());
+  const int threads = opt.tokenizer == "byte" ? 1 : std::max(1, opt.threads);
+  const size_t kChunk = 4096;  // documents encoded in parallel, then written in order
   IndexedDatasetWriter train_w((fs::path(dir) / "train").string(), dtype);
-  for (size_t i = 0; i < train_text.size(); ++i) {
-    std::vector<int32_t> ids = tok->encode(train_text[i]);
-    train_w.add_document(ids);
-    stats[train_source[i]].train_documents++;
-    stats[train_source[i]].train_tokens += static_cast<int64_t>(ids.size());
-    stats[train_source[i]].text_bytes += static_cast<int64_t>(train_text[i].size());
-    r.text_bytes += static_cast<int64_t>(train_text[i].size());
+  for (size_t first = 0; first < train_text.size(); first += kChunk) {
+    size_t n = std::min(kChunk, train_text.size() - first);
+    auto encoded = encode_chunk(*tok, train_text, first, n, threads);
+    for (size_t k = 0; k < n; ++k) {
+      size_t i = first + k;
+      train_w.add_document(encoded[k]);
+      stats[train_source[i]].train_documents++;
+      stats[train_source[i]].train_tokens += static_cast<int64_t>(encoded[k].size());
+      stats[train_source[i]].text_bytes += static_cast<int64_t>(train_text[i].size());
+      r.text_bytes += static_cast<int64_t>(train_text[i].size());
+    }
   }
   train_w.finish();
   IndexedDatasetWriter val_w((fs::path(dir) / "val").string(), dtype);

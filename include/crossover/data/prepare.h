@@ -35,7 +35,7 @@ struct PrepareOptions {
   int64_t val_docs = -1;                 // >= 0 overrides val_fraction
   int64_t seed = 1234;
   bool force = false;                    // replace an existing DIR
-  int threads = 1;                       // sentencepiece training threads
+  int threads = 1;                       // sentencepiece training and encoding threads
 };
 
 struct PrepareReport {
