@@ -323,7 +323,7 @@ std::string config_to_yaml(const Config& c) {
 
 std::string config_hash(const Config& c) {
   std::string s = config_to_yaml(c);
-  uint64_t h = 1469598103934665603ULL;
+  uint64_t h = 14695981039346656037ULL;
   for (unsigned char ch : s) {
     h ^= ch;
     h *= 1099511628211ULL;

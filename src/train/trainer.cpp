@@ -126,8 +126,10 @@ class Trainer {
     int64_t vocab = cfg_.model.vocab_size > 0 ? cfg_.model.vocab_size : meta.vocab_size;
     CROSSOVER_CHECK(vocab >= meta.vocab_size, "model.vocab_size=", vocab,
                     " is smaller than the dataset's vocabulary ", meta.vocab_size);
+    total_steps_ = total_train_steps(cfg_);
     loader_ = std::make_unique<TokenLoader>(*data_, cfg_.data, cfg_.train.batch_size,
-                                            cfg_.run.seed, rank_, world_);
+                                            cfg_.run.seed, rank_, world_,
+                                            total_steps_ * cfg_.train.batch_size);
     val_batches_ = validation_batches(*data_, cfg_.data.seq_len, cfg_.eval.val_tokens,
                                       cfg_.eval.val_batch_size);
     bytes_per_token_ = bytes_per_token(*load_tokenizer(meta), val_batches_);
@@ -135,7 +137,6 @@ class Trainer {
     dist_->barrier();
 
     st_ = make_train_state(cfg_, vocab, meta.mask_id, device_, dist_);
-    total_steps_ = total_train_steps(cfg_);
     int64_t keep_through = -1;
     if (!opts_.resume.empty()) keep_through = resume();
 

@@ -20,7 +20,7 @@ uint64_t splitmix64(uint64_t x) {
 }  // namespace
 
 uint64_t derive_seed(uint64_t seed, const std::string& purpose, int64_t a, int64_t b, int64_t c) {
-  uint64_t h = 1469598103934665603ULL;
+  uint64_t h = 14695981039346656037ULL;
   for (unsigned char ch : purpose) {
     h ^= ch;
     h *= 1099511628211ULL;
