@@ -21,6 +21,7 @@ const std::vector<Command>& commands();
 
 int cmd_config(const std::vector<std::string>& argv);
 int cmd_version(const std::vector<std::string>& argv);
+int cmd_bench_model(const std::vector<std::string>& argv);
 
 // "crossover 0.1.0 | LibTorch 2.11.0 | CUDA: no | threads: 2"
 std::string version_string();
