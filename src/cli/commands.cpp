@@ -13,6 +13,7 @@ const std::vector<Command>& commands() {
        cmd_dist_check},
       {"data", "prepare a tokenized dataset (prepare), describe it (info), time its loader (bench)",
        cmd_data},
+      {"bench-model", "time forward+backward of the model for a config", cmd_bench_model},
       {"version", "print versions of crossover and LibTorch, CUDA and threads", cmd_version},
   };
   return kCommands;

@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+# model_ref_bench.py — times forward+backward of the same Transformer in PyTorch
+# eager (tests/reference/model_ref.py, fast path: F.scaled_dot_product_attention,
+# F.rms_norm) for the shape and threads that `crossover bench-model --json` used.
+# Cost: like the C++ run it mirrors (seconds to a minute on 2 CPU cores).
+# Example: python scripts/bench/model_ref_bench.py "$(build/crossover bench-model configs/bench_5m.yaml --json)"
+import json
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "reference"))
+from model_ref import Model  # noqa: E402
+
+
+def main():
+    cxx = json.loads(sys.argv[1])
+    o, B, T = cxx["options"], cxx["batch"], cxx["seq_len"]
+    torch.set_num_threads(cxx["threads"])
+    torch.manual_seed(0)
+    model = Model(o, fast=True)
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if not n.endswith("norm.weight"):
+                p.normal_(0.0, 0.02)
+    V, mask_id = o["vocab_size"], o["vocab_size"] - 1
+    tokens = torch.randint(0, V - 1, (B, T + 1))
+    mdm = cxx["objective"] == "mdm"
+    seconds = 0.0
+    for i in range(cxx["warmup"] + cxx["steps"]):
+        t0 = time.perf_counter()
+        if mdm:  # same work as MdmObjective (inv_t)
+            x0 = tokens[:, :T]
+            t = 1 - (1 - 1e-3) * torch.rand(B)
+            mask = torch.rand(B, T) < t[:, None]
+            inputs, targets = torch.where(mask, torch.full_like(x0, mask_id), x0), x0
+            weights = mask.float() / t[:, None]
+        else:
+            inputs, targets, weights = tokens[:, :T], tokens[:, 1:], torch.ones(B, T)
+        logits, aux = model(inputs, not mdm)
+        ce = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), reduction="none")
+        loss = (ce * weights.reshape(-1)).sum() / (B * T) + aux
+        model.zero_grad(set_to_none=True)
+        loss.backward()
+        if i >= cxx["warmup"]:
+            seconds += time.perf_counter() - t0
+    tok_s = B * T * cxx["steps"] / seconds
+    print(json.dumps({"tok_s": tok_s, "ms_per_step": 1000 * seconds / cxx["steps"],
+                      "threads": torch.get_num_threads(), "torch": torch.__version__}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+// `crossover bench-model CONFIG [--set k=v ...] [--batch B] [--steps N] [--warmup W] [--json]`:
+// times forward + backward of the C++ model under the config's objective on
+// random tokens (no optimizer step, no data loading). A benchmark, not a test;
+// scripts/bench_model.sh runs it next to the same model in PyTorch eager.
+#include <torch/torch.h>
+
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "crossover/cli/args.h"
+#include "crossover/cli/commands.h"
+#include "crossover/config/loader.h"
+#include "crossover/model/transformer.h"
+#include "crossover/objective/objective.h"
+#include "crossover/util/check.h"
+#include "crossover/util/rng.h"
+#include "crossover/util/runtime.h"
+
+namespace crossover {
+namespace {
+
+nlohmann::json options_json(const TransformerOptions& o) {
+  return {{"vocab_size", o.vocab_size()},     {"d_model", o.d_model()},
+          {"n_layers", o.n_layers()},         {"n_heads", o.n_heads()},
+          {"n_kv_heads", o.n_kv_heads()},     {"d_ff", o.d_ff()},
+          {"max_seq_len", o.max_seq_len()},   {"rope_theta", o.rope_theta()},
+          {"norm_eps", o.norm_eps()},         {"qk_norm", o.qk_norm()},
+          {"bias", o.bias()},                 {"tie_embeddings", o.tie_embeddings()},
+          {"moe_experts", o.moe_experts()},   {"moe_top_k", o.moe_top_k()},
+          {"moe_aux_coef", o.moe_aux_coef()}, {"moe_z_coef", o.moe_z_coef()}};
+}
+
+void sync(const torch::Device& d) {
+  if (d.is_cuda()) torch::cuda::synchronize();
+}
+
+}  // namespace
+
+int cmd_bench_model(const std::vector<std::string>& argv) {
+  auto specs = config_option_specs();
+  specs.push_back({"batch", "sequences per step", true, false, "8"});
+  specs.push_back({"steps", "timed steps", true, false, "5"});
+  specs.push_back({"warmup", "untimed steps first", true, false, "1"});
+  specs.push_back({"vocab", "vocabulary size when model.vocab_size is auto", true, false, "4096"});
+  specs.push_back({"json", "print one JSON line (for scripts/bench_model.sh)", false, false, ""});
+  Args args("bench-model", specs, argv);
+  if (args.help()) {
+    std::cout << args.usage("CONFIG [--set key=value ...] [--batch B] [--steps N] [--warmup W]",
+                            "Time forward+backward of the model under the config's objective on "
+                            "random tokens\n(T = data.seq_len, threads = runtime.threads).");
+    return 0;
+  }
+  args.expect_positional(1, "one CONFIG file");
+  Config c = load_config(args.positional()[0], args.all("set"));
+  torch::Device device = runtime_setup(c.runtime);
+  int64_t B = args.get_int("batch"), steps = args.get_int("steps"), warmup = args.get_int("warmup");
+  CROSSOVER_CHECK(B > 0 && steps > 0 && warmup >= 0, "--batch and --steps must be positive");
+  int64_t T = c.data.seq_len;
+  auto opts = transformer_options_from_config(c.model, c.model.vocab_size ? c.model.vocab_size
+                                                                          : args.get_int("vocab"));
+  int64_t V = opts.vocab_size();
+  seed_global_generators(static_cast<uint64_t>(c.run.seed), "init");
+  Transformer model(opts);
+  model->to(device);
+  model->train();
+  auto obj = make_objective(c.objective, V - 1);
+  auto tokens = torch::randint(0, V - 1, {B, T + 1}, torch::TensorOptions(torch::kInt64).device(device));
+
+  double seconds = 0;
+  for (int64_t i = 0; i < warmup + steps; ++i) {
+    sync(device);
+    auto t0 = std::chrono::steady_clock::now();
+    auto gen = make_generator(static_cast<uint64_t>(c.run.seed), "mask", i);
+    auto batch = obj->prepare(tokens, T, gen);
+    auto out = model(batch.inputs, batch.causal);
+    auto loss = objective_loss_sum(out.logits, batch) / static_cast<double>(B * T) + out.aux_loss;
+    model->zero_grad();
+    loss.backward();
+    sync(device);
+    if (i >= warmup)
+      seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  double tok_s = static_cast<double>(B * T * steps) / seconds;
+  double flops = model->flops_per_token(T) * tok_s;
+  if (args.has("json")) {
+    nlohmann::json j = {{"options", options_json(opts)}, {"objective", c.objective.kind},
+                        {"batch", B}, {"seq_len", T}, {"steps", steps}, {"warmup", warmup},
+                        {"threads", torch::get_num_threads()}, {"params", model->param_count()},
+                        {"tok_s", tok_s}, {"ms_per_step", 1000.0 * seconds / steps},
+                        {"gflops", flops / 1e9}, {"device", device.str()}};
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
+  std::cout << "model: " << human_count(model->param_count()) << " params ("
+            << human_count(model->active_param_count()) << " active), objective "
+            << c.objective.kind << ", B=" << B << " T=" << T << ", threads "
+            << torch::get_num_threads() << ", device " << device.str() << "\n"
+            << "forward+backward: " << tok_s << " tok/s, " << 1000.0 * seconds / steps
+            << " ms/step, " << flops / 1e9 << " GFLOP/s\n";
+  return 0;
+}
+
+}  // namespace crossover

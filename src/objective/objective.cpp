@@ -1,0 +1,33 @@
+// objective.cpp — the objective factory and the shared weighted CE sum.
+#include "crossover/objective/objective.h"
+
+#include <torch/torch.h>
+
+#include "crossover/objective/ar_objective.h"
+#include "crossover/objective/mdm_objective.h"
+#include "crossover/util/check.h"
+
+namespace crossover {
+
+int64_t Objective::step_seq_len(int64_t T, torch::Generator& step_gen) const { return T; }
+
+std::unique_ptr<Objective> make_objective(const ObjectiveConfig& cfg, int64_t mask_id) {
+  if (cfg.kind == "ar") return std::make_unique<ArObjective>(0.0, mask_id);
+  if (cfg.kind == "ar_noise") return std::make_unique<ArObjective>(cfg.input_noise, mask_id);
+  if (cfg.kind == "mdm") return std::make_unique<MdmObjective>(cfg, mask_id);
+  throw UsageError(str_cat("unknown objective.kind '", cfg.kind, "' (ar | ar_noise | mdm)"));
+}
+
+torch::Tensor objective_loss_sum(const torch::Tensor& logits, const ObjectiveBatch& batch) {
+  CROSSOVER_CHECK(logits.dim() == 3 && logits.size(0) == batch.targets.size(0) &&
+                      logits.size(1) == batch.targets.size(1),
+                  "logits ", logits.sizes(), " do not match targets ", batch.targets.sizes());
+  int64_t V = logits.size(2);
+  auto lf = logits.scalar_type() == torch::kFloat64 ? logits : logits.to(torch::kFloat32);
+  auto ce = torch::nn::functional::cross_entropy(
+      lf.reshape({-1, V}), batch.targets.reshape({-1}),
+      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));  // (B·T)
+  return (ce * batch.weights.reshape({-1}).to(ce.scalar_type())).sum();
+}
+
+}  // namespace crossover
