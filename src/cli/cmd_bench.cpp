@@ -13,6 +13,7 @@
 #include "crossover/train/train_step.h"
 #include "crossover/util/device_info.h"
 #include "crossover/util/rng.h"
+#include "crossover/util/strings.h"
 #include "crossover/util/runtime.h"
 
 namespace crossover {

@@ -54,11 +54,11 @@ ValidationResult evaluate_validation(Transformer& model, const std::vector<torch
     } else {
       auto x0 = x.narrow(1, 0, T);  // (b, T) predicted in place
       auto gen = make_generator(kValidationSeed, "val", static_cast<int64_t>(i), 0, 0, device);
-      auto u = torch::rand({b}, gen, torch::kFloat64, torch::kStrided, device);  // (b)
+      auto u = torch::rand({b}, gen, torch::TensorOptions().dtype(torch::kFloat64).device(device));  // (b)
       for (int64_t k = 0; k < K; ++k) {
         auto frac = torch::frac(u + static_cast<double>(k) / static_cast<double>(K));
         auto t = opts.mask_eps + (1.0 - opts.mask_eps) * frac;  // (b)
-        auto r = torch::rand({b, T}, gen, torch::kFloat64, torch::kStrided, device);
+        auto r = torch::rand({b, T}, gen, torch::TensorOptions().dtype(torch::kFloat64).device(device));
         auto mask = r < t.unsqueeze(1);  // (b, T)
         auto inputs = torch::where(mask, torch::full_like(x0, opts.mask_id), x0);
         auto logits = forward_logits(model, inputs, /*causal=*/false, opts.bf16);

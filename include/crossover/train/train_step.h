@@ -14,14 +14,13 @@
 #include <vector>
 
 #include "crossover/config/config.h"
+#include "crossover/dist/dist.h"
+#include "crossover/dist/grad_sync.h"
 #include "crossover/model/transformer.h"
 #include "crossover/objective/objective.h"
 #include "crossover/train/adamw.h"
 
 namespace crossover {
-
-class Dist;
-class GradSync;
 
 struct TrainState {
   Config cfg;
