@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 
 namespace crossover::testing {
 namespace fs = std::filesystem;
@@ -56,6 +57,24 @@ RunResult run_crossover(const std::string& args) {
 
 std::string source_path(const std::string& relative) {
   return std::string(CROSSOVER_SOURCE_DIR) + "/" + relative;
+}
+
+std::string make_tiny_dataset(const TempDir& dir) {
+  std::mt19937 rng(7);
+  const char* names[] = {"alpha", "beta", "gamma", "delta", "omega", "sigma"};
+  for (int d = 0; d < 48; ++d) {
+    std::string text;
+    for (int f = 0; f < 12; ++f) {
+      std::string n = names[rng() % 6];
+      text += "def " + n + "_" + std::to_string(f) + "(x, y):\n    return x * " +
+              std::to_string(rng() % 10) + " + y  # " + n + "\n\n";
+    }
+    write_file(dir.file("corpus/doc" + std::to_string(100 + d) + ".py"), text);
+  }
+  auto r = run_crossover("data prepare --source " + dir.file("corpus") +
+                         " --tokenizer byte --val-docs 6 --out " + dir.file("data"));
+  if (r.exit_code != 0) throw std::runtime_error("data prepare failed: " + r.out);
+  return dir.file("data");
 }
 
 }  // namespace crossover::testing

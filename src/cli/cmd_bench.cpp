@@ -61,6 +61,14 @@ int cmd_bench(const std::vector<std::string>& argv) {
   double mfu = st.model->flops_per_token(T) * tps / peak_flops(device, st.bf16, cfg.train.peak_flops);
   nlohmann::ordered_json j;
   j["objective"] = cfg.objective.kind;
+  j["options"] = transformer_options_json(st.model->options);
+  j["mask_id"] = mask_id;
+  j["micro_batch"] = cfg.train.micro_batch_size > 0 ? cfg.train.micro_batch_size : B;
+  j["warmup"] = warmup;
+  j["steps"] = steps;
+  j["train"] = {{"lr", cfg.train.lr}, {"weight_decay", cfg.train.weight_decay},
+                {"beta1", cfg.train.beta1}, {"beta2", cfg.train.beta2},
+                {"adam_eps", cfg.train.adam_eps}, {"grad_clip", cfg.train.grad_clip}};
   j["params"] = st.model->param_count();
   j["batch"] = B;
   j["seq_len"] = T;

@@ -20,16 +20,6 @@
 namespace crossover {
 namespace {
 
-nlohmann::json options_json(const TransformerOptions& o) {
-  return {{"vocab_size", o.vocab_size()},     {"d_model", o.d_model()},
-          {"n_layers", o.n_layers()},         {"n_heads", o.n_heads()},
-          {"n_kv_heads", o.n_kv_heads()},     {"d_ff", o.d_ff()},
-          {"max_seq_len", o.max_seq_len()},   {"rope_theta", o.rope_theta()},
-          {"norm_eps", o.norm_eps()},         {"qk_norm", o.qk_norm()},
-          {"bias", o.bias()},                 {"tie_embeddings", o.tie_embeddings()},
-          {"moe_experts", o.moe_experts()},   {"moe_top_k", o.moe_top_k()},
-          {"moe_aux_coef", o.moe_aux_coef()}, {"moe_z_coef", o.moe_z_coef()}};
-}
 
 void sync(const torch::Device& d) {
   if (d.is_cuda()) torch::cuda::synchronize();
@@ -84,7 +74,7 @@ int cmd_bench_model(const std::vector<std::string>& argv) {
   double tok_s = static_cast<double>(B * T * steps) / seconds;
   double flops = model->flops_per_token(T) * tok_s;
   if (args.has("json")) {
-    nlohmann::json j = {{"options", options_json(opts)}, {"objective", c.objective.kind},
+    nlohmann::json j = {{"options", transformer_options_json(opts)}, {"objective", c.objective.kind},
                         {"batch", B}, {"seq_len", T}, {"steps", steps}, {"warmup", warmup},
                         {"threads", torch::get_num_threads()}, {"params", model->param_count()},
                         {"tok_s", tok_s}, {"ms_per_step", 1000.0 * seconds / steps},

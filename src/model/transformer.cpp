@@ -1,6 +1,8 @@
 // transformer.cpp — the language model, its init, and its size/FLOP accounting.
 #include "crossover/model/transformer.h"
 
+#include <nlohmann/json.hpp>
+
 #include <torch/torch.h>
 
 #include <cmath>
@@ -137,5 +139,16 @@ bool is_no_decay_param(const std::string& name) {
 }
 
 bool is_embedding_param(const std::string& name) { return name == "tok_emb.weight"; }
+
+nlohmann::json transformer_options_json(const TransformerOptions& o) {
+  return {{"vocab_size", o.vocab_size()},     {"d_model", o.d_model()},
+          {"n_layers", o.n_layers()},         {"n_heads", o.n_heads()},
+          {"n_kv_heads", o.n_kv_heads()},     {"d_ff", o.d_ff()},
+          {"max_seq_len", o.max_seq_len()},   {"rope_theta", o.rope_theta()},
+          {"norm_eps", o.norm_eps()},         {"qk_norm", o.qk_norm()},
+          {"bias", o.bias()},                 {"tie_embeddings", o.tie_embeddings()},
+          {"moe_experts", o.moe_experts()},   {"moe_top_k", o.moe_top_k()},
+          {"moe_aux_coef", o.moe_aux_coef()}, {"moe_z_coef", o.moe_z_coef()}};
+}
 
 }  // namespace crossover

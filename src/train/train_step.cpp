@@ -102,8 +102,12 @@ StepStats train_step(TrainState& st, const torch::Tensor& tokens, int64_t step,
   for (int64_t m = 0; m < n_micro; ++m) {
     if (st.grad_sync && m == n_micro - 1) st.grad_sync->arm_for_last_micro_batch();
     auto rows = device_tokens.narrow(0, m * micro, micro);  // (b, T+1)
-    auto gen = make_generator(seed, "mask", step, st.rank, m, st.device);
-    seed_global_generators(seed, "dropout", step, st.rank * 1000003 + m);
+    // Streams are keyed by the global micro-batch index, so a world-size-W run
+    // draws the same masks/dropout for the same rows as a world-size-1 run
+    // that splits the global batch into the same micro-batches.
+    const int64_t global_micro = st.rank * n_micro + m;
+    auto gen = make_generator(seed, "mask", step, global_micro, 0, st.device);
+    seed_global_generators(seed, "dropout", step, global_micro);
     ObjectiveBatch ob = st.objective->prepare(rows, t_step, gen);
     torch::Tensor loss;
     {

@@ -24,30 +24,11 @@ using crossover::testing::run_shell;
 using crossover::testing::TempDir;
 using crossover::testing::write_file;
 
-// A small learnable corpus: 48 Python-like documents with repeated structure.
-std::string make_corpus(const TempDir& dir) {
-  std::mt19937 rng(7);
-  const char* names[] = {"alpha", "beta", "gamma", "delta", "omega", "sigma"};
-  for (int d = 0; d < 48; ++d) {
-    std::string text;
-    for (int f = 0; f < 12; ++f) {
-      std::string n = names[rng() % 6];
-      text += "def " + n + "_" + std::to_string(f) + "(x, y):\n    return x * " +
-              std::to_string(rng() % 10) + " + y  # " + n + "\n\n";
-    }
-    write_file(dir.file("corpus/doc" + std::to_string(100 + d) + ".py"), text);
-  }
-  auto r = run_crossover("data prepare --source " + dir.file("corpus") +
-                         " --tokenizer byte --val-docs 6 --out " + dir.file("data"));
-  EXPECT_EQ(r.exit_code, 0) << r.out;
-  return dir.file("data");
-}
-
 class TrainerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    data_ = make_corpus(*dir_);
+    data_ = crossover::testing::make_tiny_dataset(*dir_);
   }
   static void TearDownTestSuite() { delete dir_; }
 

@@ -27,6 +27,8 @@
 // is_no_decay_param() encodes it.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/dropout.h>
@@ -118,5 +120,8 @@ TORCH_MODULE(Transformer);
 bool is_no_decay_param(const std::string& name);
 // True for the token embedding table (also the head when tied).
 bool is_embedding_param(const std::string& name);
+
+// The options as JSON (benchmarks hand them to the PyTorch reference model).
+nlohmann::json transformer_options_json(const TransformerOptions& o);
 
 }  // namespace crossover
