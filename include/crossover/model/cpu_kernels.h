@@ -6,6 +6,8 @@
 // crossover trains on CPU these passes cost ~10% of a step. Each kernel here
 // is one pass over the data forward and one backward, wrapped in an autograd
 // Function (first derivatives only; double backward is not supported).
+// SwiGLU's silu(gate)·up stays in ATen on purpose: its SLEEF-vectorised exp
+// beat a scalar fused loop (11 vs 19 ms fwd+bwd at 2048 × 704, 1 thread).
 //
 // Inputs: float32 or float64 CPU tensors whose last dim is contiguous and
 // whose leading dims form a strided (rows, inner rows) grid — e.g. q as a view
