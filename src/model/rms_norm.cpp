@@ -1,10 +1,11 @@
-// rms_norm.cpp — RMSNorm via ATen's fused rms_norm kernel (one pass over x,
-// saves the inverse rms for backward); checked against finite differences and
-// a hand-written PyTorch reference in tests.
+// rms_norm.cpp — RMSNorm: the fused CPU kernel (cpu_kernels.h) for float32/64
+// on CPU, at::rms_norm otherwise (fused on CUDA); checked against finite
+// differences and a hand-written PyTorch reference in tests.
 #include "crossover/model/rms_norm.h"
 
 #include <torch/torch.h>
 
+#include "crossover/model/cpu_kernels.h"
 #include "crossover/util/check.h"
 
 namespace crossover {
@@ -24,6 +25,8 @@ void RMSNormImpl::reset_parameters() {
 }
 
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
+  if (cpu_kernels_support(x) && weight.scalar_type() == x.scalar_type())
+    return fused_rms_norm(x, weight, options.eps());
   return at::rms_norm(x, {options.dim()}, weight, options.eps());
 }
 

@@ -1,8 +1,10 @@
-// rope.cpp — rotary embedding tables and their application.
+// rope.cpp — rotary embedding tables and their application (fused kernel on
+// CPU, ATen ops elsewhere).
 #include "crossover/model/rope.h"
 
 #include <torch/torch.h>
 
+#include "crossover/model/cpu_kernels.h"
 #include "crossover/util/check.h"
 
 namespace crossover {
@@ -37,6 +39,7 @@ torch::Tensor RoPEImpl::forward(const torch::Tensor& x) {
     cos_cached_ = cos.to(x.device(), x.scalar_type());
     sin_cached_ = sin.to(x.device(), x.scalar_type());
   }
+  if (cpu_kernels_support(x)) return fused_rope(x, cos_cached_, sin_cached_);
   auto c = cos_cached_.slice(0, 0, T).unsqueeze(1);               // (T, 1, D/2)
   auto s = sin_cached_.slice(0, 0, T).unsqueeze(1);               // (T, 1, D/2)
   auto x1 = x.slice(3, 0, half);                                  // (B, T, H, D/2)

@@ -8,7 +8,9 @@
 
 #include <cmath>
 
+#include "crossover/config/loader.h"
 #include "crossover/util/check.h"
+#include "test_util.h"
 
 namespace crossover {
 namespace {
@@ -98,6 +100,32 @@ TEST(Transformer, TiedHeadUsesTheEmbeddingAndMoEReportsAux) {
   Transformer moe(tiny().moe_experts(4).moe_top_k(2));
   auto mo = moe(torch::randint(0, 23, {1, 5}, torch::kInt64), false);
   EXPECT_GT(mo.aux_loss.item<double>(), 0.0);
+}
+
+TEST(Transformer, DropoutSitesActOnlyWhileTraining) {
+  torch::manual_seed(18);
+  auto o = tiny().dropout_embed(0.3).dropout_attn(0.3).dropout_resid(0.3);
+  Transformer dropped(o), plain(tiny());
+  {
+    torch::NoGradGuard g;
+    auto src = plain->named_parameters();
+    for (auto& item : dropped->named_parameters()) item.value().copy_(src[item.key()]);
+  }
+  auto x = torch::randint(0, 23, {2, 8}, torch::kInt64);
+  dropped->eval();
+  plain->eval();
+  EXPECT_TRUE(torch::equal(dropped(x, false).logits, plain(x, false).logits));
+  dropped->train();
+  EXPECT_FALSE(torch::equal(dropped(x, false).logits, plain(x, false).logits));
+}
+
+TEST(Transformer, BenchConfigsHaveTheAdvertisedSizes) {
+  auto size = [](const std::string& cfg) {
+    Config c = load_config(crossover::testing::source_path(cfg));
+    return Transformer(transformer_options_from_config(c.model, 0))->param_count();
+  };
+  EXPECT_NEAR(size("configs/bench_5m.yaml") / 1e6, 5.3, 0.1);
+  EXPECT_NEAR(size("configs/bench_25m.yaml") / 1e6, 24.5, 0.1);
 }
 
 }  // namespace
