@@ -88,7 +88,7 @@ void MetricsWriter::write(const MetricRow& row) {
   csv_ << str_join(cells, ",") << "\n" << std::flush;
 }
 
-std::vector<nlohmann::json> read_metrics(const std::string& path) {
+std::vector<nlohmann::json> read_metrics(const std::string& path, const std::string& kind) {
   std::ifstream in(path);
   CROSSOVER_CHECK(in, "cannot read metrics file '", path, "'");
   std::vector<nlohmann::json> rows;
@@ -96,7 +96,8 @@ std::vector<nlohmann::json> read_metrics(const std::string& path) {
   while (std::getline(in, line)) {
     if (str_trim(line).empty()) continue;
     auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded()) rows.push_back(std::move(j));
+    if (j.is_discarded()) continue;
+    if (kind.empty() || j.value("kind", "") == kind) rows.push_back(std::move(j));
   }
   return rows;
 }

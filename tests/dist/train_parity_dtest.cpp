@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "crossover/io/metrics.h"
 #include "crossover/io/safetensors.h"
 #include "test_util.h"
 
@@ -18,17 +19,6 @@ namespace {
 using crossover::testing::run_shell;
 using crossover::testing::TempDir;
 using crossover::testing::write_file;
-
-std::vector<nlohmann::json> metric_rows(const std::string& run, const std::string& kind) {
-  std::vector<nlohmann::json> out;
-  std::ifstream in(run + "/metrics.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line);
-    if (j["kind"] == kind) out.push_back(j);
-  }
-  return out;
-}
 
 void expect_parity(const std::string& kind) {
   TempDir dir;
@@ -50,7 +40,8 @@ void expect_parity(const std::string& kind) {
                        " --nproc_per_node 2 -- " + bin + " train " + cfg + " --set run.name=w2");
   ASSERT_EQ(two.exit_code, 0) << two.out;
   for (const char* k : {"train", "val"}) {
-    auto a = metric_rows(dir.file("runs/w1"), k), b = metric_rows(dir.file("runs/w2"), k);
+    auto a = read_metrics(dir.file("runs/w1/metrics.jsonl"), k);
+    auto b = read_metrics(dir.file("runs/w2/metrics.jsonl"), k);
     ASSERT_EQ(a.size(), b.size()) << k;
     ASSERT_GT(a.size(), 0u);
     const char* key = std::string(k) == "train" ? "loss" : "val_loss";

@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "crossover/io/metrics.h"
 #include "test_util.h"
 
 namespace crossover {
@@ -50,14 +51,7 @@ class TrainerTest : public ::testing::Test {
   std::string run_dir(const std::string& name) { return dir_->file("runs/" + name); }
 
   static std::vector<nlohmann::json> rows(const std::string& run, const std::string& kind) {
-    std::vector<nlohmann::json> out;
-    std::ifstream in(run + "/metrics.jsonl");
-    std::string line;
-    while (std::getline(in, line)) {
-      auto j = nlohmann::json::parse(line);
-      if (j["kind"] == kind) out.push_back(j);
-    }
-    return out;
+    return read_metrics(run + "/metrics.jsonl", kind);
   }
 
   static TempDir* dir_;

@@ -31,7 +31,8 @@ class MetricsWriter {
 };
 
 // Every row of a metrics.jsonl; a torn last line (crash mid-write) is ignored.
-std::vector<nlohmann::json> read_metrics(const std::string& path);
+// With `kind`, only rows of that kind ("train" or "val").
+std::vector<nlohmann::json> read_metrics(const std::string& path, const std::string& kind = "");
 
 // Standard CSV columns; task columns are appended per task name.
 std::vector<std::string> metrics_csv_columns(const std::vector<std::string>& task_names);

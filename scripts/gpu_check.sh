@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# gpu_check.sh — one prepared command for a GPU machine with torch 2.11 (CUDA)
+# preinstalled and no network: unpacks the Debian packages brought along in
+# .debs/ (scripts/fetch_gpu_debs.sh), builds against that machine's torch, runs
+# the `gpu`-labelled tests (CUDA vs CPU fp32 parity, a bf16 autocast step), a
+# world-size-1 NCCL training run, and the train-step benchmark of a ~125M model
+# at T=1024 for AR and MDM (tokens/s, MFU).
+# Cost: ~4-6 min on a 16-core H100/H200 host (most of it the build).
+# Example: scripts/gpu_check.sh 2>&1 | tee $OUT/gpu_check.log
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD/.debs/root
+mkdir -p "$ROOT"
+for f in .debs/*.deb; do dpkg -x "$f" "$ROOT"; done
+PY=${PY:-python3}
+TORCH_PREFIX=$("$PY" -c 'import torch; print(torch.utils.cmake_prefix_path)')
+export PKG_CONFIG_SYSROOT_DIR=$ROOT
+export PKG_CONFIG_PATH=$ROOT/usr/lib/x86_64-linux-gnu/pkgconfig:$ROOT/usr/share/pkgconfig
+export LD_LIBRARY_PATH=$ROOT/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
+export CPATH=$ROOT/usr/include:${CPATH:-}
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCROSSOVER_PYTHON="$(command -v "$PY")" \
+  -DCMAKE_PREFIX_PATH="$ROOT/usr;$TORCH_PREFIX" -DTORCH_CUDA_ARCH_LIST=9.0 >/dev/null
+cmake --build build-gpu -j "$(nproc)"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+build-gpu/crossover --version
+(cd build-gpu && ctest -L gpu --output-on-failure)
+# World size 1 through c10d with NCCL and bf16 on random tokens (bench) and a real run.
+for kind in ar mdm; do
+  build-gpu/crossover bench configs/bench_125m.yaml --set objective.kind=$kind --steps 10 --warmup 3
+done
+build-gpu/crossover data prepare --source "${GPU_CHECK_CORPUS:-$PWD/src}" --tokenizer byte --out /tmp/gpu_data --force
+scripts/launch.sh --nproc_per_node 1 -- build-gpu/crossover train configs/tiny_mdm.yaml \
+  --set data.path=/tmp/gpu_data --set data.unique_tokens=0 --set runtime.device=cuda \
+  --set dist.backend=nccl --set run.dir=/tmp/gpu_runs --set train.total_tokens=400000 --overwrite
+tail -n 3 /tmp/gpu_runs/tiny_mdm/metrics.jsonl

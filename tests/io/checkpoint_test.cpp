@@ -1,0 +1,72 @@
+// Checkpoint round trip and corruption detection (flipped byte, truncated
+// file, missing state.json), and fallback to the newest valid checkpoint.
+#include "crossover/io/checkpoint.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "crossover/util/check.h"
+#include "test_util.h"
+
+namespace crossover {
+namespace {
+namespace fs = std::filesystem;
+using crossover::testing::TempDir;
+
+std::string save(const TempDir& dir, int64_t step, float value) {
+  CheckpointState s;
+  s.step = step;
+  s.tokens_seen = step * 100;
+  s.data_cursor = {{"samples", step * 4}};
+  s.config_hash = "abc";
+  char name[32];
+  std::snprintf(name, sizeof(name), "step_%08lld", static_cast<long long>(step));
+  return save_checkpoint(dir.file("ck"), name, {{"w", torch::full({3, 2}, value)}},
+                         {{"exp_avg/w", torch::full({3, 2}, value / 2)}}, s);
+}
+
+TEST(Checkpoint, RoundTrip) {
+  TempDir dir;
+  auto path = save(dir, 7, 1.5f);
+  Checkpoint c = load_checkpoint(path);
+  EXPECT_EQ(c.state.step, 7);
+  EXPECT_EQ(c.state.tokens_seen, 700);
+  EXPECT_EQ(c.state.data_cursor["samples"], 28);
+  EXPECT_TRUE(torch::equal(c.model.at("w"), torch::full({3, 2}, 1.5f)));
+  EXPECT_TRUE(torch::equal(c.optim.at("exp_avg/w"), torch::full({3, 2}, 0.75f)));
+  EXPECT_FALSE(fs::exists(dir.file("ck/.tmp_step_00000007")));
+}
+
+TEST(Checkpoint, CorruptionIsDetectedAndSkipped) {
+  TempDir dir;
+  save(dir, 1, 1.0f);
+  save(dir, 2, 2.0f);
+  auto newest = save(dir, 3, 3.0f);
+  {  // flip one byte of the weights
+    std::fstream f(newest + "/model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-2, std::ios::end);
+    f.put('\x7f');
+  }
+  EXPECT_THROW(load_checkpoint(newest), Error);
+  auto c = load_latest_valid_checkpoint(dir.file("ck"));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->state.step, 2);
+  // Truncated optimizer file and a missing state.json are caught too.
+  fs::resize_file(dir.file("ck/step_00000002/optim.safetensors"), 10);
+  fs::remove(dir.file("ck/step_00000001/state.json"));
+  EXPECT_FALSE(load_latest_valid_checkpoint(dir.file("ck")).has_value());
+}
+
+TEST(Checkpoint, PruneKeepsNewest) {
+  TempDir dir;
+  for (int s = 1; s <= 5; ++s) save(dir, s, 1.0f);
+  prune_checkpoints(dir.file("ck"), 2);
+  auto left = list_checkpoints(dir.file("ck"));
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_NE(left[0].find("step_00000004"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace crossover
