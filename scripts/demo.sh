@@ -2,10 +2,10 @@
 # demo.sh — the README's main job: a small AR-vs-DLM crossover on a built-in
 # corpus. Installs what is missing, builds, prepares the byte-level Python
 # standard-library corpus, trains an AR and a masked-diffusion model on the same
-# 50k unique tokens repeated for 32 epochs (configs/sweeps/demo.yaml), then prints
-# the crossover table and writes the plots.
-# Cost: ~10-15 min on a 2-core CPU after the first build (the build and torch
-# download add ~10 min on a fresh machine); < 1 GB of memory.
+# 34.6k unique tokens repeated for ~43 epochs (configs/sweeps/demo.yaml), then
+# prints the crossover table and writes the plot.
+# Cost: ~5 min on a 2-core CPU once built (a fresh machine adds the torch
+# download and the first build, ~15-20 min); < 1 GB of memory.
 # Re-running skips finished runs and resumes interrupted ones.
 # Example: scripts/demo.sh            (results: runs/demo/report/)
 set -euo pipefail
@@ -20,5 +20,5 @@ fi
 scripts/sweep.sh configs/sweeps/demo.yaml --out runs
 $CROSSOVER report runs/demo --out runs/demo/report
 "$PY" scripts/plot.py runs/demo/report/report.json --kind curves --out runs/demo/report \
-  --title "demo: AR vs DLM, 50k unique tokens x 32 epochs"
+  --title "demo: AR vs DLM, 34.6k unique tokens x 43 epochs"
 echo "plots: $(ls runs/demo/report/*.png | tr '\n' ' ')"
