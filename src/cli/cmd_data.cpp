@@ -173,7 +173,8 @@ int data_make_tasks(const std::vector<std::string>& argv) {
              {"seed", "seed of the item and distractor choice", true, false, "1234"},
              {"kind", "code (next line) | prose (next sentence) | auto", true, false, "auto"},
              {"context", "preceding lines/sentences shown", true, false, "8"},
-             {"min-chars", "shortest answer or distractor", true, false, "8"}},
+             {"min-chars", "shortest answer or distractor", true, false, "8"},
+             {"max-chars", "longest answer or distractor", true, false, "80"}},
             argv);
   if (args.help()) {
     std::cout << args.usage("DATASET_DIR --out tasks.jsonl [options]",
@@ -191,6 +192,7 @@ int data_make_tasks(const std::vector<std::string>& argv) {
   o.kind = args.get("kind");
   o.context_units = args.get_int("context");
   o.min_chars = args.get_int("min-chars");
+  o.max_chars = args.get_int("max-chars");
   PreparedDataset ds = PreparedDataset::open(args.positional()[0]);
   MakeTasksReport r = make_tasks(ds, o);
   CROSSOVER_CHECK(!r.items.empty(), "no item could be made from ", r.documents,

@@ -9,12 +9,13 @@
 //   prose  the same with sentences (split after . ! ? followed by whitespace).
 //   auto   code when the validation text looks like code (short lines, many
 //          indented or ending in : { } ; ), prose otherwise.
-// Blank and trivial units (fewer than min_chars characters or fewer than 3
-// letters/digits after stripping) are never answers or distractors. Items have
-// target_delimiter "" (the continuation is the unit itself; the context's
-// trailing newline/space moves into it, as lm-eval does). Only the validation
-// split is read, so no item comes from a training document, and the output is
-// a pure function of the dataset and the options (seeded, no wall clock).
+// Blank, trivial (fewer than min_chars characters or fewer than 3
+// letters/digits after stripping) and long (> max_chars) units are never
+// answers or distractors. Items have target_delimiter "" (the continuation is
+// the unit itself; the context's trailing newline/space moves into it, as
+// lm-eval does). Only the validation split is read, so no item comes from a
+// training document, and the output is a pure function of the dataset and the
+// options (seeded, no wall clock).
 #pragma once
 
 #include <cstdint>
@@ -33,7 +34,7 @@ struct MakeTasksOptions {
   std::string kind = "auto";   // code | prose | auto
   int64_t context_units = 8;   // K preceding lines (code) or sentences (prose)
   int64_t min_chars = 8;
-  int64_t max_chars = 160;     // longer units are not used
+  int64_t max_chars = 80;      // longer units are not used (long lines add noise, not signal)
 };
 
 struct MakeTasksReport {
