@@ -12,6 +12,8 @@
 #include "crossover/data/loader.h"
 #include "crossover/data/prepare.h"
 #include "crossover/data/validation.h"
+#include "crossover/eval/make_tasks.h"
+#include "crossover/eval/task_convert.h"
 #include "crossover/util/check.h"
 #include "crossover/util/log.h"
 
@@ -19,10 +21,12 @@ namespace crossover {
 namespace {
 
 const char* kDataUsage =
-    "usage: crossover data <prepare|info|bench> ...\n\n"
+    "usage: crossover data <prepare|info|bench|convert-task|make-tasks> ...\n\n"
     "  prepare --source SPEC [--source ...] --out DIR   tokenize sources into a dataset\n"
     "  info DIR                                         print counts, tokenizer, sources\n"
-    "  bench DIR                                        measure the batch loader (tokens/s)\n\n"
+    "  bench DIR                                        measure the batch loader (tokens/s)\n"
+    "  convert-task --format F IN OUT.jsonl             HellaSwag/ARC/PIQA/MMLU -> task JSONL\n"
+    "  make-tasks DIR --out tasks.jsonl                 next-line/sentence task from val docs\n\n"
     "'crossover data <sub> --help' for options; docs/data.md for corpora and tiers.\n";
 
 int data_prepare(const std::vector<std::string>& argv) {
@@ -144,6 +148,63 @@ int data_bench(const std::vector<std::string>& argv) {
   return 0;
 }
 
+int data_convert_task(const std::vector<std::string>& argv) {
+  Args args("data convert-task",
+            {{"format", "hellaswag | arc | piqa | mmlu", true, false, ""}}, argv);
+  if (args.help()) {
+    std::cout << args.usage("--format hellaswag|arc|piqa|mmlu IN.jsonl OUT.jsonl",
+                            "Convert a benchmark's raw JSONL into a crossover task file with\n"
+                            "lm-evaluation-harness's zero-shot prompts (include/crossover/eval/"
+                            "task_convert.h).");
+    return 0;
+  }
+  args.expect_positional(2, "IN.jsonl and OUT.jsonl");
+  CROSSOVER_CHECK(args.has("format"), "--format is required (", str_join(task_formats(), " | "), ")");
+  int64_t n = convert_task_file(args.get("format"), args.positional()[0], args.positional()[1]);
+  std::cout << "wrote " << n << " items to " << args.positional()[1] << "\n";
+  return 0;
+}
+
+int data_make_tasks(const std::vector<std::string>& argv) {
+  Args args("data make-tasks",
+            {{"out", "output task JSONL", true, false, ""},
+             {"items", "items to make (at most)", true, false, "500"},
+             {"choices", "options per item", true, false, "4"},
+             {"seed", "seed of the item and distractor choice", true, false, "1234"},
+             {"kind", "code (next line) | prose (next sentence) | auto", true, false, "auto"},
+             {"context", "preceding lines/sentences shown", true, false, "8"},
+             {"min-chars", "shortest answer or distractor", true, false, "8"},
+             {"max-chars", "longest answer or distractor", true, false, "80"}},
+            argv);
+  if (args.help()) {
+    std::cout << args.usage("DATASET_DIR --out tasks.jsonl [options]",
+                            "Build a multiple-choice task from the dataset's held-out validation\n"
+                            "documents: pick the true next line (code) or sentence (prose) among\n"
+                            "distractors of similar length from other validation documents.");
+    return 0;
+  }
+  args.expect_positional(1, "one DATASET_DIR");
+  CROSSOVER_CHECK(args.has("out"), "--out tasks.jsonl is required");
+  MakeTasksOptions o;
+  o.items = args.get_int("items");
+  o.choices = args.get_int("choices");
+  o.seed = static_cast<uint64_t>(args.get_int("seed"));
+  o.kind = args.get("kind");
+  o.context_units = args.get_int("context");
+  o.min_chars = args.get_int("min-chars");
+  o.max_chars = args.get_int("max-chars");
+  PreparedDataset ds = PreparedDataset::open(args.positional()[0]);
+  MakeTasksReport r = make_tasks(ds, o);
+  CROSSOVER_CHECK(!r.items.empty(), "no item could be made from ", r.documents,
+                  " validation documents (", r.candidates, " usable ", r.kind == "code" ? "lines" : "sentences",
+                  "); hint: more validation documents (--val-docs at prepare) or a smaller --min-chars");
+  write_task(args.get("out"), r.items);
+  std::cout << "wrote " << r.items.size() << " " << r.kind << " items (" << o.choices
+            << " choices) to " << args.get("out") << " from " << r.documents
+            << " validation documents (" << r.candidates << " candidate units)\n";
+  return 0;
+}
+
 }  // namespace
 
 int cmd_data(const std::vector<std::string>& argv) {
@@ -155,7 +216,9 @@ int cmd_data(const std::vector<std::string>& argv) {
   if (argv[0] == "prepare") return data_prepare(rest);
   if (argv[0] == "info") return data_info(rest);
   if (argv[0] == "bench") return data_bench(rest);
-  std::string near = nearest_word(argv[0], {"prepare", "info", "bench"});
+  if (argv[0] == "convert-task") return data_convert_task(rest);
+  if (argv[0] == "make-tasks") return data_make_tasks(rest);
+  std::string near = nearest_word(argv[0], {"prepare", "info", "bench", "convert-task", "make-tasks"});
   throw UsageError(str_cat("unknown data command '", argv[0], "'",
                            near.empty() ? "" : str_cat(" (did you mean '", near, "'?)"),
                            "; see 'crossover data --help'"));

@@ -5,13 +5,17 @@ namespace crossover {
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       {"train", "train an AR or masked-diffusion model on a repeated data budget", cmd_train},
+      {"eval", "score a checkpoint: validation loss and multiple-choice tasks (acc, ΔNLL)",
+       cmd_eval},
+      {"sample", "generate text from a checkpoint (AR with KV cache, MDM by unmasking)",
+       cmd_sample},
       {"bench", "measure train-step tokens/s and MFU", cmd_bench},
       {"config", "validate a config and print it fully resolved", cmd_config},
       {"sweep", "expand a sweep file into named runs and show their status", cmd_sweep},
       {"report", "find AR vs DLM crossovers in runs; write report.csv/json", cmd_report},
       {"dist-check", "check the distributed setup: collectives, gradient sync, bandwidth",
        cmd_dist_check},
-      {"data", "prepare a tokenized dataset (prepare), describe it (info), time its loader (bench)",
+      {"data", "prepare a dataset, describe it, time its loader; convert/make task files",
        cmd_data},
       {"bench-model", "time forward+backward of the model for a config", cmd_bench_model},
       {"version", "print versions of crossover and LibTorch, CUDA and threads", cmd_version},

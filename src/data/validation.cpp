@@ -44,4 +44,16 @@ std::vector<torch::Tensor> validation_batches(const PreparedDataset& data, int64
   return batches;
 }
 
+double validation_bytes_per_token(const Tokenizer& tok, const std::vector<torch::Tensor>& batches) {
+  int64_t bytes = 0, tokens = 0;
+  for (const auto& b : batches) {
+    auto x = b.narrow(1, 0, b.size(1) - 1).to(torch::kInt32).contiguous();  // (b, T)
+    const int32_t* p = x.data_ptr<int32_t>();
+    std::vector<int32_t> ids(p, p + x.numel());
+    bytes += static_cast<int64_t>(tok.decode(ids, /*skip_special=*/true).size());
+    tokens += x.numel();
+  }
+  return tokens > 0 && bytes > 0 ? static_cast<double>(bytes) / static_cast<double>(tokens) : 1.0;
+}
+
 }  // namespace crossover

@@ -32,28 +32,70 @@ void AttentionImpl::reset() {
       "rope", RoPE(RoPEOptions(D, options.max_seq_len()).theta(options.rope_theta())));
 }
 
-torch::Tensor AttentionImpl::forward(const torch::Tensor& x, bool causal) {
+namespace {
+
+// Each key/value head serves H/Hkv consecutive query heads: (B, Hkv, T, D) -> (B, H, T, D).
+torch::Tensor expand_kv(const torch::Tensor& kv, int64_t H) {
+  int64_t Hkv = kv.size(1);
+  return Hkv == H ? kv : kv.repeat_interleave(H / Hkv, 1);
+}
+
+}  // namespace
+
+// Projects x to q (B, H, T, D) and k, v (B, Hkv, T, D), with QK-norm and RoPE at
+// positions offset..offset+T.
+void AttentionImpl::project(const torch::Tensor& x, int64_t offset, torch::Tensor* q,
+                            torch::Tensor* k, torch::Tensor* v) {
   int64_t B = x.size(0), T = x.size(1), D = head_dim(), H = options.n_heads(), Hkv = kv_heads();
   auto qkv = wqkv(x);                                          // (B, T, (H + 2Hkv)·D)
   auto parts = qkv.split({H * D, Hkv * D, Hkv * D}, -1);
-  auto q = parts[0].view({B, T, H, D});                        // (B, T, H, D)
-  auto k = parts[1].view({B, T, Hkv, D});                      // (B, T, Hkv, D)
-  auto v = parts[2].view({B, T, Hkv, D});                      // (B, T, Hkv, D)
+  auto qq = parts[0].view({B, T, H, D});                       // (B, T, H, D)
+  auto kk = parts[1].view({B, T, Hkv, D});                     // (B, T, Hkv, D)
   if (options.qk_norm()) {
-    q = q_norm(q);
-    k = k_norm(k);
+    qq = q_norm(qq);
+    kk = k_norm(kk);
   }
-  q = rope(q).transpose(1, 2);                                 // (B, H, T, D)
-  k = rope(k).transpose(1, 2);                                 // (B, Hkv, T, D)
-  v = v.transpose(1, 2);                                       // (B, Hkv, T, D)
-  if (Hkv != H) {
-    // Each key/value head serves H/Hkv consecutive query heads.
-    k = k.repeat_interleave(H / Hkv, 1);                       // (B, H, T, D)
-    v = v.repeat_interleave(H / Hkv, 1);                       // (B, H, T, D)
-  }
+  *q = rope(qq, offset).transpose(1, 2);                       // (B, H, T, D)
+  *k = rope(kk, offset).transpose(1, 2);                       // (B, Hkv, T, D)
+  *v = parts[2].view({B, T, Hkv, D}).transpose(1, 2);          // (B, Hkv, T, D)
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, bool causal) {
+  int64_t B = x.size(0), T = x.size(1), H = options.n_heads();
+  torch::Tensor q, k, v;
+  project(x, 0, &q, &k, &v);
   double p = is_training() ? options.dropout() : 0.0;
-  auto y = at::scaled_dot_product_attention(q, k, v, {}, p, causal);  // (B, H, T, D)
-  y = y.transpose(1, 2).reshape({B, T, H * D});                // (B, T, C)
+  auto y = at::scaled_dot_product_attention(q, expand_kv(k, H), expand_kv(v, H), {}, p,
+                                            causal);          // (B, H, T, D)
+  y = y.transpose(1, 2).reshape({B, T, H * head_dim()});       // (B, T, C)
+  return wo(y);
+}
+
+torch::Tensor AttentionImpl::forward_cached(const torch::Tensor& x, AttentionCache* cache) {
+  int64_t B = x.size(0), T = x.size(1), H = options.n_heads();
+  const int64_t past = cache->length();
+  torch::Tensor q, k, v;
+  project(x, past, &q, &k, &v);
+  if (past > 0) {
+    k = torch::cat({cache->k, k}, 2);                          // (B, Hkv, past + T, D)
+    v = torch::cat({cache->v, v}, 2);                          // (B, Hkv, past + T, D)
+  }
+  cache->k = k;
+  cache->v = v;
+  torch::Tensor y;                                             // (B, H, T, D)
+  if (past == 0 || T == 1) {
+    // No past: plain causal. One new token: it may see everything.
+    y = at::scaled_dot_product_attention(q, expand_kv(k, H), expand_kv(v, H), {}, 0.0,
+                                         /*is_causal=*/past == 0);
+  } else {
+    // SDPA's is_causal aligns the triangle top-left, wrong when T_q < T_k:
+    // new row i may see keys j <= past + i.
+    auto rows = torch::arange(T, torch::TensorOptions().device(x.device())).unsqueeze(1);
+    auto cols = torch::arange(past + T, torch::TensorOptions().device(x.device())).unsqueeze(0);
+    auto allowed = cols <= rows + past;                        // (T, past + T) bool
+    y = at::scaled_dot_product_attention(q, expand_kv(k, H), expand_kv(v, H), allowed, 0.0, false);
+  }
+  y = y.transpose(1, 2).reshape({B, T, H * head_dim()});       // (B, T, C)
   return wo(y);
 }
 

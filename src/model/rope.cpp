@@ -28,20 +28,22 @@ void RoPEImpl::reset() {
   cos_cached_ = sin_cached_ = torch::Tensor();
 }
 
-torch::Tensor RoPEImpl::forward(const torch::Tensor& x) {
+torch::Tensor RoPEImpl::forward(const torch::Tensor& x, int64_t offset) {
   CROSSOVER_CHECK(x.dim() == 4 && x.size(3) == options.head_dim(),
                   "RoPE expects (B, T, H, D=", options.head_dim(), "), got ", x.sizes());
   int64_t T = x.size(1), half = options.head_dim() / 2;
-  CROSSOVER_CHECK(T <= options.max_seq_len(), "sequence length ", T, " exceeds model.max_seq_len=",
-                  options.max_seq_len(), "; hint: raise model.max_seq_len");
+  CROSSOVER_CHECK(offset >= 0 && offset + T <= options.max_seq_len(), "positions [", offset, ", ",
+                  offset + T, ") exceed model.max_seq_len=", options.max_seq_len(),
+                  "; hint: raise model.max_seq_len or use a shorter prompt/generation");
   if (!cos_cached_.defined() || cos_cached_.scalar_type() != x.scalar_type() ||
       cos_cached_.device() != x.device()) {
     cos_cached_ = cos.to(x.device(), x.scalar_type());
     sin_cached_ = sin.to(x.device(), x.scalar_type());
   }
-  if (cpu_kernels_support(x)) return fused_rope(x, cos_cached_, sin_cached_);
-  auto c = cos_cached_.slice(0, 0, T).unsqueeze(1);               // (T, 1, D/2)
-  auto s = sin_cached_.slice(0, 0, T).unsqueeze(1);               // (T, 1, D/2)
+  if (cpu_kernels_support(x))  // rows [offset, offset + T) of the tables: contiguous slices
+    return fused_rope(x, cos_cached_.slice(0, offset, offset + T), sin_cached_.slice(0, offset, offset + T));
+  auto c = cos_cached_.slice(0, offset, offset + T).unsqueeze(1);  // (T, 1, D/2)
+  auto s = sin_cached_.slice(0, offset, offset + T).unsqueeze(1);  // (T, 1, D/2)
   auto x1 = x.slice(3, 0, half);                                  // (B, T, H, D/2)
   auto x2 = x.slice(3, half);                                     // (B, T, H, D/2)
   return torch::cat({x1 * c - x2 * s, x2 * c + x1 * s}, 3);       // (B, T, H, D)

@@ -107,6 +107,22 @@ ModelOutput TransformerImpl::forward(const torch::Tensor& tokens, bool causal) {
   return {logits, aux};
 }
 
+torch::Tensor TransformerImpl::forward_cached(const torch::Tensor& tokens, KVCache* cache) {
+  CROSSOVER_CHECK(tokens.dim() == 2 && tokens.scalar_type() == torch::kInt64,
+                  "model input must be (B, T) int64 tokens, got ", tokens.sizes());
+  if (cache->layers.empty()) cache->layers.resize(blocks->size());
+  CROSSOVER_CHECK(cache->layers.size() == blocks->size(), "KV cache has ", cache->layers.size(),
+                  " layers, the model ", blocks->size());
+  auto x = tok_emb(tokens);  // (B, T_new, C)
+  for (size_t i = 0; i < blocks->size(); ++i)
+    x = blocks[i]->as<BlockImpl>()->forward_cached(x, &cache->layers[i]);
+  x = norm(x);                                                         // (B, T_new, C)
+  auto logits = head ? head(x) : torch::nn::functional::linear(x, tok_emb->weight);  // (B, T_new, V)
+  if (logits.scalar_type() == torch::kBFloat16 || logits.scalar_type() == torch::kFloat16)
+    logits = logits.to(torch::kFloat32);
+  return logits;
+}
+
 int64_t TransformerImpl::param_count() const {
   int64_t n = 0;
   for (const auto& p : parameters()) n += p.numel();

@@ -18,6 +18,7 @@
 #include "crossover/data/validation.h"
 #include "crossover/dist/dist.h"
 #include "crossover/dist/dist_env.h"
+#include "crossover/eval/multiple_choice.h"
 #include "crossover/eval/validation.h"
 #include "crossover/io/checkpoint.h"
 #include "crossover/io/metrics.h"
@@ -46,20 +47,6 @@ void write_text_atomic(const std::string& path, const std::string& text) {
     out << text;
   }
   fs::rename(tmp, path);
-}
-
-// UTF-8 bytes per token of the validation windows' first T tokens (the same
-// tokens for AR and DLM), for bits/byte.
-double bytes_per_token(const Tokenizer& tok, const std::vector<torch::Tensor>& batches) {
-  int64_t bytes = 0, tokens = 0;
-  for (const auto& b : batches) {
-    auto x = b.narrow(1, 0, b.size(1) - 1).to(torch::kInt32).contiguous();  // (b, T)
-    const int32_t* p = x.data_ptr<int32_t>();
-    std::vector<int32_t> ids(p, p + x.numel());
-    bytes += static_cast<int64_t>(tok.decode(ids, /*skip_special=*/true).size());
-    tokens += x.numel();
-  }
-  return tokens > 0 && bytes > 0 ? static_cast<double>(bytes) / static_cast<double>(tokens) : 1.0;
 }
 
 bool run_is_finished(const std::string& run_dir) {
@@ -132,7 +119,9 @@ class Trainer {
                                             total_steps_ * cfg_.train.batch_size);
     val_batches_ = validation_batches(*data_, cfg_.data.seq_len, cfg_.eval.val_tokens,
                                       cfg_.eval.val_batch_size);
-    bytes_per_token_ = bytes_per_token(*load_tokenizer(meta), val_batches_);
+    tokenizer_ = load_tokenizer(meta);
+    bytes_per_token_ = validation_bytes_per_token(*tokenizer_, val_batches_);
+    for (const auto& path : cfg_.eval.tasks) tasks_.push_back(load_task(path, cfg_.eval.task_limit));
     if (main_) prepare_run_dir(run_dir_, opts_);
     dist_->barrier();
 
@@ -145,7 +134,7 @@ class Trainer {
       log_add_file(run_dir_ + "/log.txt");
       write_text_atomic(run_dir_ + "/config.yaml",
                         str_cat("# config hash: ", config_hash(cfg_), "\n", config_to_yaml(cfg_)));
-      metrics_ = std::make_unique<MetricsWriter>(run_dir_, metrics_csv_columns({}), keep_through);
+      metrics_ = std::make_unique<MetricsWriter>(run_dir_, metrics_csv_columns(task_names()), keep_through);
     }
     log_debug(str_cat("resolved config:\n", config_to_yaml(cfg_)));
     log_start_banner();
@@ -191,6 +180,12 @@ class Trainer {
     log_info(str_cat("data: ", human_count(u), " unique tokens, ", loader_->sequences_per_epoch(),
                      " sequences/epoch; budget ", human_count(total_steps_ * tokens_per_step()),
                      " tokens = ", total_steps_, " steps = ", epochs, " epochs"));
+  }
+
+  std::vector<std::string> task_names() const {
+    std::vector<std::string> names;
+    for (const auto& t : tasks_) names.push_back(t.name);
+    return names;
   }
 
   int64_t tokens_per_step() const { return cfg_.train.batch_size * cfg_.data.seq_len; }
@@ -306,13 +301,26 @@ class Trainer {
     r["val_loss_se"] = v.loss_se;
     r["val_bpb"] = v.bpb;
     r["val_tokens"] = v.tokens;
+    std::string task_line;
+    for (const auto& task : tasks_) {
+      TaskScoringOptions so;
+      so.loglik.diffusion = vo.diffusion;
+      so.loglik.mc_samples = cfg_.eval.task_mc_samples;
+      so.loglik.mask_id = st_.mask_id;
+      so.loglik.bf16 = st_.bf16;
+      so.max_seq_len = st_.model->options.max_seq_len();
+      TaskResult tr = evaluate_task(st_.model, *tokenizer_, task, so, device_, dist_.get());
+      add_task_metrics(&r, tr);
+      task_line += str_cat(" | ", tr.name, " acc ", tr.acc, " acc_norm ", tr.acc_norm, " ΔNLL ",
+                           tr.delta_nll);
+    }
     r["eval_s"] = seconds_since(t);
     if (main_) {
       metrics_->write(r);
       if (::isatty(2)) std::cerr << "\n";
       log_info(str_cat("eval @ step ", step_, " (epoch ", std::round(epoch_at_step(step_) * 100) / 100,
                        "): val_loss ", v.loss, v.loss_se > 0 ? str_cat(" ± ", v.loss_se) : "",
-                       " nats/token, ", v.bpb, " bits/byte"));
+                       " nats/token, ", v.bpb, " bits/byte", task_line));
     }
     return v.loss;
   }
@@ -378,6 +386,8 @@ class Trainer {
   std::unique_ptr<PreparedDataset> data_;
   std::unique_ptr<TokenLoader> loader_;
   std::vector<torch::Tensor> val_batches_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::vector<Task> tasks_;  // eval.tasks, scored at every evaluation
   double bytes_per_token_ = 1.0;
   TrainState st_;
   std::unique_ptr<MetricsWriter> metrics_;

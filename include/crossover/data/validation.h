@@ -22,4 +22,8 @@ std::vector<torch::Tensor> validation_batches(const PreparedDataset& data, int64
                                               int64_t val_tokens, int64_t batch_size,
                                               int rank = 0, int world = 1);
 
+// UTF-8 bytes per token of the batches' first T tokens (specials skipped), for
+// bits/byte; 1 when nothing decodes.
+double validation_bytes_per_token(const Tokenizer& tok, const std::vector<torch::Tensor>& batches);
+
 }  // namespace crossover

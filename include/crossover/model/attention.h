@@ -13,6 +13,7 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include "crossover/model/kv_cache.h"
 #include "crossover/model/rms_norm.h"
 #include "crossover/model/rope.h"
 
@@ -37,6 +38,10 @@ class AttentionImpl : public torch::nn::Module {
   void reset();
   // x: (B, T, C) -> (B, T, C)
   torch::Tensor forward(const torch::Tensor& x, bool causal);
+  // Causal incremental decoding: x (B, T_new, C) holds the positions after the
+  // cache's T_past; they attend to the cached keys/values and causally among
+  // themselves. Appends their keys/values to *cache. -> (B, T_new, C)
+  torch::Tensor forward_cached(const torch::Tensor& x, AttentionCache* cache);
 
   int64_t head_dim() const { return options.d_model() / options.n_heads(); }
   int64_t kv_heads() const;
@@ -47,6 +52,10 @@ class AttentionImpl : public torch::nn::Module {
   RMSNorm q_norm{nullptr};          // over D, shared by all heads (only with qk_norm)
   RMSNorm k_norm{nullptr};
   RoPE rope{nullptr};
+
+ private:
+  void project(const torch::Tensor& x, int64_t offset, torch::Tensor* q, torch::Tensor* k,
+               torch::Tensor* v);
 };
 TORCH_MODULE(Attention);
 

@@ -26,8 +26,9 @@ class RoPEImpl : public torch::nn::Module {
  public:
   explicit RoPEImpl(const RoPEOptions& options);
   void reset();
-  // x: (B, T, H, D) -> (B, T, H, D), position of row t is t.
-  torch::Tensor forward(const torch::Tensor& x);
+  // x: (B, T, H, D) -> (B, T, H, D), position of row t is offset + t (offset > 0
+  // when decoding incrementally after `offset` cached positions).
+  torch::Tensor forward(const torch::Tensor& x, int64_t offset = 0);
 
   RoPEOptions options;
   torch::Tensor cos;  // (max_seq_len, D/2) float64, CPU

@@ -41,6 +41,7 @@
 
 #include "crossover/config/config.h"
 #include "crossover/model/block.h"
+#include "crossover/model/kv_cache.h"
 #include "crossover/model/rms_norm.h"
 
 namespace crossover {
@@ -90,6 +91,11 @@ class TransformerImpl : public torch::nn::Module {
 
   // tokens: (B, T) int64, T <= max_seq_len.
   ModelOutput forward(const torch::Tensor& tokens, bool causal);
+  // Causal (AR) incremental decoding: tokens (B, T_new) are the positions after
+  // the cache's T_past (an empty cache: a prefill). Returns their logits
+  // (B, T_new, V), equal to the last T_new rows of forward(all tokens, true),
+  // and appends their keys/values to *cache (kv_cache.h). Inference only.
+  torch::Tensor forward_cached(const torch::Tensor& tokens, KVCache* cache);
 
   // Every parameter (the tied embedding once).
   int64_t param_count() const;

@@ -1,0 +1,80 @@
+// generate.h — sampling text from a trained model, for both paradigms.
+//
+// AR: left-to-right, one token per forward pass through the KV cache
+// (model/kv_cache.h); temperature, top-k and top-p (nucleus) filtering;
+// temperature 0 = greedy. Rows stop at EOS (later positions are filled with
+// EOS). use_cache = false recomputes the whole prefix every step (the
+// reference the cache is tested against).
+//
+// MDM: LLaDA's iterative unmasking. The answer region starts as [MASK]; it is
+// split into blocks of block_length decoded left to right (semi-autoregressive;
+// block_length = gen_length is fully parallel), each block in steps/num_blocks
+// steps. Every step predicts all masked positions at once, with Gumbel-max
+// sampling in float64 (LLaDA's add_gumbel_noise: exp(logits) / (−log u)^temperature,
+// argmax; temperature 0 = argmax), and commits the k most confident of the
+// current block's masked positions (low_confidence: the predicted token's
+// softmax probability; random: a uniform score), with k spread evenly over the
+// block's steps. The prompt is never changed; the output holds no [MASK].
+//
+// Every draw comes from the generator passed in (seed it with make_generator):
+// the same seed gives the same samples. All rows of the batch are generated
+// together.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "crossover/model/transformer.h"
+
+namespace crossover {
+
+struct ArSampleOptions {
+  int64_t max_new_tokens = 128;
+  double temperature = 1.0;            // 0 = greedy
+  int64_t top_k = 0;                   // 0 = off
+  double top_p = 1.0;                  // 1 = off
+  int64_t eos_id = -1;                 // stop token (-1: none)
+  std::vector<int64_t> banned_ids;     // never sampled ([MASK], PAD, BOS)
+  bool use_cache = true;
+};
+
+// prompt: (B, P) int64, P >= 1 (rows share the length; use EOS as a
+// document-start prompt). Returns (B, P + n) with n <= max_new_tokens
+// (fewer when every row hit EOS or the model's max_seq_len is reached).
+torch::Tensor ar_generate(Transformer& model, const torch::Tensor& prompt,
+                          const ArSampleOptions& opts, torch::Generator& gen);
+
+struct MdmSampleOptions {
+  int64_t gen_length = 128;
+  int64_t steps = 128;                 // total over all blocks; divisible by the block count
+  int64_t block_length = 128;          // divides gen_length
+  double temperature = 0.0;            // Gumbel noise temperature; 0 = argmax
+  std::string remasking = "low_confidence";  // low_confidence | random
+  int64_t mask_id = -1;
+  std::vector<int64_t> banned_ids;     // never predicted ([MASK] always is)
+};
+
+// prompt: (B, P) int64. Returns (B, P + gen_length): the prompt unchanged and
+// no [MASK] left.
+torch::Tensor mdm_generate(Transformer& model, const torch::Tensor& prompt,
+                           const MdmSampleOptions& opts, torch::Generator& gen);
+
+// The next token per row from last-position logits (B, V), after temperature,
+// top-k and top-p. Exposed for tests.
+torch::Tensor sample_from_logits(const torch::Tensor& logits, double temperature, int64_t top_k,
+                                 double top_p, torch::Generator& gen);
+
+// LLaDA's add_gumbel_noise: float64 exp(logits) / (−log u)^temperature (argmax
+// of it samples softmax(logits / temperature)); temperature 0 returns logits.
+torch::Tensor add_gumbel_noise(const torch::Tensor& logits, double temperature,
+                               torch::Generator& gen);
+
+// Tokens to commit at each of `steps` steps for each row's `masked` count:
+// (B, steps) int64, base = masked / steps, the first masked % steps steps get
+// one more (LLaDA's get_num_transfer_tokens).
+torch::Tensor num_transfer_tokens(const torch::Tensor& masked_per_row, int64_t steps);
+
+}  // namespace crossover

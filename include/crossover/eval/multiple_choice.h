@@ -1,0 +1,81 @@
+// multiple_choice.h — scoring a multiple-choice task (eval/task.h) the way
+// lm-evaluation-harness does, plus the ΔNLL analysis of experiment 8.
+//
+// Per item, with loglik_c = log p(delimiter + choice_c | context):
+//   acc       [argmax_c loglik_c == gold]                 (first index on ties, as np.argmax)
+//   acc_norm  [argmax_c loglik_c / chars(choice_c) == gold]  (Unicode characters of the
+//             choice without the delimiter, as lm-eval's len(choice))
+// Task level: means over items; standard errors are lm-eval's mean_stderr,
+// sqrt(p(1−p)/(n−1)) for a 0/1 metric.
+// ΔNLL (experiment 8): nll_c = −loglik_c / tokens_c, the continuation's NLL per
+// token (so options of different lengths compare). nll_correct = mean over items
+// of the gold option's nll; nll_wrong = mean over items of the mean nll of the
+// other options; delta_nll = nll_wrong − nll_correct (higher = the model
+// separates the answer more). Accuracy depends on this gap, not on the absolute
+// NLL, which is why it can keep rising while validation loss climbs.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "crossover/data/tokenizer.h"
+#include "crossover/eval/loglikelihood.h"
+#include "crossover/eval/task.h"
+#include "crossover/model/transformer.h"
+
+namespace crossover {
+
+class Dist;
+
+struct ChoiceScore {
+  double loglik = 0;   // log p(continuation | context), nats summed over its tokens
+  int64_t tokens = 1;  // continuation tokens scored
+};
+
+// Sums over items, so ranks can all-reduce them.
+struct TaskTotals {
+  double items = 0, correct = 0, correct_norm = 0;
+  double nll_correct = 0, nll_wrong = 0;  // Σ per-item per-token NLLs
+};
+
+struct TaskResult {
+  std::string name;
+  int64_t n = 0;
+  double acc = 0, acc_se = 0, acc_norm = 0, acc_norm_se = 0;
+  double nll_correct = 0, nll_wrong = 0, delta_nll = 0;
+};
+
+// Adds one item (its scores in choice order) to the totals.
+void add_item_scores(const TaskItem& item, const std::vector<ChoiceScore>& scores,
+                     TaskTotals* totals);
+TaskResult task_result_from_totals(const std::string& name, const TaskTotals& totals);
+// Characters (Unicode code points) of a UTF-8 string, as Python's len(str).
+int64_t utf8_length(const std::string& s);
+
+struct TaskScoringOptions {
+  LoglikOptions loglik;
+  int64_t max_seq_len = 256;     // model.max_seq_len
+  int64_t items_per_chunk = 64;  // items tokenised and scored together
+};
+
+// Scores every item of the task. With dist (world > 1) rank r scores items
+// r, r+W, ... and the totals are all-reduced: every rank returns the result.
+TaskResult evaluate_task(Transformer& model, const Tokenizer& tok, const Task& task,
+                         const TaskScoringOptions& opts, torch::Device device,
+                         Dist* dist = nullptr);
+
+// lm-eval's results layout:
+//   {"results": {task: {"alias": task, "acc,none": x, "acc_stderr,none": s,
+//    "acc_norm,none": x, "acc_norm_stderr,none": s, "nll_correct,none": ..,
+//    "nll_wrong,none": .., "delta_nll,none": ..}}, "n-samples": {task:
+//    {"original": n, "effective": n}}, "config": config}
+nlohmann::ordered_json lm_eval_results_json(const std::vector<TaskResult>& results,
+                                            const nlohmann::ordered_json& config);
+
+// Adds task/<name>/{acc, acc_norm, acc_se, nll_correct, nll_wrong, delta_nll}
+// to a metrics row (docs/formats.md).
+void add_task_metrics(nlohmann::ordered_json* row, const TaskResult& r);
+
+}  // namespace crossover

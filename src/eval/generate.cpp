@@ -1,0 +1,153 @@
+// generate.cpp — AR sampling with a KV cache, MDM iterative unmasking.
+#include "crossover/eval/generate.h"
+
+#include <torch/torch.h>
+
+#include <limits>
+
+#include "crossover/util/check.h"
+
+namespace crossover {
+namespace {
+
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+void ban(torch::Tensor& logits, const std::vector<int64_t>& ids) {
+  const int64_t V = logits.size(-1);
+  for (int64_t id : ids)
+    if (id >= 0 && id < V) logits.select(-1, id).fill_(kNegInf);
+}
+
+}  // namespace
+
+torch::Tensor sample_from_logits(const torch::Tensor& logits_in, double temperature, int64_t top_k,
+                                 double top_p, torch::Generator& gen) {
+  auto logits = logits_in.to(torch::kFloat32);  // (B, V)
+  if (temperature <= 0) return logits.argmax(-1);
+  logits = logits / temperature;
+  const int64_t V = logits.size(-1);
+  if (top_k > 0 && top_k < V) {
+    auto kth = std::get<0>(logits.topk(top_k, -1)).select(-1, top_k - 1).unsqueeze(-1);  // (B, 1)
+    logits = logits.masked_fill(logits < kth, kNegInf);
+  }
+  if (top_p < 1.0) {
+    auto [sorted, idx] = logits.sort(-1, /*descending=*/true);   // (B, V)
+    auto cum = sorted.softmax(-1).cumsum(-1);                     // (B, V)
+    // Drop a token when the tokens before it already reach top_p (the first stays).
+    auto drop = (cum - sorted.softmax(-1)) >= top_p;              // (B, V)
+    sorted = sorted.masked_fill(drop, kNegInf);
+    logits = torch::full_like(logits, kNegInf).scatter(-1, idx, sorted);
+  }
+  auto probs = logits.softmax(-1);                                // (B, V)
+  return torch::multinomial(probs, 1, /*replacement=*/false, gen).squeeze(-1);  // (B)
+}
+
+torch::Tensor ar_generate(Transformer& model, const torch::Tensor& prompt,
+                          const ArSampleOptions& opts, torch::Generator& gen) {
+  CROSSOVER_CHECK(prompt.dim() == 2 && prompt.size(1) >= 1, "prompt must be (B, P>=1), got ",
+                  prompt.sizes(), "; hint: an empty prompt is one EOS token");
+  torch::NoGradGuard no_grad;
+  const bool was_training = model->is_training();
+  model->eval();
+  const int64_t B = prompt.size(0), max_len = model->options.max_seq_len();
+  CROSSOVER_CHECK(prompt.size(1) < max_len, "prompt of ", prompt.size(1),
+                  " tokens leaves no room in model.max_seq_len=", max_len);
+  const int64_t n_new = std::min(opts.max_new_tokens, max_len - prompt.size(1));
+  auto x = prompt.to(torch::kInt64);                              // (B, P)
+  auto done = torch::zeros({B}, torch::TensorOptions().dtype(torch::kBool).device(x.device()));
+  KVCache cache;
+  torch::Tensor logits;                                           // (B, V) of the last position
+  for (int64_t s = 0; s < n_new; ++s) {
+    if (opts.use_cache) {
+      auto feed = s == 0 ? x : x.narrow(1, x.size(1) - 1, 1);     // prefill, then one token
+      logits = model->forward_cached(feed, &cache).select(1, feed.size(1) - 1);
+    } else {
+      logits = model->forward(x, /*causal=*/true).logits.select(1, x.size(1) - 1);
+    }
+    logits = logits.to(torch::kFloat32).clone();
+    ban(logits, opts.banned_ids);
+    auto next = sample_from_logits(logits, opts.temperature, opts.top_k, opts.top_p, gen);  // (B)
+    if (opts.eos_id >= 0) {
+      next = torch::where(done, torch::full_like(next, opts.eos_id), next);
+      done = done | (next == opts.eos_id);
+    }
+    x = torch::cat({x, next.unsqueeze(1)}, 1);                    // (B, P + s + 1)
+    if (opts.eos_id >= 0 && done.all().item<bool>()) break;
+  }
+  if (was_training) model->train();
+  return x;
+}
+
+torch::Tensor add_gumbel_noise(const torch::Tensor& logits, double temperature,
+                               torch::Generator& gen) {
+  if (temperature == 0) return logits;
+  auto l = logits.to(torch::kFloat64);
+  auto u = torch::rand(l.sizes(), gen, l.options());
+  auto gumbel = (-torch::log(u)).pow(temperature);
+  return l.exp() / gumbel;
+}
+
+torch::Tensor num_transfer_tokens(const torch::Tensor& masked_per_row, int64_t steps) {
+  auto m = masked_per_row.to(torch::kInt64).cpu();               // (B)
+  auto base = m.div(steps, "floor").unsqueeze(1);                 // (B, 1)
+  auto rem = m.remainder(steps).unsqueeze(1);                     // (B, 1)
+  auto out = base.expand({m.size(0), steps}).clone();             // (B, steps)
+  auto idx = torch::arange(steps, torch::kInt64).unsqueeze(0);    // (1, steps)
+  return out + (idx < rem).to(torch::kInt64);
+}
+
+torch::Tensor mdm_generate(Transformer& model, const torch::Tensor& prompt,
+                           const MdmSampleOptions& o, torch::Generator& gen) {
+  CROSSOVER_CHECK(o.mask_id >= 0, "MDM sampling needs the [MASK] id");
+  CROSSOVER_CHECK(o.gen_length > 0 && o.block_length > 0 && o.gen_length % o.block_length == 0,
+                  "--gen-length ", o.gen_length, " must be a multiple of --block-length ",
+                  o.block_length);
+  const int64_t n_blocks = o.gen_length / o.block_length;
+  CROSSOVER_CHECK(o.steps >= n_blocks && o.steps % n_blocks == 0, "--steps ", o.steps,
+                  " must be a multiple of the number of blocks ", n_blocks,
+                  " (gen_length / block_length)");
+  CROSSOVER_CHECK(o.remasking == "low_confidence" || o.remasking == "random",
+                  "remasking must be low_confidence | random, got '", o.remasking, "'");
+  const int64_t B = prompt.size(0), P = prompt.size(1), T = P + o.gen_length;
+  CROSSOVER_CHECK(T <= model->options.max_seq_len(), "prompt ", P, " + gen_length ", o.gen_length,
+                  " exceeds model.max_seq_len=", model->options.max_seq_len());
+  torch::NoGradGuard no_grad;
+  const bool was_training = model->is_training();
+  model->eval();
+  auto dev = prompt.device();
+  auto x = torch::full({B, T}, o.mask_id, torch::TensorOptions().dtype(torch::kInt64).device(dev));
+  x.narrow(1, 0, P).copy_(prompt);                                // (B, T)
+  std::vector<int64_t> banned = o.banned_ids;
+  banned.push_back(o.mask_id);
+  const int64_t steps_per_block = o.steps / n_blocks;
+  for (int64_t blk = 0; blk < n_blocks; ++blk) {
+    const int64_t b0 = P + blk * o.block_length, b1 = b0 + o.block_length;
+    auto k_per_step = num_transfer_tokens((x.narrow(1, b0, o.block_length) == o.mask_id).sum(1),
+                                          steps_per_block);     // (B, steps) CPU
+    for (int64_t s = 0; s < steps_per_block; ++s) {
+      auto masked = x == o.mask_id;                               // (B, T)
+      auto logits = model->forward(x, /*causal=*/false).logits.to(torch::kFloat64);  // (B, T, V)
+      ban(logits, banned);
+      auto x0 = add_gumbel_noise(logits, o.temperature, gen).argmax(-1);  // (B, T)
+      torch::Tensor conf;                                         // (B, T) float64
+      if (o.remasking == "low_confidence") {
+        conf = logits.softmax(-1).gather(-1, x0.unsqueeze(-1)).squeeze(-1);
+      } else {
+        conf = torch::rand({B, T}, gen, torch::TensorOptions().dtype(torch::kFloat64).device(dev));
+      }
+      conf.narrow(1, b1, T - b1).fill_(kNegInf);                  // later blocks wait
+      x0 = torch::where(masked, x0, x);
+      conf = torch::where(masked, conf, torch::full_like(conf, kNegInf));
+      for (int64_t r = 0; r < B; ++r) {
+        const int64_t k = k_per_step[r][s].item<int64_t>();
+        if (k == 0) continue;
+        auto idx = std::get<1>(conf[r].topk(k));                  // (k)
+        x[r].index_copy_(0, idx, x0[r].index_select(0, idx));
+      }
+    }
+  }
+  if (was_training) model->train();
+  return x;
+}
+
+}  // namespace crossover
