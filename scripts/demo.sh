@@ -4,7 +4,7 @@
 # standard-library corpus, trains an AR and a masked-diffusion model on the same
 # 34.6k unique tokens repeated for ~43 epochs (configs/sweeps/demo.yaml), then
 # prints the crossover table and writes the plot.
-# Cost: ~5 min on a 2-core CPU once built (a fresh machine adds the torch
+# Cost: ~1-2 min on a 2-core CPU once built (a fresh machine adds the torch
 # download and the first build, ~15-20 min); < 1 GB of memory.
 # Re-running skips finished runs and resumes interrupted ones.
 # Example: scripts/demo.sh            (results: runs/demo/report/)

@@ -260,7 +260,9 @@ class Trainer {
 
   void log_train_row(const StepStats& s, double tokens_per_s) {
     const double flops = st_.model->flops_per_token(cfg_.data.seq_len);
-    const double mfu = flops * tokens_per_s / peak_flops(device_, st_.bf16, cfg_.train.peak_flops);
+    // tokens/s counts every rank, so the peak does too.
+    const double mfu = flops * tokens_per_s /
+                       (static_cast<double>(world_) * peak_flops(device_, st_.bf16, cfg_.train.peak_flops));
     MetricRow r = base_row("train");
     r["loss"] = s.loss;
     r["lr"] = s.lr;
