@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "reference"))
-from model_ref import Model  # noqa: E402
+from model_ref import bench_model, objective_batch  # noqa: E402
 
 
 def main():
@@ -21,25 +21,14 @@ def main():
     o, B, T = cxx["options"], cxx["batch"], cxx["seq_len"]
     torch.set_num_threads(cxx["threads"])
     torch.manual_seed(0)
-    model = Model(o, fast=True)
-    with torch.no_grad():
-        for n, p in model.named_parameters():
-            if not n.endswith("norm.weight"):
-                p.normal_(0.0, 0.02)
+    model = bench_model(o)
     V, mask_id = o["vocab_size"], o["vocab_size"] - 1
     tokens = torch.randint(0, V - 1, (B, T + 1))
     mdm = cxx["objective"] == "mdm"
     seconds, best = 0.0, float("inf")
     for i in range(cxx["warmup"] + cxx["steps"]):
         t0 = time.perf_counter()
-        if mdm:  # same work as MdmObjective (inv_t)
-            x0 = tokens[:, :T]
-            t = 1 - (1 - 1e-3) * torch.rand(B)
-            mask = torch.rand(B, T) < t[:, None]
-            inputs, targets = torch.where(mask, torch.full_like(x0, mask_id), x0), x0
-            weights = mask.float() / t[:, None]
-        else:
-            inputs, targets, weights = tokens[:, :T], tokens[:, 1:], torch.ones(B, T)
+        inputs, targets, weights = objective_batch(tokens, T, mdm, mask_id)
         logits, aux = model(inputs, not mdm)
         ce = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), reduction="none")
         loss = (ce * weights.reshape(-1)).sum() / (B * T) + aux

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "reference"))
-from model_ref import Model  # noqa: E402
+from model_ref import bench_model, objective_batch  # noqa: E402
 
 
 def no_decay(name):
@@ -27,11 +27,7 @@ def main():
     tr = cxx["train"]
     torch.set_num_threads(cxx["threads"])
     torch.manual_seed(0)
-    model = Model(o, fast=True)
-    with torch.no_grad():
-        for n, p in model.named_parameters():
-            if not n.endswith("norm.weight"):
-                p.normal_(0.0, 0.02)
+    model = bench_model(o)
     groups = [
         {"params": [p for n, p in model.named_parameters() if not no_decay(n)],
          "weight_decay": tr["weight_decay"]},
@@ -48,14 +44,7 @@ def main():
         opt.zero_grad(set_to_none=False)
         for m in range(B // micro):
             rows = tokens[m * micro:(m + 1) * micro]
-            if mdm:  # same work as MdmObjective (inv_t, at least one mask per row)
-                x0 = rows[:, :T]
-                t = 1 - (1 - 1e-3) * torch.rand(micro)
-                mask = torch.rand(micro, T) < t[:, None]
-                inputs, targets = torch.where(mask, torch.full_like(x0, mask_id), x0), x0
-                weights = mask.float() / t[:, None]
-            else:
-                inputs, targets, weights = rows[:, :T], rows[:, 1:], torch.ones(micro, T)
+            inputs, targets, weights = objective_batch(rows, T, mdm, mask_id)
             logits, aux = model(inputs, not mdm)
             ce = F.cross_entropy(logits.reshape(-1, V).float(), targets.reshape(-1), reduction="none")
             loss = (ce * weights.reshape(-1)).sum() / (B * T) + aux * (micro / B)

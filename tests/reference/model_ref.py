@@ -187,6 +187,29 @@ def randomise(model, gen):
                 p.copy_(0.15 * torch.randn(p.shape, generator=gen))
 
 
+# ---------------------------------------------------------------- benchmarks
+def bench_model(o):
+    """The fast-path model with the C++ init (std 0.02, unit norm gains), for the benchmarks."""
+    model = Model(o, fast=True)
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if not n.endswith("norm.weight"):
+                p.normal_(0.0, 0.02)
+    return model
+
+
+def objective_batch(rows, T, mdm, mask_id):
+    """Inputs, targets and per-token weights: AR shifts; MDM masks in place (inv_t), as
+    src/objective does."""
+    b = rows.shape[0]
+    if not mdm:
+        return rows[:, :T], rows[:, 1:], torch.ones(b, T)
+    x0 = rows[:, :T]
+    t = 1 - (1 - 1e-3) * torch.rand(b)
+    mask = torch.rand(b, T) < t[:, None]
+    return torch.where(mask, torch.full_like(x0, mask_id), x0), x0, mask.float() / t[:, None]
+
+
 # ---------------------------------------------------------------- fixtures
 def write_case(out, name, o, causal, kind, gen, B=3, T=12):
     model = Model(o)
