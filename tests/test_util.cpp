@@ -59,7 +59,7 @@ std::string source_path(const std::string& relative) {
   return std::string(CROSSOVER_SOURCE_DIR) + "/" + relative;
 }
 
-std::string make_tiny_dataset(const TempDir& dir) {
+std::string make_tiny_dataset(const TempDir& dir, int val_docs) {
   std::mt19937 rng(7);
   const char* names[] = {"alpha", "beta", "gamma", "delta", "omega", "sigma"};
   for (int d = 0; d < 48; ++d) {
@@ -72,7 +72,7 @@ std::string make_tiny_dataset(const TempDir& dir) {
     write_file(dir.file("corpus/doc" + std::to_string(100 + d) + ".py"), text);
   }
   auto r = run_crossover("data prepare --source " + dir.file("corpus") +
-                         " --tokenizer byte --val-docs 6 --out " + dir.file("data"));
+                         " --tokenizer byte --val-docs " + std::to_string(val_docs) + " --out " + dir.file("data"));
   if (r.exit_code != 0) throw std::runtime_error("data prepare failed: " + r.out);
   return dir.file("data");
 }

@@ -33,7 +33,7 @@ RunResult run_shell(const std::string& command);
 std::string source_path(const std::string& relative);
 
 // A small learnable corpus (48 Python-like documents, ~26k bytes) prepared with
-// the byte tokenizer into dir/data (6 validation documents); returns that path.
-std::string make_tiny_dataset(const TempDir& dir);
+// the byte tokenizer into dir/data (`val_docs` validation documents); returns that path.
+std::string make_tiny_dataset(const TempDir& dir, int val_docs = 6);
 
 }  // namespace crossover::testing

@@ -2,7 +2,9 @@
 
 #include <cstdlib>
 
+#include "crossover/config/loader.h"
 #include "crossover/util/check.h"
+#include "crossover/util/log.h"
 
 namespace crossover {
 
@@ -123,6 +125,16 @@ std::vector<OptionSpec> config_option_specs() {
       {"verbose", "console log level debug (same as --set runtime.log_level=debug)", false,
        false, ""},
   };
+}
+
+Config load_command_config(const Args& args) {
+  if (args.positional().size() > 1) args.expect_positional(1, "at most one CONFIG file");
+  std::vector<std::string> sets = args.all("set");
+  if (args.has("verbose")) sets.push_back("runtime.log_level=debug");
+  Config c = args.positional().empty() ? load_config_from_string("", "defaults", sets)
+                                       : load_config(args.positional()[0], sets);
+  log_set_console_level(parse_log_level(c.runtime.log_level));
+  return c;
 }
 
 }  // namespace crossover

@@ -18,8 +18,6 @@
 
 namespace crossover {
 
-Config load_command_config(const Args& args);
-
 int cmd_bench(const std::vector<std::string>& argv) {
   auto specs = config_option_specs();
   specs.push_back({"steps", "timed steps", true, false, "10"});

@@ -42,7 +42,7 @@ int cmd_bench_model(const std::vector<std::string>& argv) {
     return 0;
   }
   args.expect_positional(1, "one CONFIG file");
-  Config c = load_config(args.positional()[0], args.all("set"));
+  Config c = load_command_config(args);
   torch::Device device = runtime_setup(c.runtime);
   int64_t B = args.get_int("batch"), steps = args.get_int("steps"), warmup = args.get_int("warmup");
   CROSSOVER_CHECK(B > 0 && steps > 0 && warmup >= 0, "--batch and --steps must be positive");

@@ -18,9 +18,7 @@ int cmd_config(const std::vector<std::string>& argv) {
                             "configs/base.yaml are used.");
     return 0;
   }
-  if (args.positional().size() > 1) args.expect_positional(1, "at most one CONFIG file");
-  Config c = args.positional().empty() ? load_config_from_string("", "defaults", args.all("set"))
-                                       : load_config(args.positional()[0], args.all("set"));
+  Config c = load_command_config(args);
   if (args.has("hash")) {
     std::cout << config_hash(c) << "\n";
     return 0;

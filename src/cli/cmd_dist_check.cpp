@@ -195,11 +195,7 @@ int cmd_dist_check(const std::vector<std::string>& argv) {
         "  torchrun --no_python --nproc_per_node=2 build/crossover dist-check");
     return 0;
   }
-  if (args.positional().size() > 1) args.expect_positional(1, "at most one CONFIG file");
-  std::vector<std::string> sets = args.all("set");
-  if (args.has("verbose")) sets.push_back("runtime.log_level=debug");
-  Config cfg = args.positional().empty() ? load_config_from_string("", "defaults", sets)
-                                         : load_config(args.positional()[0], sets);
+  Config cfg = load_command_config(args);
   const int64_t die_rank = args.get_int("die-rank");
   const double die_after_s = args.get_double("die-after-s");
   const int64_t bytes = args.get_int("bytes");

@@ -9,15 +9,6 @@
 
 namespace crossover {
 
-// Shared by every command that takes a config: load, apply -v, set log level.
-Config load_command_config(const Args& args) {
-  std::vector<std::string> sets = args.all("set");
-  if (args.has("verbose")) sets.push_back("runtime.log_level=debug");
-  Config c = load_config(args.positional()[0], sets);
-  log_set_console_level(parse_log_level(c.runtime.log_level));
-  return c;
-}
-
 int cmd_train(const std::vector<std::string>& argv) {
   auto specs = config_option_specs();
   specs.push_back({"resume", "continue a run: 'auto' (latest valid checkpoint) or a checkpoint "

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "crossover/util/check.h"
+#include "crossover/util/checksum.h"
 
 namespace crossover {
 namespace fs = std::filesystem;
@@ -322,15 +323,8 @@ std::string config_to_yaml(const Config& c) {
 }
 
 std::string config_hash(const Config& c) {
-  std::string s = config_to_yaml(c);
-  uint64_t h = 14695981039346656037ULL;
-  for (unsigned char ch : s) {
-    h ^= ch;
-    h *= 1099511628211ULL;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  const std::string s = config_to_yaml(c);
+  return hex64(fnv1a64_update(kFnv1a64Offset, s.data(), s.size()));
 }
 
 }  // namespace crossover

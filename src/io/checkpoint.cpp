@@ -5,12 +5,12 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "crossover/io/safetensors.h"
 #include "crossover/util/check.h"
+#include "crossover/util/checksum.h"
 #include "crossover/util/log.h"
 
 namespace crossover {
@@ -36,29 +36,7 @@ void write_text_synced(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-std::string file_checksum(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  CROSSOVER_CHECK(in, "cannot read '", path, "'");
-  // FNV-1a over 8-byte words, then the tail bytes: fast and order-sensitive.
-  uint64_t h = 14695981039346656037ULL;
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    std::streamsize n = in.gcount();
-    std::streamsize words = n / 8;
-    for (std::streamsize i = 0; i < words; ++i) {
-      uint64_t w;
-      std::memcpy(&w, buf.data() + 8 * i, 8);
-      h = (h ^ w) * 1099511628211ULL;
-      h ^= h >> 29;
-    }
-    for (std::streamsize i = words * 8; i < n; ++i)
-      h = (h ^ static_cast<unsigned char>(buf[i])) * 1099511628211ULL;
-  }
-  char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
-  return hex;
-}
+std::string file_checksum(const std::string& path) { return hex64(fnv1a64_file(path)); }
 
 NamedTensors module_tensors(const torch::nn::Module& module) {
   NamedTensors out;

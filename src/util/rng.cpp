@@ -1,5 +1,7 @@
 #include "crossover/util/rng.h"
 
+#include "crossover/util/checksum.h"
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
@@ -20,11 +22,7 @@ uint64_t splitmix64(uint64_t x) {
 }  // namespace
 
 uint64_t derive_seed(uint64_t seed, const std::string& purpose, int64_t a, int64_t b, int64_t c) {
-  uint64_t h = 14695981039346656037ULL;
-  for (unsigned char ch : purpose) {
-    h ^= ch;
-    h *= 1099511628211ULL;
-  }
+  const uint64_t h = fnv1a64_update(kFnv1a64Offset, purpose.data(), purpose.size());
   uint64_t x = splitmix64(seed ^ splitmix64(h));
   x = splitmix64(x ^ static_cast<uint64_t>(a));
   x = splitmix64(x ^ static_cast<uint64_t>(b));

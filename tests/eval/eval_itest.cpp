@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "test_util.h"
 
@@ -25,21 +24,8 @@ class EvalTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    std::mt19937 rng(5);
-    const char* names[] = {"alpha", "beta", "gamma", "delta", "omega", "sigma"};
-    for (int d = 0; d < 40; ++d) {
-      std::string text;
-      for (int f = 0; f < 10; ++f) {
-        std::string n = names[rng() % 6];
-        text += "def " + n + "_" + std::to_string(f) + "(x, y):\n    value = x * " +
-                std::to_string(rng() % 10) + " + y\n    return value  # " + n + "\n\n";
-      }
-      write_file(dir_->file("corpus/doc" + std::to_string(100 + d) + ".py"), text);
-    }
-    auto r = run_crossover("data prepare --source " + dir_->file("corpus") +
-                           " --tokenizer byte --val-docs 8 --out " + dir_->file("data"));
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-    r = run_crossover("data make-tasks " + dir_->file("data") + " --out " +
+    crossover::testing::make_tiny_dataset(*dir_, /*val_docs=*/8);
+    auto r = run_crossover("data make-tasks " + dir_->file("data") + " --out " +
                       dir_->file("tasks/nextline.jsonl") + " --items 24 --seed 3");
     ASSERT_EQ(r.exit_code, 0) << r.out;
     for (std::string kind : {"ar", "mdm"}) {

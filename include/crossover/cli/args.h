@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "crossover/config/config.h"
+
 namespace crossover {
 
 struct OptionSpec {
@@ -46,5 +48,10 @@ class Args {
 
 // `-v` / `--verbose` and `--set` are shared by every config-taking command.
 std::vector<OptionSpec> config_option_specs();
+
+// The config of a command: its CONFIG positional (or the defaults when there is
+// none) with every --set applied and -v as runtime.log_level=debug; the console
+// log level follows runtime.log_level. More than one positional is a UsageError.
+Config load_command_config(const Args& args);
 
 }  // namespace crossover

@@ -66,7 +66,7 @@ void load_into_module(torch::nn::Module& module, const std::map<std::string, tor
                       const std::string& origin);
 NamedTensors module_tensors(const torch::nn::Module& module);
 
-// 64-bit checksum of a file's bytes (hex).
+// FNV-1a 64 of a file's bytes (16 hex digits; util/checksum.h).
 std::string file_checksum(const std::string& path);
 
 }  // namespace crossover
