@@ -8,17 +8,9 @@
 #include "crossover/cli/commands.h"
 #include "crossover/report/report.h"
 #include "crossover/util/check.h"
+#include "crossover/util/file_io.h"
 
 namespace crossover {
-namespace {
-
-void write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  CROSSOVER_CHECK(out.good(), "cannot write '", path.string(), "'; hint: check --out");
-  out << text;
-}
-
-}  // namespace
 
 int cmd_report(const std::vector<std::string>& argv) {
   std::vector<OptionSpec> specs = {
@@ -43,8 +35,8 @@ int cmd_report(const std::vector<std::string>& argv) {
   Report r = build_report(std::move(runs), args.all("metric"));
   std::filesystem::path out = args.has("out") ? args.get("out") : args.positional()[0];
   std::filesystem::create_directories(out);
-  write_text(out / "report.csv", report_csv(r));
-  write_text(out / "report.json", report_json(r));
+  write_file_atomic((out / "report.csv").string(), report_csv(r));
+  write_file_atomic((out / "report.json").string(), report_json(r));
   std::cout << report_table(r) << "\n"
             << r.runs.size() << " runs, " << r.groups.size() << " groups; wrote "
             << (out / "report.csv").string() << " and " << (out / "report.json").string() << "\n";

@@ -3,6 +3,7 @@
 // or an MDM (iterative unmasking, LLaDA-style), batched and seeded.
 #include <torch/torch.h>
 
+#include <cmath>
 #include <iostream>
 
 #include "crossover/cli/args.h"
@@ -60,7 +61,18 @@ int cmd_sample(const std::vector<std::string>& argv) {
                                             {args.get("config"), args.get("data"), args.get("device")});
   const Tokenizer& tok = *m.tokenizer;
   const int64_t K = args.get_int("num-samples"), n_new = args.get_int("max-new-tokens");
-  CROSSOVER_CHECK(K >= 1 && n_new >= 1, "--num-samples and --max-new-tokens must be >= 1");
+  if (K < 1 || n_new < 1)
+    throw UsageError("sample: --num-samples and --max-new-tokens must be >= 1");
+  const double temperature = args.get("temperature").empty() ? 0.0 : args.get_double("temperature");
+  if (temperature < 0 || !std::isfinite(temperature))
+    throw UsageError(str_cat("sample: --temperature ", args.get("temperature"),
+                             " must be >= 0 (0 = greedy)"));
+  const double top_p = args.get_double("top-p");
+  if (!(top_p > 0 && top_p <= 1))
+    throw UsageError(str_cat("sample: --top-p ", args.get("top-p"), " must be in (0, 1] (1 = off)"));
+  for (const char* opt : {"top-k", "steps", "block-length"})
+    if (args.get_int(opt) < 0)
+      throw UsageError(str_cat("sample: --", opt, " ", args.get(opt), " must be >= 0"));
   std::vector<int32_t> ids = tok.encode(args.get("prompt"));
   ids.insert(ids.begin(), tok.eos_id());  // a document boundary, as in the packed training stream
   std::vector<int64_t> ids64(ids.begin(), ids.end());
@@ -68,10 +80,23 @@ int cmd_sample(const std::vector<std::string>& argv) {
   auto gen = make_generator(static_cast<uint64_t>(args.get_int("seed")), "sample", 0, 0, 0, m.device);
   std::vector<int64_t> banned = {tok.bos_id(), tok.pad_id(), tok.mask_id()};
   torch::Tensor out;  // (K, P + n)
+  const int64_t P0 = prompt.size(1), context = m.model->options.max_seq_len();
+  if (P0 >= context)
+    throw UsageError(str_cat("sample: the prompt is ", P0, " tokens (with the leading EOS) but the ",
+                             "model's context is max_seq_len=", context, "; hint: a shorter --prompt"));
+  if (P0 + n_new > context) {
+    if (m.diffusion)
+      throw UsageError(str_cat("sample: prompt ", P0, " + --max-new-tokens ", n_new, " exceeds the ",
+                               "model's context max_seq_len=", context, "; hint: --max-new-tokens ",
+                               context - P0, " or less"));
+    std::cerr << "crossover: note: --max-new-tokens " << n_new << " does not fit the model's context "
+              << "(max_seq_len " << context << ", prompt " << P0 << " tokens): generating at most "
+              << context - P0 << " new tokens\n";
+  }
   if (!m.diffusion) {
     ArSampleOptions o;
     o.max_new_tokens = n_new;
-    o.temperature = args.get("temperature").empty() ? 1.0 : args.get_double("temperature");
+    o.temperature = args.get("temperature").empty() ? 1.0 : temperature;
     o.top_k = args.get_int("top-k");
     o.top_p = args.get_double("top-p");
     o.eos_id = tok.eos_id();
@@ -83,7 +108,7 @@ int cmd_sample(const std::vector<std::string>& argv) {
     o.gen_length = n_new;
     o.steps = args.get_int("steps") > 0 ? args.get_int("steps") : n_new;
     o.block_length = args.get_int("block-length") > 0 ? args.get_int("block-length") : n_new;
-    o.temperature = args.get("temperature").empty() ? 0.0 : args.get_double("temperature");
+    o.temperature = args.get("temperature").empty() ? 0.0 : temperature;
     o.remasking = args.get("remasking");
     o.mask_id = tok.mask_id();
     o.banned_ids = banned;

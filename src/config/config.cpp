@@ -18,12 +18,19 @@ FieldSpec one_of(std::vector<std::string> choices) {
   s.choices = std::move(choices);
   return s;
 }
-FieldSpec auto_or_at_least(double lo) {
-  FieldSpec s = at_least(lo);
+FieldSpec auto_range(double lo, double hi) {
+  FieldSpec s = range(lo, hi);
   s.allow_auto = true;
   return s;
 }
 const FieldSpec kAny;
+
+// Upper bounds far beyond any model crossover is meant for (the paper's 8B has
+// d_model 4096, T 2048); they keep every size product well inside int64.
+constexpr double kMaxWidth = 1 << 17;
+constexpr double kMaxSeqLen = 1 << 20;
+constexpr double kMaxBatch = 1 << 24;
+constexpr double kMaxVocab = 1 << 24;
 
 }  // namespace
 
@@ -33,20 +40,20 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("run.seed", c.run.seed, at_least(0));
 
   v.field("runtime.device", c.runtime.device, one_of({"auto", "cpu", "cuda"}));
-  v.field("runtime.threads", c.runtime.threads, auto_or_at_least(0));
+  v.field("runtime.threads", c.runtime.threads, auto_range(0, 4096));
   v.field("runtime.log_level", c.runtime.log_level,
           one_of({"trace", "debug", "info", "warn", "error", "off"}));
   v.field("runtime.precision", c.runtime.precision, one_of({"auto", "fp32", "bf16"}));
   v.field("runtime.deterministic", c.runtime.deterministic, kAny);
 
   auto& m = c.model;
-  v.field("model.vocab_size", m.vocab_size, auto_or_at_least(0));
-  v.field("model.d_model", m.d_model, at_least(1));
-  v.field("model.n_layers", m.n_layers, at_least(1));
-  v.field("model.n_heads", m.n_heads, at_least(1));
-  v.field("model.n_kv_heads", m.n_kv_heads, auto_or_at_least(0));
-  v.field("model.d_ff", m.d_ff, auto_or_at_least(0));
-  v.field("model.max_seq_len", m.max_seq_len, at_least(1));
+  v.field("model.vocab_size", m.vocab_size, auto_range(0, kMaxVocab));
+  v.field("model.d_model", m.d_model, range(1, kMaxWidth));
+  v.field("model.n_layers", m.n_layers, range(1, 4096));
+  v.field("model.n_heads", m.n_heads, range(1, 4096));
+  v.field("model.n_kv_heads", m.n_kv_heads, auto_range(0, 4096));
+  v.field("model.d_ff", m.d_ff, auto_range(0, 4 * kMaxWidth));
+  v.field("model.max_seq_len", m.max_seq_len, range(1, kMaxSeqLen));
   v.field("model.rope_theta", m.rope_theta, range(1.0, 1e12));
   v.field("model.norm_eps", m.norm_eps, range(0.0, 1.0));
   v.field("model.qk_norm", m.qk_norm, kAny);
@@ -56,8 +63,8 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("model.dropout_embed", m.dropout_embed, range(0.0, 0.99));
   v.field("model.dropout_attn", m.dropout_attn, range(0.0, 0.99));
   v.field("model.dropout_resid", m.dropout_resid, range(0.0, 0.99));
-  v.field("model.moe_experts", m.moe_experts, at_least(0));
-  v.field("model.moe_top_k", m.moe_top_k, at_least(1));
+  v.field("model.moe_experts", m.moe_experts, range(0, 4096));
+  v.field("model.moe_top_k", m.moe_top_k, range(1, 4096));
   v.field("model.moe_aux_coef", m.moe_aux_coef, at_least(0));
   v.field("model.moe_z_coef", m.moe_z_coef, at_least(0));
 
@@ -72,14 +79,15 @@ void visit_config(Config& c, ConfigVisitor& v) {
   auto& d = c.data;
   v.field("data.path", d.path, kAny);
   v.field("data.val_path", d.val_path, kAny);
-  v.field("data.seq_len", d.seq_len, at_least(2));
+  v.field("data.seq_len", d.seq_len, range(2, kMaxSeqLen));
   v.field("data.unique_tokens", d.unique_tokens, at_least(0));
+  v.field("data.subset_seed", d.subset_seed, at_least(0));
   v.field("data.shuffle", d.shuffle, one_of({"epoch", "global"}));
 
   auto& t = c.train;
-  v.field("train.total_tokens", t.total_tokens, at_least(1));
-  v.field("train.batch_size", t.batch_size, at_least(1));
-  v.field("train.micro_batch_size", t.micro_batch_size, auto_or_at_least(0));
+  v.field("train.total_tokens", t.total_tokens, range(1, 1e16));
+  v.field("train.batch_size", t.batch_size, range(1, kMaxBatch));
+  v.field("train.micro_batch_size", t.micro_batch_size, auto_range(0, kMaxBatch));
   v.field("train.optimizer", t.optimizer, one_of({"adamw"}));
   v.field("train.lr", t.lr, range(0.0, 10.0));
   v.field("train.lr_schedule", t.lr_schedule, one_of({"cosine", "wsd", "constant"}));
@@ -104,10 +112,10 @@ void visit_config(Config& c, ConfigVisitor& v) {
 
   auto& e = c.eval;
   v.field("eval.val_tokens", e.val_tokens, at_least(0));
-  v.field("eval.val_batch_size", e.val_batch_size, at_least(1));
-  v.field("eval.mc_samples", e.mc_samples, at_least(1));
+  v.field("eval.val_batch_size", e.val_batch_size, range(1, kMaxBatch));
+  v.field("eval.mc_samples", e.mc_samples, range(1, 65536));
   v.field("eval.tasks", e.tasks, kAny);
-  v.field("eval.task_mc_samples", e.task_mc_samples, at_least(1));
+  v.field("eval.task_mc_samples", e.task_mc_samples, range(1, 65536));
   v.field("eval.task_limit", e.task_limit, at_least(0));
 
   v.field("dist.backend", c.dist.backend, one_of({"auto", "gloo", "nccl"}));
@@ -140,6 +148,20 @@ std::vector<std::string> config_keys() {
 
 void validate_config(const Config& c) {
   auto fail = [](const std::string& msg) { throw UsageError(str_cat("config: ", msg)); };
+  // The run directory is <run.dir>/<run.name>; --overwrite and --resume delete
+  // it, so the name must not reach a sibling or the parent.
+  const std::string& name = c.run.name;
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+      name.find('\0') != std::string::npos)
+    fail(str_cat("run.name='", name, "' must be one plain folder name (not empty, no '/', not "
+                 "'.' or '..'); hint: set run.dir for the parent folder"));
+  if (c.run.dir.empty()) fail("run.dir is empty; hint: '.' for the current folder");
+  const auto& o = c.objective;
+  if (o.kind == "mdm" && o.weighting == "inv_t" && o.mask_eps <= 0)
+    fail(str_cat("objective.mask_eps=", o.mask_eps, " with weighting inv_t divides by t -> 0 ",
+                 "(non-finite losses); hint: mask_eps >= 1e-3, or weighting: inv_realised"));
+  if (c.train.lr <= 0)
+    fail(str_cat("train.lr=", c.train.lr, " trains nothing; hint: a positive peak learning rate"));
   const auto& m = c.model;
   if (m.d_model % m.n_heads != 0)
     fail(str_cat("model.d_model=", m.d_model, " is not divisible by model.n_heads=", m.n_heads));
@@ -156,6 +178,11 @@ void validate_config(const Config& c) {
   if (c.objective.kind != "ar_noise" && c.objective.input_noise > 0)
     fail(str_cat("objective.input_noise=", c.objective.input_noise,
                  " only applies to objective.kind=ar_noise (got '", c.objective.kind, "')"));
+  const int64_t step_tokens = c.train.batch_size * c.data.seq_len;
+  if (c.train.total_tokens < step_tokens)
+    fail(str_cat("train.total_tokens=", c.train.total_tokens, " is less than one step of ",
+                 "train.batch_size x data.seq_len = ", step_tokens, " tokens; hint: raise ",
+                 "train.total_tokens or lower train.batch_size"));
   if (c.train.micro_batch_size > 0 && c.train.batch_size % c.train.micro_batch_size != 0)
     fail(str_cat("train.batch_size=", c.train.batch_size,
                  " is not a multiple of train.micro_batch_size=", c.train.micro_batch_size));

@@ -35,8 +35,17 @@ std::string where(const std::string& file, const YAML::Node& n) {
 
 void flatten(const YAML::Node& node, const std::string& prefix, const std::string& file,
              FlatMap& out) {
+  std::set<std::string> seen;  // keys of this one mapping: YAML forbids duplicates
   for (auto it = node.begin(); it != node.end(); ++it) {
+    if (!it->first.IsScalar())
+      config_fail(str_cat(where(file, it->first), ": a key",
+                          prefix.empty() ? "" : str_cat(" under '", prefix, "'"),
+                          " is not a plain name; hint: keys are words such as 'lr'"));
     std::string key = it->first.as<std::string>();
+    if (!seen.insert(key).second)
+      config_fail(str_cat(where(file, it->first), ": duplicate key '",
+                          prefix.empty() ? key : prefix + "." + key,
+                          "' (it appears earlier in the same section; YAML keeps only one)"));
     std::string full = prefix.empty() ? key : prefix + "." + key;
     YAML::Node v = it->second;
     if (v.IsMap()) {
@@ -48,6 +57,8 @@ void flatten(const YAML::Node& node, const std::string& prefix, const std::strin
 }
 
 YAML::Node parse_yaml_file(const std::string& path) {
+  if (fs::is_directory(path))
+    config_fail(str_cat("config '", path, "' is a directory, not a YAML file"));
   std::ifstream in(path);
   if (!in) config_fail(str_cat("cannot read config file '", path, "'"));
   std::stringstream ss;

@@ -18,6 +18,7 @@
 #include "crossover/config/config.h"
 #include "crossover/config/loader.h"
 #include "crossover/util/check.h"
+#include "crossover/util/file_io.h"
 
 namespace crossover {
 namespace fs = std::filesystem;
@@ -172,12 +173,12 @@ std::string name_with_labels(const Pairs& varying, const std::map<std::string, s
   return str_join(parts, "_");
 }
 
-std::string read_file_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) sweep_fail(str_cat("cannot read sweep file '", path, "'"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+std::string read_sweep_text(const std::string& path) {
+  try {
+    return read_file_text(path);
+  } catch (const Error& e) {
+    sweep_fail(str_cat("sweep file: ", e.what()));
+  }
 }
 
 }  // namespace
@@ -258,7 +259,7 @@ Sweep load_sweep(const std::string& path, const std::string& out,
   if (!fs::exists(path)) sweep_fail(str_cat("sweep file '", path, "' does not exist"));
   YAML::Node root;
   try {
-    root = YAML::Load(read_file_text(path));
+    root = YAML::Load(read_sweep_text(path));
   } catch (const YAML::Exception& e) {
     sweep_fail(str_cat(path, ":", e.mark.line + 1, ": malformed YAML: ", e.msg));
   }

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "crossover/util/check.h"
+#include "crossover/util/checksum.h"
 #include "crossover/util/rng.h"
 
 namespace crossover {
@@ -11,6 +12,7 @@ namespace crossover {
 nlohmann::json DataCursor::to_json() const {
   return {{"samples", samples},
           {"seed", seed},
+          {"subset_seed", subset_seed},
           {"seq_len", seq_len},
           {"unique_tokens", unique_tokens},
           {"sequences_per_epoch", sequences_per_epoch},
@@ -19,9 +21,14 @@ nlohmann::json DataCursor::to_json() const {
 
 DataCursor DataCursor::from_json(const nlohmann::json& j) {
   DataCursor c;
+  if (j.is_object() && j.contains("samples") && !j.contains("subset_seed"))
+    throw Error("the checkpoint was written before exact unique-token budgets (its data subset "
+                "was drawn with run.seed and rounded up to whole documents), so it cannot continue "
+                "on today's data stream; hint: --overwrite to train it again");
   try {
     c.samples = j.at("samples").get<int64_t>();
     c.seed = j.at("seed").get<int64_t>();
+    c.subset_seed = j.at("subset_seed").get<int64_t>();
     c.seq_len = j.at("seq_len").get<int64_t>();
     c.unique_tokens = j.at("unique_tokens").get<int64_t>();
     c.sequences_per_epoch = j.at("sequences_per_epoch").get<int64_t>();
@@ -42,7 +49,8 @@ TokenLoader::TokenLoader(const PreparedDataset& data, const DataConfig& cfg, int
       rank_(rank),
       world_(world),
       shuffle_(cfg.shuffle),
-      requested_(cfg.unique_tokens) {
+      requested_(cfg.unique_tokens),
+      subset_seed_(cfg.subset_seed) {
   CROSSOVER_CHECK(data.train, "dataset has no training split");
   if (world < 1 || rank < 0 || rank >= world)
     throw UsageError(str_cat("bad rank ", rank, " of world ", world));
@@ -56,8 +64,9 @@ TokenLoader::TokenLoader(const PreparedDataset& data, const DataConfig& cfg, int
   const int64_t n_docs = ds.num_documents();
   if (n_docs == 0) throw Error(str_cat("training split '", ds.path(), "' has no documents"));
 
-  // One fixed document order, independent of U; the budget is its shortest prefix.
-  auto gen = make_generator(static_cast<uint64_t>(seed), "subset");
+  // One fixed document order, independent of U and of run.seed (data.subset_seed):
+  // every run seed and every budget sees the same stream, cut at a different length.
+  auto gen = make_generator(static_cast<uint64_t>(subset_seed_), "subset");
   torch::Tensor order = torch::randperm(n_docs, gen, torch::kLong);  // (n_docs)
   const int64_t* o = order.data_ptr<int64_t>();
   const int64_t total = ds.num_tokens() + n_docs;  // tokens + one EOS per document
@@ -66,14 +75,21 @@ TokenLoader::TokenLoader(const PreparedDataset& data, const DataConfig& cfg, int
                              ds.path(), "': it has ", total, " tokens (", ds.num_tokens(),
                              " + one EOS per each of ", n_docs, " documents); hint: lower "
                              "data.unique_tokens or prepare more data (0 = all)"));
+  if (requested_ > 0 && requested_ < seq_len_)
+    throw UsageError(str_cat("data.unique_tokens=", requested_, " is less than one sequence of ",
+                             "data.seq_len=", seq_len_, " tokens; hint: raise data.unique_tokens"));
+  // U exact to one sequence: N = floor(U / T) windows of the stream, the last
+  // document cut where the budget ends (the rest of it is never trained on).
+  const int64_t want_n = requested_ > 0 ? requested_ / seq_len_ : -1;
   std::vector<int64_t> docs;
   int64_t len = 0;
-  for (int64_t k = 0; k < n_docs && (requested_ == 0 || len < requested_); ++k) {
+  for (int64_t k = 0; k < n_docs && (want_n < 0 || len < want_n * seq_len_ + 1); ++k) {
     docs.push_back(o[k]);
     len += ds.document_length(o[k]) + 1;
   }
   stream_ = std::make_unique<PackedStream>(data.train, std::move(docs), data.meta.eos_id);
   n_seq_ = (stream_->length() - 1) / seq_len_;
+  if (want_n >= 0) n_seq_ = std::min(n_seq_, want_n);
   if (n_seq_ < 1)
     throw UsageError(str_cat("the selected ", stream_->length(), " tokens hold no sequence of "
                              "data.seq_len+1=", seq_len_ + 1, " tokens; hint: raise "
@@ -114,6 +130,19 @@ torch::Tensor TokenLoader::sequence(int64_t index) const {
   return t;
 }
 
+std::string TokenLoader::subset_hash() const {
+  // FNV-1a over the trained stream, in chunks (the stream is never materialised).
+  uint64_t h = kFnv1a64Offset;
+  const int64_t n = unique_tokens_ + 1, chunk = 1 << 16;
+  std::vector<int64_t> buf(static_cast<size_t>(std::min(n, chunk)));
+  for (int64_t at = 0; at < n; at += chunk) {
+    const int64_t k = std::min(chunk, n - at);
+    stream_->copy(at, k, buf.data());
+    h = fnv1a64_update(h, buf.data(), static_cast<size_t>(k) * sizeof(int64_t));
+  }
+  return hex64(h);
+}
+
 torch::Tensor TokenLoader::next_batch() {
   const int64_t b = global_batch_ / world_;
   torch::Tensor batch = torch::empty({b, seq_len_ + 1}, torch::kLong);  // (B/W, T+1)
@@ -128,16 +157,19 @@ torch::Tensor TokenLoader::next_batch() {
 }
 
 DataCursor TokenLoader::cursor() const {
-  return {samples_, seed_, seq_len_, unique_tokens_, n_seq_, shuffle_};
+  return {samples_, seed_, subset_seed_, seq_len_, unique_tokens_, n_seq_, shuffle_};
 }
 
 void TokenLoader::restore(const DataCursor& c) {
   DataCursor mine = cursor();
-  if (c.seed != mine.seed || c.seq_len != mine.seq_len || c.unique_tokens != mine.unique_tokens ||
+  if (c.seed != mine.seed || c.subset_seed != mine.subset_seed || c.seq_len != mine.seq_len ||
+      c.unique_tokens != mine.unique_tokens ||
       c.sequences_per_epoch != mine.sequences_per_epoch || c.shuffle != mine.shuffle)
-    throw Error(str_cat("checkpoint data cursor (seed ", c.seed, ", seq_len ", c.seq_len,
+    throw Error(str_cat("checkpoint data cursor (seed ", c.seed, ", subset_seed ", c.subset_seed,
+                        ", seq_len ", c.seq_len,
                         ", U_eff ", c.unique_tokens, ", N ", c.sequences_per_epoch, ", shuffle ",
                         c.shuffle, ") does not match this data stream (seed ", mine.seed,
+                        ", subset_seed ", mine.subset_seed,
                         ", seq_len ", mine.seq_len, ", U_eff ", mine.unique_tokens, ", N ",
                         mine.sequences_per_epoch, ", shuffle ", mine.shuffle,
                         "); hint: resume with the run's original data and config"));

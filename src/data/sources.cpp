@@ -10,21 +10,13 @@
 #include <sstream>
 
 #include "crossover/util/check.h"
+#include "crossover/util/file_io.h"
 
 namespace crossover {
 namespace fs = std::filesystem;
 namespace {
 
 const char* kDocsApt = "sudo apt-get install -y python3.11-doc";
-
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(str_cat("cannot read '", path, "'; hint: check the path and permissions"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw Error(str_cat("read error in '", path, "'"));
-  return ss.str();
-}
 
 bool looks_binary(const std::string& text) {
   size_t n = std::min<size_t>(text.size(), 8192);
@@ -71,7 +63,7 @@ std::vector<Document> read_files(const std::vector<std::string>& files, int32_t 
                                  bool skip_binary) {
   std::vector<Document> docs;
   for (const auto& f : files) {
-    std::string text = read_text_file(f);
+    std::string text = read_file_text(f);
     if (text.empty() || (skip_binary && looks_binary(text))) continue;
     docs.push_back({std::move(text), source, f});
   }

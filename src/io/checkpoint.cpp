@@ -11,6 +11,7 @@
 #include "crossover/io/safetensors.h"
 #include "crossover/util/check.h"
 #include "crossover/util/checksum.h"
+#include "crossover/util/file_io.h"
 #include "crossover/util/log.h"
 
 namespace crossover {
@@ -25,13 +26,40 @@ void fsync_path(const std::string& path) {
 }
 
 void write_text_synced(const std::string& path, const std::string& text) {
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    CROSSOVER_CHECK(out, "cannot write '", path, "'");
-    out << text;
-    CROSSOVER_CHECK(out.good(), "short write to '", path, "' (disk full?)");
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  CROSSOVER_CHECK(fd >= 0, "cannot write '", path, "'");
+  try {
+    write_all_fd(fd, text, path);
+    CROSSOVER_CHECK(::fsync(fd) == 0, "cannot write '", path, "': fsync failed (disk full?)");
+  } catch (...) {
+    ::close(fd);
+    throw;
   }
-  fsync_path(path);
+  CROSSOVER_CHECK(::close(fd) == 0, "cannot write '", path, "': close failed (disk full?)");
+}
+
+// The fields resume depends on, with their types; anything else is corruption.
+void check_state_json(const nlohmann::json& j, const std::string& path) {
+  auto bad = [&](const std::string& what) {
+    throw Error(str_cat("checkpoint '", path, "': state.json ", what,
+                        " (corrupt or written by another program)"));
+  };
+  if (!j.is_object()) bad("is not a JSON object");
+  for (const char* k : {"step", "tokens_seen"})
+    if (!j.contains(k) || !j[k].is_number_integer() || j[k].get<int64_t>() < 0)
+      bad(str_cat("has no non-negative integer '", k, "'"));
+  if (j.contains("nan_skips") && !j["nan_skips"].is_number_integer()) bad("has a non-integer 'nan_skips'");
+  if (!j.contains("data_cursor") || !j["data_cursor"].is_object()) bad("has no 'data_cursor' object");
+  for (const char* k : {"config_hash", "config_yaml"})
+    if (j.contains(k) && !j[k].is_string()) bad(str_cat("has a non-string '", k, "'"));
+  if (!j.contains("files") || !j["files"].is_object()) bad("has no 'files' object");
+  for (const char* f : {"model.safetensors", "optim.safetensors"}) {
+    const auto& files = j["files"];
+    if (!files.contains(f) || !files[f].is_object() || !files[f].contains("bytes") ||
+        !files[f]["bytes"].is_number_unsigned() || !files[f].contains("checksum") ||
+        !files[f]["checksum"].is_string())
+      bad(str_cat("has no size and checksum for ", f));
+  }
 }
 
 }  // namespace
@@ -102,8 +130,9 @@ Checkpoint load_checkpoint(const std::string& path) {
                   "' is incomplete: no state.json");
   std::ifstream in(state_path);
   nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  CROSSOVER_CHECK(!j.is_discarded() && j.is_object() && j.contains("files"), "checkpoint '",
-                  path, "': state.json is not valid JSON (corrupt or truncated)");
+  CROSSOVER_CHECK(!j.is_discarded(), "checkpoint '", path,
+                  "': state.json is not valid JSON (corrupt or truncated)");
+  check_state_json(j, path);
   for (const char* f : {"model.safetensors", "optim.safetensors"}) {
     std::string p = path + "/" + f;
     CROSSOVER_CHECK(fs::exists(p), "checkpoint '", path, "' is missing ", f);
@@ -122,7 +151,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   c.state.data_cursor = j["data_cursor"];
   c.state.config_hash = j.value("config_hash", "");
   c.state.config_yaml = j.value("config_yaml", "");
-  c.state.extra = j.value("extra", nlohmann::json::object());
+  c.state.extra = j.contains("extra") && j["extra"].is_object() ? j["extra"] : nlohmann::json::object();
   c.model = load_safetensors(path + "/model.safetensors");
   c.optim = load_safetensors(path + "/optim.safetensors");
   return c;
@@ -141,13 +170,19 @@ std::vector<std::string> list_checkpoints(const std::string& checkpoints_dir) {
 
 std::optional<Checkpoint> load_latest_valid_checkpoint(const std::string& checkpoints_dir) {
   auto all = list_checkpoints(checkpoints_dir);
+  std::vector<std::string> reasons;
   for (auto it = all.rbegin(); it != all.rend(); ++it) {
     try {
       return load_checkpoint(*it);
     } catch (const Error& e) {
       log_warn(str_cat("skipping checkpoint: ", e.what()));
+      reasons.push_back(fs::path(*it).filename().string());
     }
   }
+  if (!all.empty())
+    throw Error(str_cat("every checkpoint in '", checkpoints_dir, "' is corrupt (",
+                        str_join(reasons, ", "), "; reasons above); nothing was changed; hint: ",
+                        "--overwrite starts the run again, --resume PATH names one to try"));
   return std::nullopt;
 }
 

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "crossover/util/check.h"
+#include "crossover/util/file_io.h"
 
 namespace crossover {
 namespace fs = std::filesystem;
@@ -21,22 +22,19 @@ std::string csv_cell(const nlohmann::json& v) {
   return v.dump();
 }
 
-// Rewrites `path` keeping only the lines `keep` accepts (temp file + rename).
+// Rewrites `path` keeping only the lines `keep` accepts (checked atomic write:
+// a failed rewrite leaves the old file as it was).
 template <class Keep>
 void filter_lines(const std::string& path, Keep keep) {
   if (!fs::exists(path)) return;
-  std::ifstream in(path);
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    std::string line;
-    bool first = true;
-    while (std::getline(in, line)) {
-      if (keep(line, first)) out << line << "\n";
-      first = false;
-    }
+  std::istringstream in(read_file_text(path));
+  std::string line, kept;
+  bool first = true;
+  while (std::getline(in, line)) {
+    if (keep(line, first)) kept += line + "\n";
+    first = false;
   }
-  fs::rename(tmp, path);
+  write_file_atomic(path, kept);
 }
 
 }  // namespace
@@ -54,7 +52,7 @@ std::vector<std::string> metrics_csv_columns(const std::vector<std::string>& tas
 
 MetricsWriter::MetricsWriter(const std::string& run_dir, std::vector<std::string> csv_columns,
                              int64_t keep_through_step)
-    : columns_(std::move(csv_columns)) {
+    : columns_(std::move(csv_columns)), run_dir_(run_dir) {
   const std::string jpath = run_dir + "/metrics.jsonl", cpath = run_dir + "/metrics.csv";
   if (keep_through_step >= 0) {
     filter_lines(jpath, [&](const std::string& line, bool) {
@@ -79,6 +77,8 @@ MetricsWriter::MetricsWriter(const std::string& run_dir, std::vector<std::string
   csv_.open(cpath, std::ios::out | mode);
   CROSSOVER_CHECK(jsonl_ && csv_, "cannot open metrics files in '", run_dir, "'");
   if (need_header) csv_ << str_join(columns_, ",") << "\n" << std::flush;
+  if (!csv_.good())
+    throw Error(str_cat("cannot write '", cpath, "'; hint: is the disk full?"));
 }
 
 void MetricsWriter::write(const MetricRow& row) {
@@ -86,6 +86,11 @@ void MetricsWriter::write(const MetricRow& row) {
   std::vector<std::string> cells;
   for (const auto& c : columns_) cells.push_back(row.contains(c) ? csv_cell(row[c]) : "");
   csv_ << str_join(cells, ",") << "\n" << std::flush;
+  // A full disk must stop the run at the first lost row, not at the end.
+  if (!jsonl_.good() || !csv_.good())
+    throw Error(str_cat("cannot write metrics in '", run_dir_, "' (",
+                        !jsonl_.good() ? "metrics.jsonl" : "metrics.csv",
+                        "); hint: is the disk full? the last checkpoint is kept"));
 }
 
 std::vector<nlohmann::json> read_metrics(const std::string& path, const std::string& kind) {

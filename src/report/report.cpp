@@ -12,6 +12,7 @@
 #include <set>
 
 #include "crossover/config/sweep.h"
+#include "crossover/model/model_size.h"
 #include "crossover/util/check.h"
 
 namespace crossover {
@@ -201,14 +202,9 @@ std::string run_names(const Report& r, const ReportVariant& v) {
 }  // namespace
 
 int64_t model_params_nonembed(const ModelConfig& m, bool active) {
-  int64_t d = m.d_model, h = m.n_heads, kv = m.n_kv_heads > 0 ? m.n_kv_heads : m.n_heads;
-  int64_t hd = d / h;
-  int64_t ff = m.d_ff > 0 ? m.d_ff : ((8 * d / 3 + 63) / 64) * 64;
-  int64_t attn = d * h * hd + 2 * d * kv * hd + h * hd * d + (m.qk_norm ? 2 * hd : 0);
-  int64_t ffn_one = 3 * d * ff;
-  int64_t ffn = ffn_one;
-  if (m.moe_experts > 0) ffn = (active ? m.moe_top_k : m.moe_experts) * ffn_one + d * m.moe_experts;
-  return m.n_layers * (attn + ffn + 2 * d) + d;
+  // Non-embedding sizes do not depend on the vocabulary.
+  ModelSize z = model_size(m, 0);
+  return static_cast<int64_t>(active ? z.active : z.total);
 }
 
 Report build_report(std::vector<RunData> runs, const std::vector<std::string>& metric_patterns) {
@@ -324,10 +320,11 @@ namespace {
 std::string describe(const CrossoverSummary& s) {
   const Crossover& c = s.mean_curve;
   std::string ep = s.epoch >= 0 ? str_cat(" (ep ", num(s.epoch, "%.3g"), ")") : "";
-  std::string seeds =
-      s.seed_n > 1 ? str_cat(" [", s.seeds_crossed, "/", s.seed_n, " seeds, sd ",
-                             human_count(s.seed_std), "]")
-                   : "";
+  // Seeds compared one to one: how many crossed, and the spread of where.
+  std::string seeds;
+  if (s.seed_n > 1)
+    seeds = str_cat(" [", s.seeds_crossed, " of ", s.seed_n, " seeds",
+                    s.seeds_crossed > 1 ? str_cat(", sd ", human_count(s.seed_std)) : "", "]");
   switch (c.status) {
     case CrossoverStatus::kCrossover: return human_count(c.tokens) + ep + seeds;
     case CrossoverStatus::kFromStart: return "DLM better from start" + seeds;

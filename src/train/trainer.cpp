@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "crossover/config/loader.h"
 #include "crossover/data/dataset.h"
@@ -22,9 +23,11 @@
 #include "crossover/eval/validation.h"
 #include "crossover/io/checkpoint.h"
 #include "crossover/io/metrics.h"
+#include "crossover/model/model_size.h"
 #include "crossover/train/train_step.h"
 #include "crossover/util/check.h"
 #include "crossover/util/device_info.h"
+#include "crossover/util/file_io.h"
 #include "crossover/util/log.h"
 #include "crossover/util/runtime.h"
 #include "crossover/util/signals.h"
@@ -39,16 +42,6 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-void write_text_atomic(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    CROSSOVER_CHECK(out, "cannot write '", tmp, "'");
-    out << text;
-  }
-  fs::rename(tmp, path);
-}
-
 bool run_is_finished(const std::string& run_dir) {
   std::ifstream in(run_dir + "/summary.json");
   if (!in) return false;
@@ -57,10 +50,10 @@ bool run_is_finished(const std::string& run_dir) {
 }
 
 // Decides what happens to an existing run directory before any work starts.
-void prepare_run_dir(const std::string& run_dir, const TrainOptions& opts) {
+void prepare_run_dir(const std::string& run_dir, const std::string& parent, const TrainOptions& opts) {
   if (!fs::exists(run_dir)) return;
   if (opts.overwrite) {
-    fs::remove_all(run_dir);
+    remove_run_tree(run_dir, parent);
     return;
   }
   if (!opts.resume.empty()) return;
@@ -113,26 +106,29 @@ class Trainer {
     int64_t vocab = cfg_.model.vocab_size > 0 ? cfg_.model.vocab_size : meta.vocab_size;
     CROSSOVER_CHECK(vocab >= meta.vocab_size, "model.vocab_size=", vocab,
                     " is smaller than the dataset's vocabulary ", meta.vocab_size);
+    check_memory_fits(vocab, env.local_world_size);
     total_steps_ = total_train_steps(cfg_);
     loader_ = std::make_unique<TokenLoader>(*data_, cfg_.data, cfg_.train.batch_size,
                                             cfg_.run.seed, rank_, world_,
                                             total_steps_ * cfg_.train.batch_size);
+    subset_hash_ = loader_->subset_hash();
     val_batches_ = validation_batches(*data_, cfg_.data.seq_len, cfg_.eval.val_tokens,
                                       cfg_.eval.val_batch_size);
     tokenizer_ = load_tokenizer(meta);
     bytes_per_token_ = validation_bytes_per_token(*tokenizer_, val_batches_);
     for (const auto& path : cfg_.eval.tasks) tasks_.push_back(load_task(path, cfg_.eval.task_limit));
-    if (main_) prepare_run_dir(run_dir_, opts_);
+    if (main_) prepare_run_dir(run_dir_, cfg_.run.dir, opts_);
     dist_->barrier();
 
     st_ = make_train_state(cfg_, vocab, meta.mask_id, device_, dist_);
     int64_t keep_through = -1;
     if (!opts_.resume.empty()) keep_through = resume();
+    resumed_step_ = keep_through;
 
     if (main_) {
       fs::create_directories(run_dir_ + "/checkpoints");
       log_add_file(run_dir_ + "/log.txt");
-      write_text_atomic(run_dir_ + "/config.yaml",
+      write_file_atomic(run_dir_ + "/config.yaml",
                         str_cat("# config hash: ", config_hash(cfg_), "\n", config_to_yaml(cfg_)));
       metrics_ = std::make_unique<MetricsWriter>(run_dir_, metrics_csv_columns(task_names()), keep_through);
     }
@@ -141,14 +137,35 @@ class Trainer {
     install_stop_signals();
   }
 
+  // A lower bound of what one rank must hold (fp32 weights, gradients and both
+  // AdamW moments, 16 bytes a parameter, plus one micro-batch's logits and
+  // their gradient): a config beyond it is refused before anything is
+  // allocated or written, instead of dying in the allocator.
+  void check_memory_fits(int64_t vocab, int64_t local_world) {
+    const ModelSize z = model_size(cfg_.model, vocab);
+    const double V = static_cast<double>(cfg_.model.vocab_size > 0 ? cfg_.model.vocab_size : vocab);
+    const int64_t per_rank = cfg_.train.batch_size / std::max<int64_t>(world_, 1);
+    const double micro = static_cast<double>(cfg_.train.micro_batch_size > 0
+                                                 ? cfg_.train.micro_batch_size : per_rank);
+    const double need = 16.0 * z.total + 8.0 * micro * static_cast<double>(cfg_.data.seq_len) * V;
+    double have = available_memory_bytes(device_);
+    if (!device_.is_cuda()) have /= static_cast<double>(std::max<int64_t>(local_world, 1));
+    if (have > 0 && need > have)
+      throw UsageError(str_cat("this config needs at least ", human_count(need), "B per rank (",
+                               human_count(z.total), " parameters x 16 B for weights, gradients and ",
+                               "AdamW moments, plus the logits of a micro-batch) but ",
+                               device_.str(), " has ", human_count(have), "B available; hint: ",
+                               "smaller model.* sizes or train.micro_batch_size"));
+  }
+
   // Restores the newest valid checkpoint; returns its step (-1 when none).
   int64_t resume() {
     std::optional<Checkpoint> ck;
     if (opts_.resume == "auto") {
       ck = load_latest_valid_checkpoint(run_dir_ + "/checkpoints");
-      if (!ck) {
+      if (!ck) {  // (every checkpoint corrupt is an error above, never a fresh start)
         log_info(str_cat("--resume auto: no checkpoint in ", run_dir_, ", starting fresh"));
-        if (main_ && fs::exists(run_dir_)) fs::remove_all(run_dir_);
+        if (main_) remove_run_tree(run_dir_, cfg_.run.dir);
         dist_->barrier();
         return -1;
       }
@@ -163,6 +180,11 @@ class Trainer {
     loader_->restore(DataCursor::from_json(ck->state.data_cursor));
     step_ = ck->state.step;
     nan_skips_ = ck->state.nan_skips;
+    const int64_t saved_world = ck->state.extra.value("world_size", int64_t{0});
+    if (saved_world > 0 && saved_world != world_)
+      log_warn(str_cat("resuming a checkpoint written at world size ", saved_world, " at world size ",
+                       world_, ": the data order and global batch are the same, but gradients ",
+                       "are summed in another order, so losses differ in the last digits (~1e-7)"));
     log_info(str_cat("resumed from ", ck->path, " at step ", step_, " (", human_count(tokens_seen()),
                      " tokens)"));
     return step_;
@@ -177,9 +199,27 @@ class Trainer {
     log_info(str_cat("model: ", human_count(m->param_count()), " params (",
                      human_count(m->active_param_count()), " active), ",
                      human_count(m->flops_per_token(cfg_.data.seq_len)), " FLOPs/token"));
-    log_info(str_cat("data: ", human_count(u), " unique tokens, ", loader_->sequences_per_epoch(),
+    log_info(str_cat("data: ", u, " unique tokens (requested ",
+                     loader_->requested_unique_tokens() > 0 ? str_cat(loader_->requested_unique_tokens())
+                                                            : std::string("all"),
+                     ", subset_seed ", cfg_.data.subset_seed, ", subset hash ", subset_hash_, "), ",
+                     loader_->sequences_per_epoch(),
                      " sequences/epoch; budget ", human_count(total_steps_ * tokens_per_step()),
                      " tokens = ", total_steps_, " steps = ", epochs, " epochs"));
+    int64_t windows = 0;
+    for (const auto& b : val_batches_) windows += b.size(0);
+    log_info(str_cat("validation: ", windows, " windows x ", cfg_.data.seq_len, " tokens",
+                     cfg_.eval.val_tokens == 0 ? " (eval.val_tokens=0: the whole split)" : ""));
+  }
+
+  // Every row goes through here: a failed write (full disk) stops the run at
+  // once, with the last checkpoint intact.
+  void write_metrics(const MetricRow& r) {
+    metrics_->write(r);
+    const std::string log_error = log_file_error();
+    if (!log_error.empty())
+      throw Error(str_cat("cannot write ", run_dir_, "/log.txt: ", log_error,
+                          "; hint: is the disk full? the last checkpoint is kept"));
   }
 
   std::vector<std::string> task_names() const {
@@ -226,8 +266,30 @@ class Trainer {
         return;
       }
     }
+    // Resumed from the final checkpoint (killed before summary.json): its
+    // evaluation is already logged; doing it again would duplicate the row.
+    if (auto logged = logged_final_val()) {
+      last_val_ = *logged;
+      return;
+    }
     last_val_ = evaluate();
     checkpoint("step");
+  }
+
+  // The val_loss logged at the current step before a resume, if every rank
+  // resumed there (rank 0 reads its metrics; the others follow its answer).
+  std::optional<double> logged_final_val() {
+    if (resumed_step_ != step_) return std::nullopt;
+    double found = 0, value = 0;
+    if (main_)
+      for (const auto& r : read_metrics(run_dir_ + "/metrics.jsonl", "val"))
+        if (r.value("step", int64_t{-1}) == step_ && r.contains("val_loss") && r["val_loss"].is_number()) {
+          found = 1;
+          value = r["val_loss"].get<double>();
+        }
+    if (world_ > 1) found = dist_->all_reduce_sum(found);
+    if (found == 0) return std::nullopt;
+    return value;
   }
 
   // Every rank must agree to stop, or the others would wait in a collective.
@@ -273,7 +335,7 @@ class Trainer {
     r["elapsed_s"] = seconds_since(t0_);
     if (nan_skips_ > 0) r["nan_skips"] = nan_skips_;
     if (!main_) return;
-    metrics_->write(r);
+    write_metrics(r);
     const double remaining = (total_steps_ - step_) * tokens_per_step() / std::max(tokens_per_s, 1e-9);
     std::string line = str_cat("step ", step_, "/", total_steps_, " | epoch ",
                                std::round(epoch_at_step(step_) * 100) / 100, " | loss ", s.loss,
@@ -318,7 +380,7 @@ class Trainer {
     }
     r["eval_s"] = seconds_since(t);
     if (main_) {
-      metrics_->write(r);
+      write_metrics(r);
       if (::isatty(2)) std::cerr << "\n";
       log_info(str_cat("eval @ step ", step_, " (epoch ", std::round(epoch_at_step(step_) * 100) / 100,
                        "): val_loss ", v.loss, v.loss_se > 0 ? str_cat(" ± ", v.loss_se) : "",
@@ -339,6 +401,7 @@ class Trainer {
     s.data_cursor = loader_->cursor().to_json();
     s.config_yaml = config_to_yaml(cfg_);
     s.config_hash = config_hash(cfg_);
+    s.extra["world_size"] = world_;
     char name[64];
     if (kind == "epoch") {
       std::snprintf(name, sizeof(name), "epoch_%04lld", static_cast<long long>(std::floor(epoch_at_step(step_))));
@@ -366,11 +429,13 @@ class Trainer {
       j["tokens"] = tokens_seen();
       j["epochs"] = epoch_at_step(step_);
       j["unique_tokens"] = loader_->unique_tokens();
+      j["unique_tokens_requested"] = loader_->requested_unique_tokens();
+      j["subset_hash"] = subset_hash_;
       j["final_val_loss"] = last_val_;
       j["objective"] = cfg_.objective.kind;
       j["config_hash"] = config_hash(cfg_);
       j["elapsed_s"] = seconds_since(t0_);
-      write_text_atomic(run_dir_ + "/summary.json", j.dump(2) + "\n");
+      write_file_atomic(run_dir_ + "/summary.json", j.dump(2) + "\n");
       log_info(str_cat("finished: ", step_, " steps, ", human_count(tokens_seen()),
                        " tokens, final val_loss ", last_val_, " -> ", run_dir_));
     }
@@ -394,6 +459,8 @@ class Trainer {
   TrainState st_;
   std::unique_ptr<MetricsWriter> metrics_;
   int64_t step_ = 0, total_steps_ = 0, nan_skips_ = 0;
+  int64_t resumed_step_ = -1;  // the checkpoint's step when resumed
+  std::string subset_hash_;    // of the unique tokens this run trains on
   double last_val_ = 0;
   bool interrupted_ = false;
   Clock::time_point t0_;

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <torch/torch.h>
 
+#include <fstream>
 #include <string>
 
 #ifdef CROSSOVER_CUDA
@@ -39,6 +40,21 @@ double peak_memory_mb(torch::Device device) {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   return static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is KiB on Linux
+}
+
+double available_memory_bytes(torch::Device device) {
+  if (device.is_cuda()) {
+#ifdef CROSSOVER_CUDA
+    return static_cast<double>(at::cuda::getDeviceProperties(device.index())->totalGlobalMem);
+#endif
+    return 0;
+  }
+  std::ifstream in("/proc/meminfo");
+  std::string key, unit;
+  double kib = 0;
+  while (in >> key >> kib >> unit)
+    if (key == "MemAvailable:") return kib * 1024.0;
+  return 0;
 }
 
 }  // namespace crossover

@@ -31,12 +31,20 @@ spdlog::level::level_enum to_spd(LogLevel l) {
   return spdlog::level::info;
 }
 
+std::string& first_sink_error() {
+  static std::string e;
+  return e;
+}
+
 void rebuild(LogState& s) {
   std::vector<spdlog::sink_ptr> sinks{s.console};
   if (s.file) sinks.push_back(s.file);
   s.logger = std::make_shared<spdlog::logger>("crossover", sinks.begin(), sinks.end());
   s.logger->set_level(spdlog::level::trace);
   s.logger->flush_on(spdlog::level::info);
+  s.logger->set_error_handler([](const std::string& msg) {
+    if (first_sink_error().empty()) first_sink_error() = msg;
+  });
 }
 
 LogState& state() {
@@ -91,6 +99,8 @@ void log_close_file() {
   s.file.reset();
   rebuild(s);
 }
+
+std::string log_file_error() { return first_sink_error(); }
 
 void log_trace(const std::string& msg) { state().logger->trace(msg); }
 void log_debug(const std::string& msg) { state().logger->debug(msg); }

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "crossover/util/check.h"
+#include "crossover/util/log.h"
 
 namespace crossover {
 
@@ -29,9 +30,18 @@ torch::Device resolve_device(const std::string& name, int64_t local_rank) {
 
 torch::Device runtime_setup(const RuntimeConfig& rc) {
   int64_t threads = rc.threads == 0 ? hardware_threads() : rc.threads;
+  if (threads > hardware_threads()) {
+    log_warn(str_cat("runtime.threads=", rc.threads, " exceeds the ", hardware_threads(),
+                     " hardware threads of this machine; using ", hardware_threads()));
+    threads = hardware_threads();
+  }
   torch::set_num_threads(static_cast<int>(threads));
   if (rc.deterministic) at::globalContext().setDeterministicAlgorithms(true, false);
-  return resolve_device(rc.device);
+  torch::Device device = resolve_device(rc.device);
+  if (rc.precision == "bf16" && !device.is_cuda())
+    log_warn("runtime.precision=bf16: bf16 autocast is CUDA-only; this CPU run computes in fp32 "
+             "(set runtime.precision: auto or fp32 to silence this)");
+  return device;
 }
 
 }  // namespace crossover

@@ -126,7 +126,7 @@ TEST(ConfigLoader, OutOfRangeAndBadChoice) {
   expect_usage_error([] { load_config_from_string("train:\n  lr_min_ratio: 1.5\n", "t.yaml"); },
                      {"train.lr_min_ratio", "1.5", "out of range", "[0, 1]"});
   expect_usage_error([] { load_config_from_string("model:\n  n_layers: 0\n", "t.yaml"); },
-                     {"model.n_layers", ">= 1"});
+                     {"model.n_layers", "[1, 4096]"});
   expect_usage_error([] { load_config_from_string("objective:\n  kind: mdn\n", "t.yaml"); },
                      {"objective.kind", "'mdn'", "ar | mdm | ar_noise", "did you mean 'mdm'"});
 }
@@ -149,6 +149,44 @@ TEST(ConfigLoader, MalformedYamlAndMissingFile) {
   write_file(dir.file("list.yaml"), "- a\n- b\n");
   expect_usage_error([&] { load_config(dir.file("list.yaml")); }, {"mapping"});
   expect_usage_error([] { load_config_from_string("", "t", {"novalue"}); }, {"KEY=VALUE"});
+}
+
+TEST(ConfigLoader, DuplicateKeysAreRefusedWithFileLine) {
+  expect_usage_error(
+      [] { load_config_from_string("train:\n  lr: 1e-3\n  batch_size: 8\n  lr: 2e-3\n", "dup.yaml"); },
+      {"dup.yaml:4", "duplicate key 'train.lr'"});
+  expect_usage_error([] { load_config_from_string("train:\n  lr: 1e-3\ntrain:\n  lr: 2e-3\n", "dup.yaml"); },
+                     {"dup.yaml:3", "duplicate key 'train'"});
+}
+
+TEST(ConfigLoader, DirectoryAsConfigOrBaseAndNonStringKeys) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("confdir"));
+  expect_usage_error([&] { load_config(dir.file("confdir")); }, {"confdir", "is a directory"});
+  write_file(dir.file("leaf.yaml"), "base: confdir\n");
+  expect_usage_error([&] { load_config(dir.file("leaf.yaml")); }, {"confdir", "is a directory"});
+  write_file(dir.file("key.yaml"), "train:\n  [a, b]: 1\n");
+  expect_usage_error([&] { load_config(dir.file("key.yaml")); }, {"key.yaml:2", "not a plain name"});
+}
+
+TEST(ConfigLoader, ValuesThatCannotWorkAreRefused) {
+  // A run name that is empty, '.', '..' or a path would let --overwrite reach siblings.
+  for (const char* name : {"run.name=", "run.name=..", "run.name=.", "run.name=a/b"})
+    expect_usage_error([&] { load_config_from_string("", "t", {name}); }, {"run.name", "one plain folder name"});
+  expect_usage_error([] { load_config_from_string("", "t", {"objective.kind=mdm", "objective.mask_eps=0"}); },
+                     {"objective.mask_eps=0", "inv_t"});
+  // ... but the paper's realised-fraction weighting has no 1/t, so eps 0 is fine there.
+  EXPECT_NO_THROW(load_config_from_string(
+      "", "t", {"objective.kind=mdm", "objective.mask_eps=0", "objective.weighting=inv_realised"}));
+  expect_usage_error([] { load_config_from_string("", "t", {"train.lr=0"}); }, {"train.lr=0"});
+  expect_usage_error([] { load_config_from_string("", "t", {"train.total_tokens=100"}); },
+                     {"train.total_tokens=100", "less than one step", "4096"});
+  // Sizes far beyond any model are out of range, before any product can overflow.
+  expect_usage_error([] { load_config_from_string("", "t", {"train.batch_size=90000000000000000"}); },
+                     {"train.batch_size", "out of range"});
+  for (const char* huge : {"model.d_model=100000000", "model.max_seq_len=100000000000",
+                           "model.moe_experts=1000000", "runtime.threads=100000"})
+    expect_usage_error([&] { load_config_from_string("", "t", {huge}); }, {"out of range"});
 }
 
 TEST(ConfigLoader, YamlRoundTripAndHash) {

@@ -89,12 +89,50 @@ TEST(TokenLoader, BudgetsAreNestedPrefixes) {
   for (int64_t U : {40, 100, 250, 600, 0}) {
     TokenLoader l(f.ds, config(4, U), 4, 7);
     std::vector<int64_t> s = stream_of(l);
-    if (U > 0) {  // the shortest prefix >= U, then cut to whole windows (< T lost)
-      EXPECT_GE(s.size() + 4, static_cast<size_t>(U)) << U;
+    if (U > 0) {  // exact: floor(U / T) windows, so U - T < U_eff <= U
+      EXPECT_EQ(l.unique_tokens(), U / 4 * 4) << U;
+      EXPECT_EQ(s.size(), static_cast<size_t>(U / 4 * 4 + 1)) << U;
     }
     ASSERT_GE(s.size(), prev.size());
     EXPECT_TRUE(std::equal(prev.begin(), prev.end(), s.begin())) << "U=" << U;
     prev = s;
+  }
+}
+
+TEST(TokenLoader, RunSeedsShareTheSubsetAndSubsetSeedChangesIt) {
+  Fixture f;
+  DataConfig c = config(8, 250);
+  // One epoch of batches from two run seeds: different orders, same token multiset.
+  auto epoch_tokens = [&](int64_t seed, const DataConfig& dc) {
+    TokenLoader l(f.ds, dc, 1, seed);
+    std::vector<int64_t> all;
+    for (int64_t i = 0; i < l.sequences_per_epoch(); ++i) {
+      torch::Tensor b = l.next_batch();  // (1, T+1)
+      for (int64_t j = 0; j < 8; ++j) all.push_back(b[0][j].item<int64_t>());  // each window's own T
+    }
+    std::sort(all.begin(), all.end());
+    return all;
+  };
+  TokenLoader a(f.ds, c, 1, 7), b(f.ds, c, 1, 99);
+  EXPECT_EQ(a.unique_tokens(), 248);  // requested 250: within one sequence
+  EXPECT_EQ(a.subset_hash(), b.subset_hash());
+  EXPECT_EQ(epoch_tokens(7, c), epoch_tokens(99, c));
+  DataConfig other = c;
+  other.subset_seed = 5;
+  TokenLoader d(f.ds, other, 1, 7);
+  EXPECT_NE(d.subset_hash(), a.subset_hash());
+  EXPECT_NE(epoch_tokens(7, other), epoch_tokens(7, c));
+  EXPECT_THROW(TokenLoader(f.ds, config(8, 5), 1, 7), UsageError);  // below one sequence
+}
+
+TEST(TokenLoader, CursorFromBeforeExactBudgetsIsRefusedClearly) {
+  auto old = nlohmann::json::parse(
+      R"({"samples": 64, "seed": 7, "seq_len": 8, "unique_tokens": 320, "sequences_per_epoch": 40, "shuffle": "epoch"})");
+  try {
+    DataCursor::from_json(old);
+    FAIL() << "an old cursor was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("before exact unique-token budgets"), std::string::npos) << e.what();
   }
 }
 

@@ -56,7 +56,36 @@ TEST(Checkpoint, CorruptionIsDetectedAndSkipped) {
   // Truncated optimizer file and a missing state.json are caught too.
   fs::resize_file(dir.file("ck/step_00000002/optim.safetensors"), 10);
   fs::remove(dir.file("ck/step_00000001/state.json"));
-  EXPECT_FALSE(load_latest_valid_checkpoint(dir.file("ck")).has_value());
+  // Every checkpoint corrupt: an error naming them, not "no checkpoint".
+  try {
+    load_latest_valid_checkpoint(dir.file("ck"));
+    FAIL() << "all-corrupt checkpoints were accepted";
+  } catch (const Error& e) {
+    std::string what = e.what();
+    for (const char* n : {"step_00000001", "step_00000002", "step_00000003"})
+      EXPECT_NE(what.find(n), std::string::npos) << what;
+  }
+  EXPECT_FALSE(load_latest_valid_checkpoint(dir.file("none")).has_value());
+}
+
+// Valid JSON with wrong fields is a corrupt checkpoint (an Error resume can
+// skip), never a raw nlohmann type_error.
+TEST(Checkpoint, WrongStateFieldsAreCorruptionNotJsonErrors) {
+  for (const char* edit : {"step_string", "files_empty", "no_cursor"}) {
+    TempDir dir;
+    auto ck = save(dir, 4, 1.0f);
+    auto j = nlohmann::json::parse(crossover::testing::read_file(ck + "/state.json"));
+    if (std::string(edit) == "step_string") j["step"] = "abc";
+    if (std::string(edit) == "files_empty") j["files"] = nlohmann::json::object();
+    if (std::string(edit) == "no_cursor") j.erase("data_cursor");
+    crossover::testing::write_file(ck + "/state.json", j.dump());
+    try {
+      load_checkpoint(ck);
+      FAIL() << edit << " accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("state.json"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Checkpoint, PruneKeepsNewest) {

@@ -10,7 +10,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "crossover/io/metrics.h"
@@ -217,6 +219,185 @@ TEST_F(TrainerTest, UserErrorsAreOneLineAndLeaveNoRunDir) {
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_NE(again.out.find("already finished"), std::string::npos) << again.out;
   EXPECT_EQ(run_crossover("train " + config("done", "ar") + " --set train.total_tokens=1280 --overwrite").exit_code, 0);
+}
+
+
+// --- Never lose a run (issue: data loss in resume/overwrite) ---------------
+
+// Every file under `dir` with its size: "nothing was touched" is this map unchanged.
+std::map<std::string, uintmax_t> tree_listing(const std::string& dir) {
+  std::map<std::string, uintmax_t> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    out[e.path().string()] = e.is_regular_file() ? e.file_size() : 0;
+  return out;
+}
+
+TEST_F(TrainerTest, BadRunNamesNeverDeleteSiblings) {
+  const std::string parent = dir_->file("sb/runs");
+  fs::create_directories(parent + "/keep");
+  write_file(parent + "/keep/precious.txt", "results\n");
+  fs::create_directories(parent + "/x");
+  const std::string cfg = config("sibling", "ar");
+  for (const std::string& sets :
+       {"--set run.dir=" + parent + " --set run.name= --resume auto",
+        "--set run.dir=" + parent + " --set run.name= --overwrite",
+        "--set run.dir=" + parent + "/x --set run.name=.. --resume auto",
+        "--set run.dir=" + parent + "/x --set run.name=.. --overwrite",
+        "--set run.dir=" + parent + " --set run.name=. --overwrite"}) {
+    auto r = run_crossover("train " + cfg + " " + sets + " --set train.total_tokens=4096");
+    EXPECT_EQ(r.exit_code, 2) << sets << "\n" << r.out;
+    EXPECT_NE(r.out.find("run.name"), std::string::npos) << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    EXPECT_TRUE(fs::exists(parent + "/keep/precious.txt")) << sets;
+  }
+}
+
+TEST_F(TrainerTest, AllCheckpointsCorruptStopsAndKeepsEverything) {
+  const std::string cfg = config("allbad", "ar");
+  ASSERT_EQ(run_crossover("train " + cfg + " --set train.total_tokens=2560 --set train.ckpt_every=5").exit_code, 0);
+  const std::string run = run_dir("allbad");
+  fs::remove(run + "/summary.json");  // as if it crashed at the end
+  // One checkpoint with a flipped byte, one with valid JSON of the wrong type.
+  {
+    std::string w = run + "/checkpoints/step_00000010/model.safetensors";
+    std::fstream f(w, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-3, std::ios::end);
+    f.put('\x5a');
+  }
+  auto state = nlohmann::json::parse(read_file(run + "/checkpoints/step_00000005/state.json"));
+  state["step"] = "abc";
+  write_file(run + "/checkpoints/step_00000005/state.json", state.dump());
+  const auto before = tree_listing(run);
+  auto r = run_crossover("train " + cfg + " --set train.total_tokens=2560 --set train.ckpt_every=5 --resume auto");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("every checkpoint"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("step_00000005"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("step_00000010"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("state.json"), std::string::npos) << r.out;  // the wrong-field reason, not a json error
+  EXPECT_EQ(r.out.find("json.exception"), std::string::npos) << r.out;
+  EXPECT_EQ(tree_listing(run), before);
+}
+
+TEST_F(TrainerTest, ResumeAfterFinalCheckpointWritesNoDuplicateRows) {
+  const std::string cfg = config("final", "ar");
+  ASSERT_EQ(run_crossover("train " + cfg + " --set train.total_tokens=2560").exit_code, 0);
+  const std::string run = run_dir("final");
+  auto summary = nlohmann::json::parse(read_file(run + "/summary.json"));
+  const auto csv_before = read_file(run + "/metrics.csv");
+  fs::remove(run + "/summary.json");  // killed between the final checkpoint and the summary
+  auto r = run_crossover("train " + cfg + " --set train.total_tokens=2560 --resume auto");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto val = rows(run, "val");
+  std::set<int64_t> steps;
+  for (const auto& v : val) EXPECT_TRUE(steps.insert(v["step"].get<int64_t>()).second) << v.dump();
+  EXPECT_EQ(read_file(run + "/metrics.csv"), csv_before);
+  auto again = nlohmann::json::parse(read_file(run + "/summary.json"));
+  EXPECT_EQ(again["final_val_loss"], summary["final_val_loss"]);
+  EXPECT_EQ(again["status"], "finished");
+}
+
+TEST_F(TrainerTest, FullDiskStopsAtFirstFailedWriteAndKeepsCheckpoint) {
+  const std::string mnt = dir_->file("small_disk");
+  fs::create_directories(mnt);
+  if (run_shell("mount -t tmpfs -o size=2m tmpfs " + mnt + " 2>&1").exit_code != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs here (needs root); the full-disk case is untested";
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { run_shell("umount " + dir); }
+  } unmount{mnt};
+  const std::string cfg = config("full", "ar");
+  const std::string sets = " --set run.dir=" + mnt + " --set train.ckpt_every=5";
+  ASSERT_EQ(run_crossover("train " + cfg + sets + " --set train.total_tokens=1280").exit_code, 0);
+  const std::string run = mnt + "/full";
+  fs::remove(run + "/summary.json");
+  const auto metrics_before = read_file(run + "/metrics.jsonl");
+  const auto config_before = read_file(run + "/config.yaml");
+  // Fill the disk to the last byte, then resume with a larger budget.
+  run_shell("dd if=/dev/zero of=" + mnt + "/filler bs=4k 2>/dev/null");
+  auto r = run_crossover("train " + cfg + sets + " --set train.total_tokens=5120 --resume auto");
+  auto says_disk_full = [](const std::string& out) {
+    return out.find("disk full") != std::string::npos || out.find("No space left") != std::string::npos;
+  };
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_TRUE(says_disk_full(r.out)) << r.out;
+  EXPECT_EQ(r.out.find("finished"), std::string::npos) << r.out;
+  // Earlier results are intact: the old metrics, the config and the checkpoint.
+  EXPECT_EQ(read_file(run + "/metrics.jsonl"), metrics_before);
+  EXPECT_EQ(read_file(run + "/config.yaml"), config_before);
+  EXPECT_TRUE(fs::exists(run + "/checkpoints/step_00000005/state.json"));
+  // A fresh run on the full disk stops at its first write, not at the end.
+  auto fresh = run_crossover("train " + cfg + sets + " --set run.name=fresh --set train.total_tokens=5120");
+  EXPECT_EQ(fresh.exit_code, 1) << fresh.out;
+  EXPECT_TRUE(says_disk_full(fresh.out)) << fresh.out;
+  EXPECT_EQ(fresh.out.find("step 20/20"), std::string::npos) << fresh.out;
+}
+
+TEST_F(TrainerTest, OversizedModelsAreRefusedBeforeTheRunDirExists) {
+  // 100 layers of width 32768: ~1.3e12 parameters, 20 TB of optimizer state.
+  auto r = run_crossover("train " + config("huge", "ar") +
+                         " --set model.d_model=32768 --set model.n_layers=100 --set model.n_heads=64");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("needs at least"), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  EXPECT_FALSE(fs::exists(run_dir("huge")));
+}
+
+TEST_F(TrainerTest, AcceptedButSurprisingValuesAreSaid) {
+  auto r = run_crossover("train " + config("said", "ar") + " --set runtime.precision=bf16 "
+                         "--set runtime.threads=4000 --set eval.val_tokens=0 --set train.total_tokens=1280");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("bf16 autocast is CUDA-only"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("exceeds the"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("the whole split"), std::string::npos) << r.out;
+}
+
+TEST_F(TrainerTest, SampleRefusesBadValuesAndSaysWhenContextIsShort) {
+  const std::string cfg = config("sampler", "ar");
+  ASSERT_EQ(run_crossover("train " + cfg + " --set train.total_tokens=1280").exit_code, 0);
+  const std::string run = run_dir("sampler");
+  for (const char* bad : {"--temperature -1", "--top-p 5", "--top-p 0", "--top-k -2"}) {
+    auto r = run_crossover("sample " + run + " --prompt 'def ' " + bad);
+    EXPECT_EQ(r.exit_code, 2) << bad << "\n" << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  }
+  auto r = run_crossover("sample " + run + " --prompt 'def ' --max-new-tokens 500 --temperature 0");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("does not fit the model's context"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("at most 27 new tokens"), std::string::npos) << r.out;  // 32 - (EOS + 4 bytes)
+}
+
+
+// --- Unique-token budgets -------------------------------------------------
+
+TEST_F(TrainerTest, RunSeedsTrainOnTheSameExactBudget) {
+  std::vector<nlohmann::json> summaries;
+  for (const char* seed : {"1", "2"}) {
+    auto r = run_crossover("train " + config(std::string("seed") + seed, "ar") + " --set run.seed=" +
+                           seed + " --set data.unique_tokens=2000 --set train.total_tokens=1280");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("1984 unique tokens (requested 2000"), std::string::npos) << r.out;
+    summaries.push_back(nlohmann::json::parse(read_file(run_dir(std::string("seed") + seed) + "/summary.json")));
+  }
+  EXPECT_EQ(summaries[0]["unique_tokens"], 1984);  // floor(2000 / 32) * 32
+  EXPECT_EQ(summaries[0]["subset_hash"], summaries[1]["subset_hash"]);
+  // ... while the initialisation (and so the losses) differ.
+  EXPECT_NE(rows(run_dir("seed1"), "train")[0]["loss"], rows(run_dir("seed2"), "train")[0]["loss"]);
+}
+
+TEST_F(TrainerTest, CheckpointFromBeforeExactBudgetsIsRefused) {
+  const std::string cfg = config("oldck", "ar");
+  ASSERT_EQ(run_crossover("train " + cfg + " --set train.total_tokens=1280").exit_code, 0);
+  const std::string run = run_dir("oldck");
+  fs::remove(run + "/summary.json");
+  const std::string state_path = run + "/checkpoints/step_00000005/state.json";
+  auto state = nlohmann::json::parse(read_file(state_path));
+  state["data_cursor"].erase("subset_seed");  // what crossover wrote before the change
+  write_file(state_path, state.dump(2));
+  const auto before = tree_listing(run);
+  auto r = run_crossover("train " + cfg + " --set train.total_tokens=2560 --resume auto");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("before exact unique-token budgets"), std::string::npos) << r.out;
+  EXPECT_EQ(tree_listing(run), before);
 }
 
 }  // namespace

@@ -65,6 +65,7 @@ struct DataConfig {
   std::string val_path = "";      // validation prefix; "" = DIR/val or <prefix>_val
   int64_t seq_len = 256;
   int64_t unique_tokens = 0;      // nested budget U; 0 = the whole training split
+  int64_t subset_seed = 1234;     // which documents form the budget (not run.seed)
   std::string shuffle = "epoch";  // epoch | global
 };
 

@@ -2,18 +2,19 @@
 // epochs, data-parallel sharding and an exact resume cursor.
 //
 // Unique tokens (data.unique_tokens = U). The training documents are put in
-// one order by a permutation seeded with make_generator(seed, "subset"), which
-// does not depend on U. The budget is the shortest prefix of that order whose
-// packed length (tokens + one EOS per document) is >= U, so every smaller
-// budget is a prefix of every larger one. U = 0 takes every document; U beyond
-// the split is an error that says how many tokens exist.
+// one order by a permutation seeded with make_generator(data.subset_seed,
+// "subset"), which depends on neither U nor run.seed: run seeds vary the
+// initialisation, the data order and the masks, never which tokens are the
+// budget. The documents are packed in that order, doc0 EOS doc1 EOS ..., and
+// the budget is the first N*T+1 tokens of that stream with N = floor(U / T):
+// exact to one sequence (U - T < U_effective = N*T <= U), the last document cut
+// where the budget ends. Every smaller budget is a prefix of every larger one.
+// U = 0 takes every document (N = (L - 1) / T); U beyond the split, or below
+// one sequence, is an error that says how many tokens exist.
 //
-// Packing. The selected documents form one stream, doc0 EOS doc1 EOS ...;
-// sequence i is stream[i*T, i*T + T + 1) (T+1 tokens so AR can shift; windows
-// overlap by one token), N = (L - 1) / T sequences per epoch. The stream is
-// used up to N*T + 1 tokens; U_effective = N*T is the number of tokens an
-// epoch trains on, and tokens seen = samples * T, so epoch = tokens / U_eff
-// = samples / N exactly.
+// Packing. Sequence i is stream[i*T, i*T + T + 1) (T+1 tokens so AR can
+// shift; windows overlap by one token). Tokens seen = samples * T, so
+// epoch = tokens / U_eff = samples / N exactly.
 //
 // Order. Global sample s (sequences taken by all ranks together):
 //   shuffle: epoch   epoch e = s / N, p = s % N, sequence = perm_e[p] with
@@ -49,14 +50,17 @@ namespace crossover {
 // cursor from a different one.
 struct DataCursor {
   int64_t samples = 0;              // global sequences consumed (all ranks)
-  int64_t seed = 0;
+  int64_t seed = 0;                 // run.seed: the window order
+  int64_t subset_seed = 0;          // data.subset_seed: which documents are the budget
   int64_t seq_len = 0;
   int64_t unique_tokens = 0;        // U_effective
   int64_t sequences_per_epoch = 0;  // N
   std::string shuffle = "epoch";
 
   nlohmann::json to_json() const;
-  static DataCursor from_json(const nlohmann::json& j);  // throws Error on missing keys
+  // Throws Error on missing keys, and a clear refusal for a cursor written
+  // before exact budgets (no subset_seed): that stream no longer exists.
+  static DataCursor from_json(const nlohmann::json& j);
 };
 
 class TokenLoader {
@@ -77,6 +81,9 @@ class TokenLoader {
 
   int64_t unique_tokens() const { return unique_tokens_; }      // U_effective = N*T
   int64_t requested_unique_tokens() const { return requested_; }  // data.unique_tokens
+  // FNV-1a 64 (hex) of the trained stream's N*T+1 tokens: equal for every run
+  // that trains on the same unique tokens, whatever its run.seed.
+  std::string subset_hash() const;
   int64_t sequences_per_epoch() const { return n_seq_; }        // N
   int64_t documents() const { return stream_->num_documents(); }
   int64_t seq_len() const { return seq_len_; }
@@ -97,7 +104,7 @@ class TokenLoader {
   int64_t seq_len_, global_batch_, seed_, total_samples_;
   int rank_, world_;
   std::string shuffle_;
-  int64_t requested_ = 0, unique_tokens_ = 0, n_seq_ = 0;
+  int64_t requested_ = 0, subset_seed_ = 0, unique_tokens_ = 0, n_seq_ = 0;
   int64_t samples_ = 0;
   int64_t perm_block_ = -1;          // which epoch (or global block) perm_ holds
   torch::Tensor perm_;               // (N) or (E*N) int64

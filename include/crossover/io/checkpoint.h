@@ -55,7 +55,8 @@ Checkpoint load_checkpoint(const std::string& path);
 std::vector<std::string> list_checkpoints(const std::string& checkpoints_dir);
 
 // The newest checkpoint that verifies; corrupt ones are reported (warning) and
-// skipped. nullopt when there is none.
+// skipped. nullopt when there is none; throws Error (naming each) when there
+// are checkpoints but every one is corrupt — never a silent fresh start.
 std::optional<Checkpoint> load_latest_valid_checkpoint(const std::string& checkpoints_dir);
 
 // Removes all but the newest `keep` step_* checkpoints.

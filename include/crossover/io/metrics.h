@@ -22,12 +22,14 @@ class MetricsWriter {
   // keep_through_step < 0: start fresh (truncate); else keep rows with step <= it.
   MetricsWriter(const std::string& run_dir, std::vector<std::string> csv_columns,
                 int64_t keep_through_step);
+  // Appends one row to both files; throws Error when either write fails.
   void write(const MetricRow& row);
 
  private:
   std::ofstream jsonl_;
   std::ofstream csv_;
   std::vector<std::string> columns_;
+  std::string run_dir_;
 };
 
 // Every row of a metrics.jsonl; a torn last line (crash mid-write) is ignored.

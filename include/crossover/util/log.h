@@ -21,6 +21,10 @@ void log_init(LogLevel console_level, int rank = 0);
 void log_add_file(const std::string& path);
 // Flushes and closes the file sink (before a run directory is moved or deleted).
 void log_close_file();
+// The first error a log sink reported (e.g. log.txt on a full disk); "" if none.
+// Sink errors never throw through a log call; callers that must not lose the
+// log check this.
+std::string log_file_error();
 void log_set_console_level(LogLevel level);
 
 void log_trace(const std::string& msg);
