@@ -43,6 +43,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   }
   if (vocab == 0) vocab = 260;  // the byte tokenizer's size
   if (mask_id == 0) mask_id = vocab - 1;
+  const double baseline_mb = device.is_cuda() ? 0.0 : current_rss_mb();  // before the model exists
   TrainState st = make_train_state(cfg, vocab, mask_id, device, nullptr);
   const int64_t B = cfg.train.batch_size, T = cfg.data.seq_len;
   auto gen = make_generator(cfg.run.seed, "bench");
@@ -76,6 +77,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   j["tokens_per_s"] = tps;
   j["mfu"] = mfu;
   j["peak_mem_mb"] = peak_memory_mb(device);
+  j["baseline_mem_mb"] = baseline_mb;  // CPU: RSS before the model; peak - baseline = training memory
   j["last_loss"] = loss;
   if (args.has("json")) {
     std::cout << j.dump() << "\n";

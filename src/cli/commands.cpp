@@ -10,6 +10,7 @@ const std::vector<Command>& commands() {
       {"sample", "generate text from a checkpoint (AR with KV cache, MDM by unmasking)",
        cmd_sample},
       {"bench", "measure train-step tokens/s and MFU", cmd_bench},
+      {"plan", "memory per rank, fit, step time and GPU-hours of a config or sweep", cmd_plan},
       {"config", "validate a config and print it fully resolved", cmd_config},
       {"sweep", "expand a sweep file into named runs and show their status", cmd_sweep},
       {"report", "find AR vs DLM crossovers in runs; write report.csv/json", cmd_report},

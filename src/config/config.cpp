@@ -67,6 +67,8 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("model.moe_top_k", m.moe_top_k, range(1, 4096));
   v.field("model.moe_aux_coef", m.moe_aux_coef, at_least(0));
   v.field("model.moe_z_coef", m.moe_z_coef, at_least(0));
+  v.field("model.activation_checkpointing", m.activation_checkpointing, one_of({"none", "blocks"}));
+  v.field("model.checkpoint_every", m.checkpoint_every, range(1, 4096));
 
   auto& o = c.objective;
   v.field("objective.kind", o.kind, one_of({"ar", "mdm", "ar_noise"}));
@@ -121,6 +123,7 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("dist.backend", c.dist.backend, one_of({"auto", "gloo", "nccl"}));
   v.field("dist.timeout_s", c.dist.timeout_s, at_least(1));
   v.field("dist.bucket_mb", c.dist.bucket_mb, range(0.001, 1e6));
+  v.field("dist.shard", c.dist.shard, one_of({"none", "optimizer", "gradients"}));
 }
 
 namespace {

@@ -31,4 +31,12 @@ ModelSize model_size(const ModelConfig& m, int64_t vocab) {
   return s;
 }
 
+double model_flops_per_token(const ModelConfig& m, int64_t vocab, int64_t seq_len) {
+  const ModelSize s = model_size(m, vocab);
+  const double V = static_cast<double>(m.vocab_size > 0 ? m.vocab_size : vocab);
+  const double C = static_cast<double>(m.d_model);
+  const double n_matmul = s.active - s.embedding + V * C;  // body + output head
+  return 6.0 * n_matmul + 12.0 * static_cast<double>(m.n_layers) * C * static_cast<double>(seq_len);
+}
+
 }  // namespace crossover

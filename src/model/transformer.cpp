@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "crossover/model/activation_checkpoint.h"
 #include "crossover/model/swiglu.h"
 #include "crossover/util/check.h"
 #include "crossover/util/strings.h"
@@ -37,7 +38,8 @@ TransformerOptions transformer_options_from_config(const ModelConfig& cfg, int64
       .moe_experts(cfg.moe_experts)
       .moe_top_k(cfg.moe_top_k)
       .moe_aux_coef(cfg.moe_aux_coef)
-      .moe_z_coef(cfg.moe_z_coef);
+      .moe_z_coef(cfg.moe_z_coef)
+      .checkpoint_every(cfg.activation_checkpointing == "blocks" ? cfg.checkpoint_every : 0);
 }
 
 TransformerImpl::TransformerImpl(const TransformerOptions& options) : options(options) {
@@ -98,7 +100,17 @@ ModelOutput TransformerImpl::forward(const torch::Tensor& tokens, bool causal) {
   auto x = tok_emb(tokens);  // (B, T, C)
   if (options.dropout_embed() > 0 && is_training()) x = emb_dropout(x);
   torch::Tensor aux;
-  for (const auto& b : *blocks) x = b->as<BlockImpl>()->forward(x, causal, &aux);
+  const int64_t every = is_training() ? options.checkpoint_every() : 0;
+  for (size_t i = 0; i < blocks->size(); ++i) {
+    auto* block = blocks[i]->as<BlockImpl>();
+    if (every > 0 && static_cast<int64_t>(i) % every == 0) {
+      auto [out, a] = checkpoint_block(*block, x, causal);  // (B, T, C), scalar
+      x = out;
+      if (block->moe) aux = aux.defined() ? aux + a : a;
+    } else {
+      x = block->forward(x, causal, &aux);  // (B, T, C)
+    }
+  }
   x = norm(x);                                                         // (B, T, C)
   auto logits = head ? head(x) : torch::nn::functional::linear(x, tok_emb->weight);  // (B, T, V)
   if (logits.scalar_type() == torch::kBFloat16 || logits.scalar_type() == torch::kFloat16)

@@ -1,6 +1,7 @@
 #include "crossover/util/device_info.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 #include <torch/torch.h>
 
 #include <fstream>
@@ -40,6 +41,13 @@ double peak_memory_mb(torch::Device device) {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   return static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is KiB on Linux
+}
+
+double current_rss_mb() {
+  std::ifstream in("/proc/self/statm");
+  double size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
 }
 
 double available_memory_bytes(torch::Device device) {

@@ -13,6 +13,7 @@ void expect_matches_module(const ModelConfig& m, int64_t vocab) {
   ModelSize s = model_size(m, vocab);
   EXPECT_EQ(static_cast<int64_t>(s.total), t->param_count());
   EXPECT_EQ(static_cast<int64_t>(s.active), t->active_param_count());
+  EXPECT_DOUBLE_EQ(model_flops_per_token(m, vocab, 64), t->flops_per_token(64));
 }
 
 TEST(ModelSize, MatchesBuiltTransformer) {

@@ -49,6 +49,8 @@ struct ModelConfig {
   int64_t moe_top_k = 1;
   double moe_aux_coef = 0.01;
   double moe_z_coef = 0.001;
+  std::string activation_checkpointing = "none";  // none | blocks (recompute in backward)
+  int64_t checkpoint_every = 1;   // blocks: checkpoint every k-th block
 };
 
 struct ObjectiveConfig {
@@ -109,6 +111,7 @@ struct DistConfig {
   std::string backend = "auto";   // auto | gloo | nccl
   int64_t timeout_s = 300;
   double bucket_mb = 25.0;
+  std::string shard = "none";     // none | optimizer | gradients (ZeRO-1 / ZeRO-2)
 };
 
 struct Config {

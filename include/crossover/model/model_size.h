@@ -23,4 +23,10 @@ struct ModelSize {
 // vocab: the dataset's vocabulary, used when model.vocab_size is auto (0).
 ModelSize model_size(const ModelConfig& m, int64_t vocab);
 
+// Training FLOPs per token, the convention MFU uses everywhere (PaLM/nanoGPT):
+// 6 x (active parameters that multiply, the output head included, the input
+// lookup not) + 12 L C T for attention scores and values. Equals
+// TransformerImpl::flops_per_token of the built model.
+double model_flops_per_token(const ModelConfig& m, int64_t vocab, int64_t seq_len);
+
 }  // namespace crossover

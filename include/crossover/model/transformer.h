@@ -69,6 +69,9 @@ struct TransformerOptions {
   TORCH_ARG(int64_t, moe_top_k) = 1;
   TORCH_ARG(double, moe_aux_coef) = 0.01;
   TORCH_ARG(double, moe_z_coef) = 0.001;
+  // Activation checkpointing: recompute every k-th block in backward
+  // (activation_checkpoint.h); 0 = off, 1 = every block.
+  TORCH_ARG(int64_t, checkpoint_every) = 0;
 };
 
 // The `model:` section with the tokenizer's vocabulary size (used when

@@ -15,6 +15,9 @@ double peak_flops(torch::Device device, bool bf16, double configured);
 // Peak memory in MiB: CUDA allocator peak on CUDA, process max RSS on CPU.
 double peak_memory_mb(torch::Device device);
 
+// Resident memory of this process now, MiB (/proc/self/statm).
+double current_rss_mb();
+
 // Bytes a new allocation can still get: the device's total memory on CUDA,
 // MemAvailable (/proc/meminfo) on CPU; 0 when unknown.
 double available_memory_bytes(torch::Device device);

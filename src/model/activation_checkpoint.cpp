@@ -1,0 +1,97 @@
+#include "crossover/model/activation_checkpoint.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#ifdef CROSSOVER_CUDA
+#include <ATen/cuda/CUDAGeneratorImpl.h>
+#endif
+
+namespace crossover {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// The default generators whose draws a block's dropout can consume.
+std::vector<at::Generator> block_generators(const torch::Device& device) {
+  std::vector<at::Generator> g{at::detail::getDefaultCPUGenerator()};
+#ifdef CROSSOVER_CUDA
+  if (device.is_cuda()) g.push_back(at::cuda::detail::getDefaultCUDAGenerator(device.index()));
+#endif
+  return g;
+}
+
+std::vector<at::Tensor> get_states(const std::vector<at::Generator>& gens) {
+  std::vector<at::Tensor> s;
+  for (auto g : gens) {  // (a handle: copies share the generator)
+    std::lock_guard<std::mutex> lock(g.mutex());
+    s.push_back(g.get_state());
+  }
+  return s;
+}
+
+void set_states(const std::vector<at::Generator>& gens, const std::vector<at::Tensor>& states) {
+  for (size_t i = 0; i < gens.size(); ++i) {
+    auto g = gens[i];
+    std::lock_guard<std::mutex> lock(g.mutex());
+    g.set_state(states[i]);
+  }
+}
+
+std::pair<torch::Tensor, torch::Tensor> run_block(BlockImpl& block, const torch::Tensor& x, bool causal) {
+  torch::Tensor aux;
+  auto out = block.forward(x, causal, &aux);  // (B, T, C)
+  if (!aux.defined()) aux = torch::zeros({}, out.options());
+  return {out, aux};
+}
+
+struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction> {
+  static variable_list forward(AutogradContext* ctx, torch::Tensor x, BlockImpl* block, bool causal) {
+    auto gens = block_generators(x.device());
+    ctx->saved_data["block"] = reinterpret_cast<int64_t>(block);
+    ctx->saved_data["causal"] = causal;
+    ctx->saved_data["rng"] = c10::List<at::Tensor>(get_states(gens));
+    ctx->save_for_backward({x});
+    torch::NoGradGuard no_grad;  // keep nothing of the block's graph
+    auto [out, aux] = run_block(*block, x, causal);
+    return {out, aux};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_out) {
+    auto* block = reinterpret_cast<BlockImpl*>(ctx->saved_data["block"].toInt());
+    const bool causal = ctx->saved_data["causal"].toBool();
+    auto x = ctx->get_saved_variables()[0].detach().requires_grad_(true);  // (B, T, C)
+    auto gens = block_generators(x.device());
+    std::vector<at::Tensor> saved;
+    for (const auto& t : ctx->saved_data["rng"].toTensorList()) saved.push_back(t);
+    const auto now = get_states(gens);  // put back after the replay
+    set_states(gens, saved);
+    std::pair<torch::Tensor, torch::Tensor> replay;
+    {
+      torch::AutoGradMode grad(true);
+      replay = run_block(*block, x, causal);
+    }
+    set_states(gens, now);
+    variable_list outs, grads;
+    for (size_t i = 0; i < 2; ++i) {
+      const auto& o = i == 0 ? replay.first : replay.second;
+      if (!grad_out[i].defined() || !o.requires_grad()) continue;
+      outs.push_back(o);
+      grads.push_back(grad_out[i]);
+    }
+    if (!outs.empty()) torch::autograd::backward(outs, grads);
+    return {x.grad(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+std::pair<torch::Tensor, torch::Tensor> checkpoint_block(BlockImpl& block, const torch::Tensor& x,
+                                                         bool causal) {
+  if (!torch::GradMode::is_enabled()) return run_block(block, x, causal);
+  auto outs = CheckpointFunction::apply(x, &block, causal);
+  return {outs[0], outs[1]};
+}
+
+}  // namespace crossover

@@ -1,0 +1,181 @@
+#include "crossover/train/plan.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "crossover/model/swiglu.h"
+#include "crossover/util/check.h"
+#include "crossover/util/device_info.h"
+#include "crossover/util/runtime.h"
+
+namespace crossover {
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+const char* const kShardNames[3] = {"none", "optimizer", "gradients"};
+
+int shard_index(const std::string& shard) {
+  for (int i = 0; i < 3; ++i)
+    if (shard == kShardNames[i]) return i;
+  throw UsageError(str_cat("unknown shard setting '", shard, "'; hint: none | optimizer | gradients"));
+}
+
+std::string gib(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), bytes >= 10 * kGiB ? "%.0f GiB" : "%.2f GiB", bytes / kGiB);
+  return buf;
+}
+
+}  // namespace
+
+DeviceSpec device_spec(const std::string& name, const std::string& precision) {
+  DeviceSpec d;
+  d.name = name;
+  if (name == "h100" || name == "h200" || name == "a100") {
+    d.memory_bytes = (name == "h200" ? 141.0 : 80.0) * 1e9;  // HBM as sold (decimal GB)
+    const double bf16_peak = name == "a100" ? 312e12 : 989e12;
+    d.bf16 = precision != "fp32";
+    d.peak_flops = d.bf16 ? bf16_peak : bf16_peak / 2;
+    d.runtime_bytes = kGiB;
+  } else if (name == "cpu") {
+    d.memory_bytes = available_memory_bytes(torch::kCPU);
+    d.peak_flops = static_cast<double>(hardware_threads()) * 2.5e9 * 32.0;  // as device_info.h
+    d.runtime_bytes = 20.0 * 1024 * 1024;
+  } else {
+    throw UsageError(str_cat("--gpu '", name, "': expected h100, h200, a100 or cpu"));
+  }
+  return d;
+}
+
+double activation_bytes(const Config& cfg, int64_t vocab, int64_t micro, bool bf16, bool ckpt) {
+  const auto& m = cfg.model;
+  const double s = bf16 ? 2.0 : 4.0;
+  const double C = static_cast<double>(m.d_model), T = static_cast<double>(cfg.data.seq_len);
+  const double H = static_cast<double>(m.n_heads);
+  const double KV = static_cast<double>(m.n_kv_heads > 0 ? m.n_kv_heads : m.n_heads);
+  const double D = C / H, F = static_cast<double>(swiglu_hidden_dim(m.d_model, m.d_ff));
+  const double V = static_cast<double>(m.vocab_size > 0 ? m.vocab_size : vocab);
+  // Elements saved per token by one block (see plan.h).
+  double attn = 2 * C + (H + 2 * KV) * D + (m.qk_norm ? (H + KV) * D : 0) + 3 * H * D + H * D;
+  // SwiGLU: the gate/up output (2F), silu(gate) (F) and the product (F).
+  double ffn = 2 * C + 4 * F;
+  if (m.moe_experts > 0) ffn = 2 * C + static_cast<double>(m.moe_top_k) * 4 * F + static_cast<double>(m.moe_experts);
+  double layer = s * (attn + ffn);
+  if (m.dropout_attn > 0) layer += H * T * (2 * s + 1);  // probabilities, dropped copy, mask
+  if (m.dropout_resid > 0) layer += 2 * C;              // two bool masks
+  const double head = s * 3 * C + 12 * V;
+  const double L = static_cast<double>(m.n_layers);
+  double per_token;
+  if (ckpt) {
+    const double every = static_cast<double>(std::max<int64_t>(m.checkpoint_every, 1));
+    const double kept = std::floor((L + every - 1) / every);  // checkpointed blocks keep their input
+    per_token = kept * s * C + (L - kept) * layer + layer + head;
+  } else {
+    per_token = L * layer + head;
+  }
+  return static_cast<double>(micro) * T * per_token;
+}
+
+Plan make_plan(const Config& cfg, int64_t vocab, int64_t gpus, const DeviceSpec& device,
+               double mfu, const std::string& shard) {
+  CROSSOVER_CHECK(gpus >= 1, "--gpus must be >= 1");
+  if (cfg.train.batch_size % gpus != 0)
+    throw UsageError(str_cat("train.batch_size=", cfg.train.batch_size, " is not a multiple of --gpus ", gpus));
+  Plan p;
+  p.size = model_size(cfg.model, vocab);
+  p.flops_per_token = model_flops_per_token(cfg.model, vocab, cfg.data.seq_len);
+  p.gpus = gpus;
+  p.device = device;
+  p.mfu = mfu;
+  p.chosen_shard = shard_index(shard);
+  p.chosen_ckpt = cfg.model.activation_checkpointing == "blocks";
+  const int64_t per_rank = cfg.train.batch_size / gpus;
+  p.micro_batch = cfg.train.micro_batch_size > 0 ? std::min(cfg.train.micro_batch_size, per_rank) : per_rank;
+  const double P = p.size.total, W = static_cast<double>(gpus);
+  for (int sh = 0; sh < 3; ++sh)
+    for (int ck = 0; ck < 2; ++ck) {
+      MemoryPlan& mp = p.memory[sh][ck];
+      mp.weights = 4 * P;
+      mp.gradients = sh == 2 ? 4 * P / W : 4 * P;
+      mp.optimizer = sh >= 1 ? 8 * P / W : 8 * P;
+      mp.activations = activation_bytes(cfg, vocab, p.micro_batch, device.bf16, ck == 1);
+      mp.runtime = device.runtime_bytes;
+    }
+  p.step_tokens = static_cast<double>(cfg.train.batch_size * cfg.data.seq_len);
+  // Checkpointing replays the forward of the checkpointed blocks: ~1/3 more work.
+  const double recompute = p.chosen_ckpt ? 4.0 / 3.0 : 1.0;
+  const double step_flops = p.flops_per_token * recompute * p.step_tokens;
+  p.step_time_s = step_flops / (W * device.peak_flops * mfu);
+  p.tokens_per_s = p.step_tokens / p.step_time_s;
+  p.gpu_hours = static_cast<double>(cfg.train.total_tokens) / p.tokens_per_s * W / 3600.0;
+  return p;
+}
+
+std::string plan_report(const Plan& p, const std::string& title) {
+  std::ostringstream o;
+  o << title << "\n";
+  o << "  parameters: " << human_count(p.size.total) << " total, " << human_count(p.size.active)
+    << " active, " << human_count(p.size.nonembed()) << " non-embedding\n";
+  o << "  FLOPs/token: " << human_count(p.flops_per_token) << " (6 N + 12 L C T)\n";
+  o << "  device: " << p.gpus << " x " << p.device.name << " (" << gib(p.device.memory_bytes)
+    << ", peak " << human_count(p.device.peak_flops) << "FLOP/s" << (p.device.bf16 ? " bf16" : " fp32")
+    << "); micro-batch " << p.micro_batch << " rows per rank\n";
+  o << "  per rank:   shard      ckpt    weights     grads       optim       activations total       fits (<= "
+    << static_cast<int>(p.usable_fraction * 100) << "%)\n";
+  for (int sh = 0; sh < 3; ++sh)
+    for (int ck = 0; ck < 2; ++ck) {
+      const MemoryPlan& m = p.memory[sh][ck];
+      char line[256];
+      std::snprintf(line, sizeof(line), "  %s %-10s %-7s %-11s %-11s %-11s %-11s %-11s %s\n",
+                    sh == p.chosen_shard && (ck == 1) == p.chosen_ckpt ? "->" : "  ", kShardNames[sh],
+                    ck ? "blocks" : "none", gib(m.weights).c_str(), gib(m.gradients).c_str(),
+                    gib(m.optimizer).c_str(), gib(m.activations).c_str(), gib(m.total()).c_str(),
+                    p.fits(sh, ck == 1) ? "yes" : "no");
+      o << line;
+    }
+  o << "  the config's choice (->): " << (p.fits(p.chosen_shard, p.chosen_ckpt) ? "fits" : "DOES NOT FIT") << "\n";
+  char tail[256];
+  std::snprintf(tail, sizeof(tail), "  at MFU %.0f%%: %.3g s/step, %s tokens/s, %.4g GPU-hours for the run\n",
+                p.mfu * 100, p.step_time_s, human_count(p.tokens_per_s).c_str(), p.gpu_hours);
+  o << tail;
+  return o.str();
+}
+
+std::string plan_json(const Plan& p) {
+  nlohmann::ordered_json j;
+  j["params"] = p.size.total;
+  j["params_active"] = p.size.active;
+  j["flops_per_token"] = p.flops_per_token;
+  j["gpus"] = p.gpus;
+  j["device"] = {{"name", p.device.name}, {"memory_bytes", p.device.memory_bytes},
+                 {"peak_flops", p.device.peak_flops}, {"bf16", p.device.bf16}};
+  j["micro_batch"] = p.micro_batch;
+  for (int sh = 0; sh < 3; ++sh)
+    for (int ck = 0; ck < 2; ++ck) {
+      const MemoryPlan& m = p.memory[sh][ck];
+      j["memory"][kShardNames[sh]][ck ? "blocks" : "none"] = {
+          {"weights", m.weights}, {"gradients", m.gradients}, {"optimizer", m.optimizer},
+          {"activations", m.activations}, {"runtime", m.runtime}, {"total", m.total()}, {"fits", p.fits(sh, ck == 1)}};
+    }
+  j["chosen"] = {{"shard", kShardNames[p.chosen_shard]}, {"ckpt", p.chosen_ckpt ? "blocks" : "none"},
+                 {"fits", p.fits(p.chosen_shard, p.chosen_ckpt)}};
+  j["mfu"] = p.mfu;
+  j["step_time_s"] = p.step_time_s;
+  j["tokens_per_s"] = p.tokens_per_s;
+  j["gpu_hours"] = p.gpu_hours;
+  return j.dump();
+}
+
+std::string plan_row(const Plan& p, const std::string& name) {
+  const MemoryPlan& m = p.memory[p.chosen_shard][p.chosen_ckpt ? 1 : 0];
+  char buf[320];
+  std::snprintf(buf, sizeof(buf), "%-40s %9s params  %11s/rank  %-3s  %9s tok/s  %10.4g GPU-h",
+                name.c_str(), human_count(p.size.total).c_str(), gib(m.total()).c_str(),
+                p.fits(p.chosen_shard, p.chosen_ckpt) ? "fit" : "NO", human_count(p.tokens_per_s).c_str(),
+                p.gpu_hours);
+  return buf;
+}
+
+}  // namespace crossover

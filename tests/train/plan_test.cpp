@@ -1,0 +1,65 @@
+// The planner's numbers against hand-computed ones for a tiny config (the
+// formulas of plan.h written out), and its fit decisions.
+#include "crossover/train/plan.h"
+
+#include <gtest/gtest.h>
+
+#include "crossover/config/loader.h"
+#include "crossover/util/check.h"
+
+namespace crossover {
+namespace {
+
+Config tiny() {
+  return load_config_from_string(
+      "model:\n  d_model: 64\n  n_layers: 2\n  n_heads: 4\n  max_seq_len: 32\n"
+      "data:\n  seq_len: 32\ntrain:\n  batch_size: 8\n  total_tokens: 1000000\n",
+      "tiny.yaml");
+}
+
+TEST(Plan, HandComputedTinyConfig) {
+  Config c = tiny();
+  DeviceSpec dev = device_spec("h100", "fp32");  // fp32: 4-byte activations, half the bf16 peak
+  Plan p = make_plan(c, 260, 2, dev, 0.5, "none");
+  // Parameters: embedding 260*64 + head 64*260 = 33280; per block: wqkv 64*192, wo 64*64,
+  // q/k norm 2*16, gate_up 64*384, down 192*64, two norms 2*64 -> 53408; final norm 64.
+  const double P = 33280 + 2 * 53408 + 64;
+  EXPECT_EQ(p.size.total, P);
+  EXPECT_EQ(p.micro_batch, 4);  // 8 rows over 2 ranks
+  const auto& none = p.memory[0][0];
+  EXPECT_EQ(none.weights, 4 * P);
+  EXPECT_EQ(none.gradients, 4 * P);
+  EXPECT_EQ(none.optimizer, 8 * P);
+  // Per token: block attn 2C + (H+2KV)D + (H+KV)D + 3HD + HD = 704, ffn 2C + 4F = 896
+  // (F = 192), x 4 bytes = 6400 per block; head 4*3C + 12V = 3888; 4 rows x 32 tokens.
+  EXPECT_EQ(none.activations, 4.0 * 32 * (2 * 6400 + 3888));
+  EXPECT_EQ(none.runtime, 1024.0 * 1024 * 1024);
+  EXPECT_EQ(p.memory[1][0].optimizer, 8 * P / 2);  // optimizer state sharded
+  EXPECT_EQ(p.memory[1][0].gradients, 4 * P);
+  EXPECT_EQ(p.memory[2][0].gradients, 4 * P / 2);  // and gradients
+  // Checkpointing every block: each keeps its input (4 C bytes), one block replays.
+  EXPECT_EQ(p.memory[0][1].activations, 4.0 * 32 * (2 * 4 * 64 + 6400 + 3888));
+  // FLOPs: 6 (P - 2*V*C + V*C) + 12 L C T; time at 50% of 2 x 494.5 TFLOP/s.
+  const double flops = 6 * (P - 260 * 64) + 12 * 2 * 64 * 32;
+  EXPECT_DOUBLE_EQ(p.flops_per_token, flops);
+  EXPECT_DOUBLE_EQ(p.step_time_s, flops * 256 / (2 * 494.5e12 * 0.5));
+  EXPECT_DOUBLE_EQ(p.gpu_hours, 1e6 / (256 / p.step_time_s) * 2 / 3600);
+}
+
+TEST(Plan, FitsFollowsTheDeviceAndTheChoice) {
+  Config c = tiny();
+  c.model.d_model = 8192;  // ~1.1B parameters in two blocks + embeddings
+  c.model.n_heads = 64;
+  Plan small = make_plan(c, 260, 1, device_spec("h100", "bf16"), 0.4, "none");
+  EXPECT_TRUE(small.fits(0, false));
+  c.model.n_layers = 40;  // ~32B parameters: 16 B each is 512 GB
+  Plan big = make_plan(c, 260, 8, device_spec("h100", "bf16"), 0.4, "gradients");
+  EXPECT_FALSE(big.fits(0, false));
+  EXPECT_FALSE(big.fits(2, true));  // 4 B/param of weights alone is 128 GB
+  EXPECT_EQ(big.chosen_shard, 2);
+  EXPECT_THROW(make_plan(c, 260, 3, device_spec("h100", "bf16"), 0.4, "none"), UsageError);  // 8 rows / 3
+  EXPECT_THROW(device_spec("tpu", "bf16"), UsageError);
+}
+
+}  // namespace
+}  // namespace crossover
