@@ -80,22 +80,51 @@ def interp(xs, ys, x):
     return ys[-1]
 
 
+def se_curve(rows, metric):
+    """The standard error of a metric at each evaluation, where one exists: the logged
+    `<metric>_se` (val_loss_se: Monte Carlo; task/*/acc_se: binomial), or for acc_norm
+    the binomial sqrt(p(1-p)/n) with n recovered from acc and acc_se of the same rows."""
+    pts = {}
+    for r in rows:
+        se = r.get(metric + "_se")
+        if se is None and metric.endswith("/acc_norm"):
+            acc, acc_se = r.get(metric[:-4]), r.get(metric[:-4] + "_se")
+            p = r.get(metric)
+            if isinstance(acc, (int, float)) and isinstance(acc_se, (int, float)) and acc_se > 0 \
+                    and isinstance(p, (int, float)):
+                n = acc * (1 - acc) / acc_se ** 2
+                se = math.sqrt(p * (1 - p) / n) if n > 0 else None
+        if isinstance(se, (int, float)):
+            pts[r["tokens"]] = se
+    xs = sorted(pts)
+    return xs, [pts[x] for x in xs]
+
+
 def variant_curve(variant, metric):
-    """Seed mean and std on the union of points inside the common range."""
-    curves = [curve(read_val_rows(run["dir"]), metric) for run in variant["runs"]]
-    curves = [c for c in curves if c[0]]
-    if not curves:
-        return [], [], []
+    """Seed mean, the band to draw, and what the band is, on the union of points inside
+    the common range. Several seeds: +-1 std across seeds. One seed: +-1 standard error
+    of the metric itself where it has one (Monte Carlo or binomial), else no band."""
+    all_rows = [read_val_rows(run["dir"]) for run in variant["runs"]]
+    pairs = [(curve(rows, metric), se_curve(rows, metric)) for rows in all_rows]
+    pairs = [p for p in pairs if p[0][0]]
+    if not pairs:
+        return [], [], [], None
+    curves = [p[0] for p in pairs]
     lo = max(c[0][0] for c in curves)
     hi = min(c[0][-1] for c in curves)
     grid = sorted({x for c in curves for x in c[0] if lo <= x <= hi} | {lo, hi})
-    mean, std = [], []
+    mean, band = [], []
     for x in grid:
         vals = [interp(c[0], c[1], x) for c in curves]
         m = sum(vals) / len(vals)
         mean.append(m)
-        std.append(math.sqrt(sum((v - m) ** 2 for v in vals) / (len(vals) - 1)) if len(vals) > 1 else 0.0)
-    return grid, mean, std
+        band.append(math.sqrt(sum((v - m) ** 2 for v in vals) / (len(vals) - 1)) if len(vals) > 1 else 0.0)
+    what = "seed sd" if len(curves) > 1 else None
+    if len(curves) == 1 and pairs[0][1][0]:
+        sx, sy = pairs[0][1]
+        band = [interp(sx, sy, x) for x in grid]
+        what = "se"
+    return grid, mean, band, what
 
 
 def settings_title(report, title):
@@ -143,17 +172,17 @@ def plot_curves(report, out_dir, title, metrics):
         for ax, g in zip(axes.flat, groups):
             colors = colors_for(g)
             for v in g["variants"]:
-                xs, mean, std = variant_curve(v, metric)
+                xs, mean, band, what = variant_curve(v, metric)
                 if not xs:
                     continue
                 n_seeds = len(v["runs"])
-                label = v["label"] + (f" ({n_seeds} seeds)" if n_seeds > 1 else "")
-                ax.plot(xs, mean, color=colors[v["label"]], label=label, lw=1.6,
-                        ls="-" if v["family"] == "dlm" else "-")
-                if n_seeds > 1:
-                    ax.fill_between(xs, [m - s for m, s in zip(mean, std)],
-                                    [m + s for m, s in zip(mean, std)],
-                                    color=colors[v["label"]], alpha=0.15, lw=0)
+                label = v["label"] + (f" (mean of {n_seeds} seeds, band +-1 sd)" if n_seeds > 1 else
+                                      " (band +-1 se)" if what == "se" else "")
+                ax.plot(xs, mean, color=colors[v["label"]], label=label, lw=1.6)
+                if what:
+                    ax.fill_between(xs, [m - s for m, s in zip(mean, band)],
+                                    [m + s for m, s in zip(mean, band)],
+                                    color=colors[v["label"]], alpha=0.18, lw=0)
             for c in g["comparisons"]:
                 if c["metric"] != metric:
                     continue
@@ -289,13 +318,13 @@ def plot_valloss(report, out_dir, title):
             colors = colors_for(g)
             for v in g["variants"]:
                 c = colors[v["label"]]
-                xs, ys, _ = variant_curve(v, "val_loss")
+                xs, ys, _, _ = variant_curve(v, "val_loss")
                 if xs:
                     axes[0].plot(xs, ys, color=c, label=v["label"])
                 if task is None:
                     continue
-                xa, acc, _ = variant_curve(v, f"task/{task}/acc")
-                xd, dn, _ = variant_curve(v, f"task/{task}/delta_nll")
+                xa, acc, _, _ = variant_curve(v, f"task/{task}/acc")
+                xd, dn, _, _ = variant_curve(v, f"task/{task}/delta_nll")
                 if xa:
                     axes[1].plot(xa, acc, color=c, label=v["label"])
                 if xd:

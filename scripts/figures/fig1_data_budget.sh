@@ -18,4 +18,4 @@ SWEEP=$FIG_SWEEPS/fig1_data_budget.yaml
 run_sweep "$SWEEP"
 make_report "$SWEEP"
 plot "Fig 1: unique-data budget" --kind curves --kind crossover --x data.unique_tokens
-figure_done
+figure_done "Fig 1: unique-data budget"

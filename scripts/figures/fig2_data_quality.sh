@@ -28,4 +28,4 @@ SWEEP=$FIG_SWEEPS/fig2_data_quality.yaml
 run_sweep "$SWEEP"
 make_report "$SWEEP"
 plot "Fig 2: data quality" --kind curves
-figure_done
+figure_done "Fig 2: data quality"

@@ -16,4 +16,4 @@ SWEEP=$FIG_SWEEPS/fig3_model_size.yaml
 run_sweep "$SWEEP"
 make_report "$SWEEP"
 plot "Fig 3: model size" --kind curves --kind crossover --x params
-figure_done
+figure_done "Fig 3: model size"

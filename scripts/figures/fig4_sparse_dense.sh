@@ -17,4 +17,4 @@ SWEEP=$FIG_SWEEPS/fig4_sparse_dense.yaml
 run_sweep "$SWEEP"
 make_report "$SWEEP"
 plot "Fig 4: sparse vs dense" --kind curves --kind crossover --x params_active
-figure_done
+figure_done "Fig 4: sparse vs dense"

@@ -15,4 +15,4 @@ SWEEP=$FIG_SWEEPS/fig5_input_noise.yaml
 run_sweep "$SWEEP"
 make_report "$SWEEP"
 plot "Fig 5: AR input noise" --kind noise --x objective.input_noise --kind curves
-figure_done
+figure_done "Fig 5: AR input noise"

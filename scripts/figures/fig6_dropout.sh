@@ -14,4 +14,4 @@ SWEEP=$FIG_SWEEPS/fig6_dropout.yaml
 run_sweep "$SWEEP"
 make_report "$SWEEP"
 plot "Fig 6: AR dropout" --kind noise --x model.dropout_resid --kind curves
-figure_done
+figure_done "Fig 6: AR dropout"

@@ -15,4 +15,4 @@ SWEEP=$FIG_SWEEPS/fig7_code_at_scale.yaml
 run_sweep "$SWEEP"
 make_report "$SWEEP"
 plot "Fig 7: code at scale" --kind curves
-figure_done
+figure_done "Fig 7: code at scale"

@@ -4,10 +4,10 @@
 # accuracy keeps rising, because the NLL gap between right and wrong options (delta NLL)
 # keeps widening. Plots: val loss, accuracy, delta NLL vs tokens, val loss vs accuracy.
 #
-# Needs multiple-choice task files (eval.tasks): mini uses $FIG8_TASKS, comma-separated
-# (default data/tasks/python-mc.jsonl, which is not shipped: point FIG8_TASKS at any task
-# JSONL the trainer scores); paper reuses the figure-1 runs, whose recipe scores
-# HellaSwag, MMLU, ARC-e/c and PIQA.
+# Multiple-choice tasks (eval.tasks): mini makes its own, the built-in next-line benchmark
+# from the validation documents (`crossover data make-tasks`, 200 items, data/tasks/
+# python-nextline.jsonl; ~1 s), or uses $FIG8_TASKS (comma-separated task JSONL files);
+# paper reuses the figure-1 runs, whose recipe scores HellaSwag, MMLU, ARC-e/c and PIQA.
 # --scale mini: 2 runs = {AR, DLM}, model_s, 50k unique x 120 epochs = 6M tokens each,
 #   tasks (100 items, 8 MC samples) every 100 steps: ~8 min training + ~3 min evaluation.
 # --scale paper: the 10 runs of fig1 (already finished ones are skipped).
@@ -17,7 +17,15 @@ figure_setup "$@"
 ensure_mini_data
 METRICS=(--metric val_loss --metric 'task/*/acc' --metric 'task/*/acc_norm' --metric 'task/*/delta_nll')
 if [ "$FIG_SCALE" = mini ]; then
-  TASKS=${FIG8_TASKS:-data/tasks/python-mc.jsonl}
+  if [ -z "${FIG8_TASKS:-}" ]; then
+    TASKS=data/tasks/python-nextline.jsonl
+    if [ ! -f "$TASKS" ]; then
+      mkdir -p data/tasks
+      fig_run "$CROSSOVER" data make-tasks data/python-stdlib-byte --out "$TASKS" --items 200
+    fi
+  else
+    TASKS=$FIG8_TASKS
+  fi
   IFS=',' read -r -a task_list <<< "$TASKS"
   require_paths "set FIG8_TASKS=a.jsonl,b.jsonl to multiple-choice task files (eval.tasks)" "${task_list[@]}"
   SWEEP=$FIG_SWEEPS/fig8_valloss_vs_downstream.yaml
@@ -29,4 +37,4 @@ else
 fi
 make_report "$SWEEP" "${METRICS[@]}"
 plot "Fig 8: validation loss vs downstream" --kind valloss --kind curves
-figure_done
+figure_done "Fig 8: validation loss vs downstream"

@@ -13,4 +13,4 @@ SWEEP=$FIG_SWEEPS/fig9_extreme_repetition.yaml
 run_sweep "$SWEEP"
 make_report "$SWEEP"
 plot "Fig 9: extreme repetition" --kind curves
-figure_done
+figure_done "Fig 9: extreme repetition"

@@ -53,6 +53,8 @@ figure_setup() {
   FIG_SWEEP_ARGS+=(--launcher "$launcher" --nproc "$nproc" --out "$FIG_OUT")
   [ "$FIG_DRY" = 1 ] && FIG_SWEEP_ARGS+=(--dry-run)
   FIG_SWEEPS=$FIG_ROOT/configs/sweeps/$FIG_SCALE
+  FIG_START=$(date +%s)
+  FIG_COMMAND="scripts/figures/$(basename "$0") --scale $FIG_SCALE"
   [ -x "$CROSSOVER" ] || fig_die "crossover binary '$CROSSOVER' not found; run scripts/build.sh"
   echo "== $(basename "$0" .sh) --scale $FIG_SCALE$([ "$FIG_DRY" = 1 ] && echo ' (dry run)')"
 }
@@ -107,10 +109,25 @@ plot() {
     --title "$title ($FIG_SCALE)" "$@"
 }
 
+# figure_done TITLE — writes $FIG_REPORT_DIR/RESULTS.md from report.json (crossover table,
+# key numbers, plots, wall time of this invocation) and, at mini scale, copies the small
+# outputs (RESULTS.md, report.csv/json, PNGs; never runs or checkpoints) to
+# docs/results/<report name>/ so they can be committed.
 figure_done() {
+  local title=${1:-$(basename "$0" .sh)}
   if [ "$FIG_DRY" = 1 ]; then
     echo "== dry run done: nothing was trained, reported or plotted"
-  else
-    echo "== done: figures in $FIG_REPORT_DIR/"
+    return 0
   fi
+  local elapsed=$(( $(date +%s) - FIG_START ))
+  fig_run "$CROSSOVER_PYTHON" "$FIG_ROOT/scripts/results_md.py" "$FIG_REPORT_DIR/report.json" \
+    --title "$title ($FIG_SCALE)" --elapsed-s "$elapsed" --command "$FIG_COMMAND"
+  if [ "$FIG_SCALE" = mini ]; then
+    local dest=$FIG_ROOT/docs/results/$(basename "$FIG_REPORT_DIR")
+    mkdir -p "$dest"
+    cp "$FIG_REPORT_DIR"/RESULTS.md "$FIG_REPORT_DIR"/report.csv "$FIG_REPORT_DIR"/report.json "$dest"/
+    cp "$FIG_REPORT_DIR"/*.png "$dest"/ 2>/dev/null || true
+    echo "== results copied to ${dest#$FIG_ROOT/}/ (commit them)"
+  fi
+  echo "== done in $(( elapsed / 60 )) min $(( elapsed % 60 )) s: figures in $FIG_REPORT_DIR/"
 }
