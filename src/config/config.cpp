@@ -121,6 +121,7 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("dist.backend", c.dist.backend, one_of({"auto", "gloo", "nccl"}));
   v.field("dist.timeout_s", c.dist.timeout_s, at_least(1));
   v.field("dist.bucket_mb", c.dist.bucket_mb, range(0.001, 1e6));
+  v.field("dist.shard", c.dist.shard, one_of({"none", "optimizer", "gradients"}));
 }
 
 namespace {

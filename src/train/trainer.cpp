@@ -390,6 +390,8 @@ class Trainer {
   }
 
   void checkpoint(const std::string& kind) {
+    // Every rank: a sharded optimizer (dist.shard) gathers its full state to rank 0 here.
+    auto optim_state = st_.optim->state_tensors();
     if (!main_) {
       dist_->barrier();
       return;
@@ -409,7 +411,7 @@ class Trainer {
       std::snprintf(name, sizeof(name), "step_%08lld", static_cast<long long>(step_));
     }
     std::string path = save_checkpoint(run_dir_ + "/checkpoints", name, module_tensors(*st_.model),
-                                       st_.optim->state_tensors(), s);
+                                       optim_state, s);
     if (kind != "epoch") prune_checkpoints(run_dir_ + "/checkpoints", cfg_.train.ckpt_keep);
     log_debug(str_cat("checkpoint ", path));
     dist_->barrier();
