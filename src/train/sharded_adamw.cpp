@@ -44,13 +44,14 @@ ShardedAdamW::ShardedAdamW(const std::vector<std::pair<std::string, torch::Tenso
 
 double ShardedAdamW::clip_grad_norm(double max_norm) {
   torch::NoGradGuard no_grad;
-  // Σ ||chunk||² in fp64 on the device, one host sync; padding and unused
-  // parameters are zeros in the shards.
+  // Σ ||chunk||², one host sync; per-chunk fp32 norms as clip_grad_norm_ takes
+  // per-tensor ones (no fp64 copy of the gradients), summed in fp64. Padding
+  // and unused parameters are zeros in the shards.
   torch::Tensor sq = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64)
                                           .device(exp_avg_.empty() ? torch::kCPU
                                                                    : exp_avg_[0].device()));
   for (int64_t b = 0; b < sync_.num_buckets(); ++b)
-    sq += sync_.grad_shard(b).to(torch::kFloat64).square().sum();
+    sq += torch::linalg_vector_norm(sync_.grad_shard(b), 2).to(torch::kFloat64).square();
   const double norm = std::sqrt(dist_->all_reduce_sum(sq.item<double>()));
   const double coef = max_norm / (norm + 1e-6);  // as torch.nn.utils.clip_grad_norm_
   if (coef < 1.0)
