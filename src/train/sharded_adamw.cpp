@@ -92,15 +92,19 @@ void ShardedAdamW::all_gather_weights() {
     torch::Tensor mine, full;
     std::unique_ptr<DistWork> work;
   };
+  // The gradients are spent: ZeRO-2 sends from its gradient shard, ZeRO-1
+  // gathers into its bucket (whose zero padding stays zero: `mine` is zeros there).
   auto launch = [&](int64_t b) {
     InFlight f;
-    f.mine = torch::zeros_like(exp_avg_[b]);  // (chunk,)
+    const bool zero2 = sync_.mode() == ShardMode::gradients;
+    f.mine = zero2 ? sync_.grad_shard(b) : torch::zeros_like(exp_avg_[b]);  // (chunk,)
     for (int64_t k : pieces_in[b]) {
       const Piece& pc = pieces_[k];
       f.mine.narrow(0, pc.chunk_offset, pc.numel)
           .copy_(params_[pc.param].second.view({-1}).narrow(0, pc.param_offset, pc.numel));
     }
-    f.full = torch::empty({w * f.mine.numel()}, f.mine.options());  // (W·chunk,)
+    f.full = zero2 ? torch::empty({w * f.mine.numel()}, f.mine.options())  // (W·chunk,)
+                   : sync_.bucket_buffer(b);
     f.work = dist_->all_gather_async(f.full, f.mine);
     return f;
   };

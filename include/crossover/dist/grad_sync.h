@@ -84,6 +84,12 @@ class GradSync {
   int64_t chunk_numel(int64_t bucket) const { return buckets_[bucket].chunk; }  // padded / W
   // After finish(), sharded modes: this rank's chunk of the summed bucket, (chunk,).
   torch::Tensor grad_shard(int64_t bucket) const;
+  // optimizer mode: the bucket's (W·chunk,) buffer, free between finish() and
+  // the next step's backward (the optimizer all-gathers weights into it);
+  // undefined in the other modes. Its padding must be left zero.
+  torch::Tensor bucket_buffer(int64_t bucket) const {
+    return mode_ == ShardMode::optimizer ? buckets_[bucket].flat : torch::Tensor();
+  }
   // After finish(): whether any rank has had a gradient for this slot (this step
   // or an earlier one: an unsharded .grad, once made, stays defined, zeroed).
   bool grad_used(int64_t slot) const { return slots_[slot].used_any; }
