@@ -2,6 +2,7 @@
 // weight all-gather, and the gather / reshard of the full state.
 #include "crossover/train/sharded_adamw.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <unordered_map>
