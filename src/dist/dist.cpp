@@ -178,6 +178,46 @@ std::unique_ptr<DistWork> Dist::all_reduce_sum_async(torch::Tensor& tensor) {
   return std::make_unique<C10dWork>(*this, std::move(work), "all_reduce");
 }
 
+namespace {
+void check_scatter_shapes(const torch::Tensor& whole, const torch::Tensor& part, int64_t world,
+                          const char* what) {
+  CROSSOVER_CHECK(whole.dim() == 1 && part.dim() == 1 && whole.is_contiguous() &&
+                      part.is_contiguous(),
+                  what, " needs contiguous 1-D tensors, got ", whole.sizes(), " and ",
+                  part.sizes());
+  CROSSOVER_CHECK(whole.numel() == world * part.numel() && whole.dtype() == part.dtype(), what,
+                  ": the whole tensor (", whole.numel(), " ", whole.dtype(),
+                  ") must be world size ", world, " x the part (", part.numel(), " ",
+                  part.dtype(), ")", "; hint: pad flat buffers to a multiple of the world size");
+}
+}  // namespace
+
+std::unique_ptr<DistWork> Dist::reduce_scatter_sum_async(torch::Tensor& out, torch::Tensor& in) {
+  check_scatter_shapes(in, out, world_size(), "reduce_scatter");
+  torch::NoGradGuard no_grad;
+  if (!enabled()) {
+    out.copy_(in);
+    return std::make_unique<DoneWork>();
+  }
+  c10d::ReduceScatterOptions o;
+  o.reduceOp = c10d::ReduceOp::SUM;
+  auto work =
+      guarded(*this, "reduce_scatter", [&] { return impl_->pg->_reduce_scatter_base(out, in, o); });
+  return std::make_unique<C10dWork>(*this, std::move(work), "reduce_scatter");
+}
+
+std::unique_ptr<DistWork> Dist::all_gather_async(torch::Tensor& out, torch::Tensor& in) {
+  check_scatter_shapes(out, in, world_size(), "all_gather");
+  torch::NoGradGuard no_grad;
+  if (!enabled()) {
+    out.copy_(in);
+    return std::make_unique<DoneWork>();
+  }
+  c10d::AllgatherOptions o;
+  auto work = guarded(*this, "all_gather", [&] { return impl_->pg->_allgather_base(out, in, o); });
+  return std::make_unique<C10dWork>(*this, std::move(work), "all_gather");
+}
+
 void Dist::all_reduce_sum(std::vector<torch::Tensor>& tensors) {
   if (!enabled() || tensors.empty()) return;
   torch::NoGradGuard no_grad;

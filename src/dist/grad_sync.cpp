@@ -22,9 +22,24 @@ struct GradReadyHook : torch::autograd::PostAccumulateGradHook {
   int64_t slot_;
 };
 
+ShardMode shard_mode_from_string(const std::string& s) {
+  if (s == "none") return ShardMode::none;
+  if (s == "optimizer") return ShardMode::optimizer;
+  if (s == "gradients") return ShardMode::gradients;
+  throw UsageError(str_cat("dist.shard must be none, optimizer or gradients, got '", s, "'"));
+}
+
+const char* shard_mode_name(ShardMode m) {
+  switch (m) {
+    case ShardMode::optimizer: return "optimizer";
+    case ShardMode::gradients: return "gradients";
+    default: return "none";
+  }
+}
+
 GradSync::GradSync(const std::vector<torch::Tensor>& params, std::shared_ptr<Dist> dist,
-                   double bucket_mb)
-    : dist_(std::move(dist)) {
+                   double bucket_mb, ShardMode mode)
+    : dist_(std::move(dist)), mode_(mode) {
   CROSSOVER_CHECK(dist_ != nullptr, "GradSync needs a Dist");
   if (!dist_->enabled()) return;
   CROSSOVER_CHECK(bucket_mb > 0, "dist.bucket_mb must be positive, got ", bucket_mb);
@@ -58,9 +73,16 @@ GradSync::GradSync(const std::vector<torch::Tensor>& params, std::shared_ptr<Dis
     buckets_.back().slots.push_back(static_cast<int64_t>(slots_.size()));
     slots_.push_back(s);
   }
+  // Sharded: pad to a multiple of W (zeros, so they add nothing to sums or norms).
+  const int64_t w = mode_ == ShardMode::none ? 1 : dist_->world_size();
   for (size_t b = 0; b < buckets_.size(); ++b) {
-    const torch::Tensor& p0 = slots_[buckets_[b].slots[0]].param;
-    buckets_[b].flat = torch::zeros({numels[b]}, p0.options().requires_grad(false));
+    Bucket& bk = buckets_[b];
+    bk.options = slots_[bk.slots[0]].param.options().requires_grad(false);
+    bk.chunk = (numels[b] + w - 1) / w;
+    if (mode_ == ShardMode::gradients)
+      bk.shard = torch::zeros({bk.chunk}, bk.options);  // flat is made per step
+    else
+      bk.flat = torch::zeros({bk.chunk * w}, bk.options);
   }
   for (size_t i = 0; i < slots_.size(); ++i)
     torch::autograd::impl::set_post_acc_grad_hooks(
@@ -93,6 +115,7 @@ void GradSync::arm_for_last_micro_batch() {
 void GradSync::fill_slot(Slot& s) {
   torch::NoGradGuard no_grad;
   Bucket& b = buckets_[s.bucket];
+  if (!b.flat.defined()) b.flat = torch::zeros({b.chunk * dist_->world_size()}, b.options);
   torch::Tensor dst = b.flat.narrow(0, s.offset, s.param.numel()).view(s.param.sizes());
   const torch::Tensor& g = s.param.grad();
   if (g.defined()) {
@@ -101,7 +124,10 @@ void GradSync::fill_slot(Slot& s) {
   } else {
     dst.zero_();  // no gradient on this rank this step: contributes zeros
   }
-  s.used = g.defined();
+  s.used = g.defined() || s.ever_used;
+  s.ever_used = s.used;
+  // ZeRO-2: the bucket has it now (autograd allows dropping .grad in this hook).
+  if (mode_ == ShardMode::gradients && g.defined()) s.param.mutable_grad() = torch::Tensor();
   s.ready = true;
   --b.pending;
 }
@@ -120,7 +146,8 @@ void GradSync::on_grad_ready(int64_t slot) {
 void GradSync::launch_in_order() {
   while (next_launch_ < buckets_.size() && buckets_[next_launch_].pending == 0) {
     Bucket& b = buckets_[next_launch_];
-    b.work = dist_->all_reduce_sum_async(b.flat);
+    b.work = mode_ == ShardMode::gradients ? dist_->reduce_scatter_sum_async(b.shard, b.flat)
+                                           : dist_->all_reduce_sum_async(b.flat);
     ++next_launch_;
   }
 }
@@ -148,9 +175,17 @@ void GradSync::finish() {
   used = used.cpu();
   const float* used_any = used.data_ptr<float>();
   for (auto& b : buckets_) b.work->wait();
+  for (size_t i = 0; i < slots_.size(); ++i) slots_[i].used_any = used_any[i] != 0.f;
+  if (mode_ != ShardMode::none) {
+    // Sharded: the optimizer reads grad_shard(); .grad is not written back.
+    if (mode_ == ShardMode::gradients)
+      for (auto& b : buckets_) b.flat = torch::Tensor();
+    reset_step();
+    return;
+  }
   for (size_t i = 0; i < slots_.size(); ++i) {
     Slot& s = slots_[i];
-    if (used_any[i] == 0.f) continue;  // no rank touched it: .grad stays undefined
+    if (!s.used_any) continue;  // no rank touched it: .grad stays undefined
     torch::Tensor sum =
         buckets_[s.bucket].flat.narrow(0, s.offset, s.param.numel()).view(s.param.sizes());
     if (s.param.grad().defined())
@@ -159,6 +194,23 @@ void GradSync::finish() {
       s.param.mutable_grad() = sum.clone();
   }
   reset_step();
+}
+
+torch::Tensor GradSync::grad_shard(int64_t bucket) const {
+  CROSSOVER_CHECK(mode_ != ShardMode::none, "GradSync::grad_shard() needs a sharded mode",
+                  "; hint: dist.shard=optimizer or gradients");
+  const Bucket& b = buckets_[bucket];
+  if (mode_ == ShardMode::gradients) return b.shard;
+  return b.flat.narrow(0, dist_->rank() * b.chunk, b.chunk);
+}
+
+int64_t GradSync::held_bytes() const {
+  int64_t n = 0;
+  for (const auto& b : buckets_) {
+    if (b.flat.defined() && mode_ != ShardMode::gradients) n += b.flat.nbytes();
+    if (b.shard.defined()) n += b.shard.nbytes();
+  }
+  return static_cast<int64_t>(n);
 }
 
 }  // namespace crossover

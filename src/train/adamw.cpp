@@ -44,7 +44,24 @@ void AdamW::step(double lr) {
   }
 }
 
-std::vector<std::pair<std::string, torch::Tensor>> AdamW::state_tensors() const {
+double AdamW::clip_grad_norm(double max_norm) {
+  std::vector<torch::Tensor> with_grad;  // clip_grad_norm_ takes parameters
+  for (auto& [n, p] : params_)
+    if (p.grad().defined()) with_grad.push_back(p);
+  return torch::nn::utils::clip_grad_norm_(with_grad, max_norm);
+}
+
+OptimizerBytes AdamW::held_bytes() const {
+  OptimizerBytes b;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    b.weights += params_[i].second.nbytes();
+    b.grads += params_[i].second.nbytes();
+    b.state += exp_avg_[i].nbytes() + exp_avg_sq_[i].nbytes();
+  }
+  return b;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> AdamW::state_tensors() {
   std::vector<std::pair<std::string, torch::Tensor>> out;
   for (size_t i = 0; i < params_.size(); ++i) {
     out.emplace_back("exp_avg/" + params_[i].first, exp_avg_[i]);

@@ -8,8 +8,11 @@
 #include "crossover/dist/data_parallel.h"
 #include "crossover/dist/grad_sync.h"
 #include "crossover/dist/dist.h"
+#include "crossover/train/adamw.h"
 #include "crossover/train/lr_schedule.h"
+#include "crossover/train/sharded_adamw.h"
 #include "crossover/util/check.h"
+#include "crossover/util/log.h"
 #include "crossover/util/rng.h"
 
 namespace crossover {
@@ -32,6 +35,20 @@ class AutocastScope {
  private:
   bool on_;
 };
+
+double mib(int64_t bytes) { return std::round(static_cast<double>(bytes) / (1 << 20) * 10) / 10; }
+
+// What each rank holds between steps under the chosen dist.shard.
+void log_shard_bytes(const TrainState& st, ShardMode mode) {
+  OptimizerBytes b = st.optim->held_bytes();
+  if (st.grad_sync && mode == ShardMode::none) b.grads += st.grad_sync->held_bytes();
+  const bool ignored = st.world_size == 1 && st.cfg.dist.shard != "none";
+  log_info(str_cat("dist.shard ", shard_mode_name(mode),
+                   ignored ? str_cat(" (", st.cfg.dist.shard, " needs world > 1)") : "",
+                   ", world ", st.world_size, ": per rank ", mib(b.weights), " MiB weights, ",
+                   mib(b.grads), " MiB gradients (incl. sync buckets), ", mib(b.state),
+                   " MiB AdamW state"));
+}
 
 }  // namespace
 
@@ -67,13 +84,19 @@ TrainState make_train_state(const Config& cfg, int64_t vocab_size, int64_t mask_
     if (is_no_decay_param(p.key()) && !decay_anyway) no_decay.push_back(p.key());
   }
   AdamWOptions o{cfg.train.beta1, cfg.train.beta2, cfg.train.adam_eps, cfg.train.weight_decay};
-  st.optim = std::make_unique<AdamW>(params, no_decay, o);
+  const ShardMode shard =
+      st.world_size > 1 ? shard_mode_from_string(cfg.dist.shard) : ShardMode::none;
   if (st.world_size > 1) {
     broadcast_parameters(*st.model, *st.dist);
     std::vector<torch::Tensor> ps;
     for (auto& [n, p] : params) ps.push_back(p);
-    st.grad_sync = std::make_unique<GradSync>(ps, st.dist, cfg.dist.bucket_mb);
+    st.grad_sync = std::make_unique<GradSync>(ps, st.dist, cfg.dist.bucket_mb, shard);
   }
+  if (shard != ShardMode::none)
+    st.optim = std::make_unique<ShardedAdamW>(params, no_decay, o, *st.grad_sync, st.dist);
+  else
+    st.optim = std::make_unique<AdamW>(params, no_decay, o);
+  log_shard_bytes(st, shard);
   return st;
 }
 
@@ -130,9 +153,6 @@ StepStats train_step(TrainState& st, const torch::Tensor& tokens, int64_t step,
   s.loss = loss_acc.item<double>();
   if (st.world_size > 1) s.loss = st.dist->all_reduce_sum(s.loss);
   if (step == st.inject_nan_step) s.loss = std::nan("");  // fault injection (tests)
-  std::vector<torch::Tensor> with_grad;  // clip_grad_norm_ takes parameters
-  for (auto& [n, p] : st.optim->params())
-    if (p.grad().defined()) with_grad.push_back(p);
   if (!std::isfinite(s.loss)) {
     s.skipped = true;
     st.optim->zero_grad();
@@ -140,7 +160,7 @@ StepStats train_step(TrainState& st, const torch::Tensor& tokens, int64_t step,
   }
   const double clip = cfg.train.grad_clip > 0 ? cfg.train.grad_clip
                                               : std::numeric_limits<double>::infinity();
-  s.grad_norm = torch::nn::utils::clip_grad_norm_(with_grad, clip);
+  s.grad_norm = st.optim->clip_grad_norm(clip);
   st.optim->step(s.lr);
   return s;
 }

@@ -138,22 +138,29 @@ class Trainer {
   }
 
   // A lower bound of what one rank must hold (fp32 weights, gradients and both
-  // AdamW moments, 16 bytes a parameter, plus one micro-batch's logits and
-  // their gradient): a config beyond it is refused before anything is
-  // allocated or written, instead of dying in the allocator.
+  // AdamW moments — 16 bytes a parameter unsharded — plus one micro-batch's
+  // logits and their gradient): a config beyond it is refused before anything
+  // is allocated or written, instead of dying in the allocator. `crossover
+  // plan` gives the full estimate, activations included.
   void check_memory_fits(int64_t vocab, int64_t local_world) {
     const ModelSize z = model_size(cfg_.model, vocab);
     const double V = static_cast<double>(cfg_.model.vocab_size > 0 ? cfg_.model.vocab_size : vocab);
     const int64_t per_rank = cfg_.train.batch_size / std::max<int64_t>(world_, 1);
     const double micro = static_cast<double>(cfg_.train.micro_batch_size > 0
                                                  ? cfg_.train.micro_batch_size : per_rank);
-    const double need = 16.0 * z.total + 8.0 * micro * static_cast<double>(cfg_.data.seq_len) * V;
+    // Sharding (dist.shard) splits the AdamW state, and with `gradients` the gradients too.
+    const double W = static_cast<double>(std::max<int64_t>(world_, 1));
+    const std::string& shard = cfg_.dist.shard;
+    const double state = 4.0 * z.total + (shard == "gradients" ? 4.0 * z.total / W : 4.0 * z.total) +
+                         (shard != "none" ? 8.0 * z.total / W : 8.0 * z.total);
+    const double need = state + 8.0 * micro * static_cast<double>(cfg_.data.seq_len) * V;
     double have = available_memory_bytes(device_);
     if (!device_.is_cuda()) have /= static_cast<double>(std::max<int64_t>(local_world, 1));
     if (have > 0 && need > have)
       throw UsageError(str_cat("this config needs at least ", human_count(need), "B per rank (",
-                               human_count(z.total), " parameters x 16 B for weights, gradients and ",
-                               "AdamW moments, plus the logits of a micro-batch) but ",
+                               human_count(z.total), " parameters: fp32 weights, gradients and ",
+                               "AdamW moments with dist.shard=", shard, ", plus the logits of a ",
+                               "micro-batch) but ",
                                device_.str(), " has ", human_count(have), "B available; hint: ",
                                "smaller model.* sizes or train.micro_batch_size"));
   }
@@ -390,6 +397,8 @@ class Trainer {
   }
 
   void checkpoint(const std::string& kind) {
+    // Every rank: a sharded optimizer (dist.shard) gathers its full state to rank 0 here.
+    auto optim_state = st_.optim->state_tensors();
     if (!main_) {
       dist_->barrier();
       return;
@@ -409,7 +418,7 @@ class Trainer {
       std::snprintf(name, sizeof(name), "step_%08lld", static_cast<long long>(step_));
     }
     std::string path = save_checkpoint(run_dir_ + "/checkpoints", name, module_tensors(*st_.model),
-                                       st_.optim->state_tensors(), s);
+                                       optim_state, s);
     if (kind != "epoch") prune_checkpoints(run_dir_ + "/checkpoints", cfg_.train.ckpt_keep);
     log_debug(str_cat("checkpoint ", path));
     dist_->barrier();

@@ -79,7 +79,18 @@ TEST(Dist, LaunchTwoRanksPassesWithGradientParity) {
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(has(r.out, "dist-check ok: world 2 (gloo, cpu)")) << r.out;
   EXPECT_TRUE(has(r.out, "grad parity")) << r.out;
+  // ZeRO-1/2 against a single-process AdamW: clip norm, weights, state.
+  EXPECT_TRUE(has(r.out, "shard optimizer ok")) << r.out;
+  EXPECT_TRUE(has(r.out, "shard gradients ok")) << r.out;
   std::cout << r.out;
+}
+
+// Three ranks: buckets padded to a multiple of 3, uneven pieces per rank.
+TEST(Dist, ThreeRanksShardedStepsMatchOneProcess) {
+  RunResult r = run_shell(launch(3) + kCheck + " --set dist.timeout_s=60");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(has(r.out, "dist-check ok: world 3 (gloo, cpu)")) << r.out;
+  EXPECT_TRUE(has(r.out, "shard gradients ok")) << r.out;
 }
 
 TEST(Dist, WorldOneNeedsNoLauncher) {

@@ -111,7 +111,7 @@ struct DistConfig {
   std::string backend = "auto";   // auto | gloo | nccl
   int64_t timeout_s = 300;
   double bucket_mb = 25.0;
-  std::string shard = "none";     // none | optimizer | gradients (ZeRO-1 / ZeRO-2)
+  std::string shard = "none";     // none | optimizer (ZeRO-1) | gradients (ZeRO-2)
 };
 
 struct Config {

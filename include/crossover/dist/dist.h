@@ -31,7 +31,8 @@
 
 namespace crossover {
 
-// An in-flight collective (all_reduce_sum_async). wait() blocks (Gloo) or orders
+// An in-flight collective (all_reduce_sum_async, reduce_scatter_sum_async,
+// all_gather_async). wait() blocks (Gloo) or orders
 // the current CUDA stream after it (NCCL); throws crossover::Error on failure.
 class DistWork {
  public:
@@ -65,6 +66,13 @@ class Dist {
   double all_reduce_sum(double value);
   // Starts an in-place sum of one contiguous tensor and returns at once.
   std::unique_ptr<DistWork> all_reduce_sum_async(torch::Tensor& tensor);
+  // ZeRO's two collectives, on contiguous 1-D tensors of one dtype (world W):
+  // reduce-scatter: in (W·n,) on every rank; out (n,) receives the sum over
+  // ranks of in[rank·n, (rank+1)·n). all-gather: in (n,) on every rank; out
+  // (W·n,) receives rank r's `in` at [r·n, (r+1)·n). Both start and return at
+  // once; World 1: a copy. `in` must stay alive and unchanged until wait().
+  std::unique_ptr<DistWork> reduce_scatter_sum_async(torch::Tensor& out, torch::Tensor& in);
+  std::unique_ptr<DistWork> all_gather_async(torch::Tensor& out, torch::Tensor& in);
   // In place: every rank ends with root's values (same shape and dtype everywhere).
   void broadcast(torch::Tensor& tensor, int64_t root = 0);
   void barrier();

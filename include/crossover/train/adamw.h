@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "crossover/train/optimizer.h"
+
 namespace crossover {
 
 struct AdamWOptions {
@@ -23,19 +25,25 @@ struct AdamWOptions {
   double weight_decay = 0.1;
 };
 
-class AdamW {
+// The replicated optimizer: every rank holds the moments of every parameter
+// and reads the (already summed) .grad.
+class AdamW : public Optimizer {
  public:
   // params: name -> tensor; no_decay: names excluded from weight decay.
   AdamW(const std::vector<std::pair<std::string, torch::Tensor>>& params,
         const std::vector<std::string>& no_decay, AdamWOptions options);
 
-  void step(double lr);
-  void zero_grad();
-  int64_t steps() const { return t_; }
+  // torch::nn::utils::clip_grad_norm_ over the parameters that have a .grad.
+  double clip_grad_norm(double max_norm) override;
+  void step(double lr) override;
+  void zero_grad() override;
+  int64_t steps() const override { return t_; }
 
-  // "exp_avg/<name>", "exp_avg_sq/<name>" -> tensor (created lazily: zeros).
-  std::vector<std::pair<std::string, torch::Tensor>> state_tensors() const;
-  void load_state(const std::map<std::string, torch::Tensor>& tensors, int64_t steps);
+  // "exp_avg/<name>", "exp_avg_sq/<name>" -> tensor (zeros before the first step).
+  std::vector<std::pair<std::string, torch::Tensor>> state_tensors() override;
+  void load_state(const std::map<std::string, torch::Tensor>& tensors, int64_t steps) override;
+  // .grad counted as allocated (the first backward creates it and it stays).
+  OptimizerBytes held_bytes() const override;
 
   const std::vector<std::pair<std::string, torch::Tensor>>& params() const { return params_; }
 

@@ -18,7 +18,7 @@
 #include "crossover/dist/grad_sync.h"
 #include "crossover/model/transformer.h"
 #include "crossover/objective/objective.h"
-#include "crossover/train/adamw.h"
+#include "crossover/train/optimizer.h"
 
 namespace crossover {
 
@@ -28,9 +28,11 @@ struct TrainState {
   bool bf16 = false;                      // autocast bf16 (CUDA only)
   Transformer model{nullptr};
   std::unique_ptr<Objective> objective;
-  std::unique_ptr<AdamW> optim;
-  std::shared_ptr<Dist> dist;             // world 1: collectives are no-ops
+  // AdamW (replicated state) or, with dist.shard != none at world > 1,
+  // ShardedAdamW over grad_sync's buckets (declared first: destroyed last).
   std::unique_ptr<GradSync> grad_sync;    // only when world > 1
+  std::unique_ptr<Optimizer> optim;
+  std::shared_ptr<Dist> dist;             // world 1: collectives are no-ops
   int64_t vocab_size = 0;
   int64_t mask_id = 0;
   int64_t world_size = 1;
