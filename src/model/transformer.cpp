@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "crossover/model/output_head.h"
 #include "crossover/model/swiglu.h"
 #include "crossover/util/check.h"
 #include "crossover/util/strings.h"
@@ -92,18 +93,8 @@ void TransformerImpl::reset_parameters() {
 }
 
 ModelOutput TransformerImpl::forward(const torch::Tensor& tokens, bool causal) {
-  CROSSOVER_CHECK(tokens.dim() == 2 && tokens.scalar_type() == torch::kInt64,
-                  "model input must be (B, T) int64 tokens, got ", tokens.sizes(), " ",
-                  tokens.scalar_type());
-  auto x = tok_emb(tokens);  // (B, T, C)
-  if (options.dropout_embed() > 0 && is_training()) x = emb_dropout(x);
   torch::Tensor aux;
-  for (const auto& b : *blocks) x = b->as<BlockImpl>()->forward(x, causal, &aux);
-  x = norm(x);                                                         // (B, T, C)
-  auto logits = head ? head(x) : torch::nn::functional::linear(x, tok_emb->weight);  // (B, T, V)
-  if (logits.scalar_type() == torch::kBFloat16 || logits.scalar_type() == torch::kFloat16)
-    logits = logits.to(torch::kFloat32);
-  if (!aux.defined()) aux = torch::zeros({}, logits.options());
+  auto logits = transformer_head(*this, transformer_hidden(*this, tokens, causal, &aux));  // (B, T, V)
   return {logits, aux};
 }
 
@@ -116,11 +107,8 @@ torch::Tensor TransformerImpl::forward_cached(const torch::Tensor& tokens, KVCac
   auto x = tok_emb(tokens);  // (B, T_new, C)
   for (size_t i = 0; i < blocks->size(); ++i)
     x = blocks[i]->as<BlockImpl>()->forward_cached(x, &cache->layers[i]);
-  x = norm(x);                                                         // (B, T_new, C)
-  auto logits = head ? head(x) : torch::nn::functional::linear(x, tok_emb->weight);  // (B, T_new, V)
-  if (logits.scalar_type() == torch::kBFloat16 || logits.scalar_type() == torch::kFloat16)
-    logits = logits.to(torch::kFloat32);
-  return logits;
+  x = norm(x);                // (B, T_new, C)
+  return transformer_head(*this, x);  // (B, T_new, V)
 }
 
 int64_t TransformerImpl::param_count() const {
