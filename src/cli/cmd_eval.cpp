@@ -51,7 +51,9 @@ int cmd_eval(const std::vector<std::string>& argv) {
               true, false, ""},
              {"device", "cpu | cuda | auto (default: the run's runtime.device)", true, false, ""},
              {"no-val", "skip the validation loss", false, false, ""},
-             {"batch-tokens", "tokens per forward pass (rows x length)", true, false, "8192"}},
+             {"batch-tokens", "tokens per forward pass (rows x length)", true, false, "8192"},
+             {"pad-mask", "MDM: right-pad scoring rows with [MASK] to data.seq_len (as SMDM)",
+              false, false, ""}},
             argv);
   if (args.help()) {
     std::cout << args.usage(
@@ -108,9 +110,12 @@ int cmd_eval(const std::vector<std::string>& argv) {
   so.loglik.mask_id = m.tokenizer->mask_id();
   so.loglik.bf16 = m.bf16;
   so.loglik.max_batch_tokens = args.get_int("batch-tokens");
+  if (args.has("pad-mask"))
+    so.loglik.pad_to = std::min(cfg.data.seq_len, m.model->options.max_seq_len());
   so.max_seq_len = m.model->options.max_seq_len();
   const int64_t limit = args.get_int("limit") >= 0 ? args.get_int("limit") : cfg.eval.task_limit;
   config["mc_samples"] = m.diffusion ? so.loglik.mc_samples : 0;
+  config["pad_to"] = m.diffusion ? so.loglik.pad_to : 0;
   config["limit"] = limit;
   config["nll_unit"] = "nats per continuation token";
 
@@ -122,7 +127,8 @@ int cmd_eval(const std::vector<std::string>& argv) {
     std::cout << "\n" << std::left << std::setw(24) << "task" << std::right << std::setw(7) << "n"
               << std::setw(16) << "acc" << std::setw(16) << "acc_norm" << std::setw(12)
               << "nll_corr" << std::setw(12) << "nll_wrong" << std::setw(10) << "delta_nll"
-              << std::setw(10) << "s" << "\n";
+              << std::setw(10) << "margin" << std::setw(8) << "mc_amb" << std::setw(10) << "s"
+              << "\n";
   }
   for (const auto& path : tasks) {
     Task task = load_task(path, limit);
@@ -139,7 +145,9 @@ int cmd_eval(const std::vector<std::string>& argv) {
               << std::setw(9) << r.acc_norm << " ±" << std::setw(5) << std::setprecision(3)
               << r.acc_norm_se << std::setprecision(4) << std::setw(12) << r.nll_correct
               << std::setw(12) << r.nll_wrong << std::setw(10) << r.delta_nll
-              << std::setprecision(1) << std::setw(10) << seconds_since(t0) << "\n";
+              << std::setw(10) << r.margin << std::setw(8) << std::setprecision(3)
+              << r.mc_ambiguous << std::setprecision(1) << std::setw(10) << seconds_since(t0)
+              << "\n";
   }
   if (args.has("out")) {
     auto j = lm_eval_results_json(results, config);

@@ -45,7 +45,8 @@ std::vector<std::string> metrics_csv_columns(const std::vector<std::string>& tas
                                    "tokens_per_s",  "mfu",  "peak_mem_mb",  "elapsed_s",
                                    "val_loss",      "val_loss_se",          "val_bpb"};
   for (const auto& t : task_names)
-    for (const char* m : {"acc", "acc_norm", "acc_se", "nll_correct", "nll_wrong", "delta_nll"})
+    for (const char* m : {"acc", "acc_norm", "acc_se", "nll_correct", "nll_wrong", "delta_nll",
+                          "margin", "mc_ambiguous"})
       cols.push_back("task/" + t + "/" + m);
   return cols;
 }

@@ -7,7 +7,7 @@
 
 #include <cmath>
 
-#include "crossover/model/activation_checkpoint.h"
+#include "crossover/model/output_head.h"
 #include "crossover/model/swiglu.h"
 #include "crossover/util/check.h"
 #include "crossover/util/strings.h"
@@ -94,28 +94,8 @@ void TransformerImpl::reset_parameters() {
 }
 
 ModelOutput TransformerImpl::forward(const torch::Tensor& tokens, bool causal) {
-  CROSSOVER_CHECK(tokens.dim() == 2 && tokens.scalar_type() == torch::kInt64,
-                  "model input must be (B, T) int64 tokens, got ", tokens.sizes(), " ",
-                  tokens.scalar_type());
-  auto x = tok_emb(tokens);  // (B, T, C)
-  if (options.dropout_embed() > 0 && is_training()) x = emb_dropout(x);
   torch::Tensor aux;
-  const int64_t every = is_training() ? options.checkpoint_every() : 0;
-  for (size_t i = 0; i < blocks->size(); ++i) {
-    auto* block = blocks[i]->as<BlockImpl>();
-    if (every > 0 && static_cast<int64_t>(i) % every == 0) {
-      auto [out, a] = checkpoint_block(*block, x, causal);  // (B, T, C), scalar
-      x = out;
-      if (block->moe) aux = aux.defined() ? aux + a : a;
-    } else {
-      x = block->forward(x, causal, &aux);  // (B, T, C)
-    }
-  }
-  x = norm(x);                                                         // (B, T, C)
-  auto logits = head ? head(x) : torch::nn::functional::linear(x, tok_emb->weight);  // (B, T, V)
-  if (logits.scalar_type() == torch::kBFloat16 || logits.scalar_type() == torch::kFloat16)
-    logits = logits.to(torch::kFloat32);
-  if (!aux.defined()) aux = torch::zeros({}, logits.options());
+  auto logits = transformer_head(*this, transformer_hidden(*this, tokens, causal, &aux));  // (B, T, V)
   return {logits, aux};
 }
 
@@ -128,11 +108,8 @@ torch::Tensor TransformerImpl::forward_cached(const torch::Tensor& tokens, KVCac
   auto x = tok_emb(tokens);  // (B, T_new, C)
   for (size_t i = 0; i < blocks->size(); ++i)
     x = blocks[i]->as<BlockImpl>()->forward_cached(x, &cache->layers[i]);
-  x = norm(x);                                                         // (B, T_new, C)
-  auto logits = head ? head(x) : torch::nn::functional::linear(x, tok_emb->weight);  // (B, T_new, V)
-  if (logits.scalar_type() == torch::kBFloat16 || logits.scalar_type() == torch::kFloat16)
-    logits = logits.to(torch::kFloat32);
-  return logits;
+  x = norm(x);                // (B, T_new, C)
+  return transformer_head(*this, x);  // (B, T_new, V)
 }
 
 int64_t TransformerImpl::param_count() const {

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "crossover/objective/ar_objective.h"
+#include "crossover/model/output_head.h"
 #include "crossover/objective/mdm_objective.h"
 #include "crossover/util/check.h"
 
@@ -28,6 +29,26 @@ torch::Tensor objective_loss_sum(const torch::Tensor& logits, const ObjectiveBat
       lf.reshape({-1, V}), batch.targets.reshape({-1}),
       torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));  // (B·T)
   return (ce * batch.weights.reshape({-1}).to(ce.scalar_type())).sum();
+}
+
+torch::Tensor objective_loss_sum_hidden(TransformerImpl& model, const torch::Tensor& hidden,
+                                        const ObjectiveBatch& batch) {
+  CROSSOVER_CHECK(hidden.dim() == 3 && hidden.size(0) == batch.targets.size(0) &&
+                      hidden.size(1) == batch.targets.size(1),
+                  "hidden states ", hidden.sizes(), " do not match targets ", batch.targets.sizes());
+  auto to_float = [](const torch::Tensor& l) {
+    return l.scalar_type() == torch::kFloat64 ? l : l.to(torch::kFloat32);
+  };
+  if (!batch.sparse) return objective_loss_sum(to_float(transformer_head(model, hidden)), batch);
+  const int64_t C = hidden.size(2);
+  auto w = batch.weights.reshape({-1});                                      // (B·T)
+  auto idx = torch::nonzero(w).squeeze(1);                                   // (M)
+  auto h = hidden.reshape({-1, C}).index_select(0, idx);                    // (M, C)
+  auto logits = to_float(transformer_head(model, h));                       // (M, V)
+  auto ce = torch::nn::functional::cross_entropy(
+      logits, batch.targets.reshape({-1}).index_select(0, idx),
+      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));  // (M)
+  return (ce * w.index_select(0, idx).to(ce.scalar_type())).sum();
 }
 
 }  // namespace crossover

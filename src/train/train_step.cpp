@@ -8,6 +8,7 @@
 #include "crossover/dist/data_parallel.h"
 #include "crossover/dist/grad_sync.h"
 #include "crossover/dist/dist.h"
+#include "crossover/model/output_head.h"
 #include "crossover/train/adamw.h"
 #include "crossover/train/lr_schedule.h"
 #include "crossover/train/sharded_adamw.h"
@@ -135,12 +136,13 @@ StepStats train_step(TrainState& st, const torch::Tensor& tokens, int64_t step,
     torch::Tensor loss;
     {
       AutocastScope autocast(st.bf16);
-      ModelOutput out = st.model->forward(ob.inputs, ob.causal);
-      auto loss_sum = objective_loss_sum(out.logits.to(torch::kFloat32), ob);
+      torch::Tensor aux;
+      auto hidden = transformer_hidden(*st.model, ob.inputs, ob.causal, &aux);  // (b, T, C)
+      auto loss_sum = objective_loss_sum_hidden(*st.model, hidden, ob);  // head: supervised rows only
       // MoE aux losses are per-micro-batch means: weight them by this
       // micro-batch's share of the global tokens.
       const double share = static_cast<double>(micro * t_step) / n_global;
-      loss = loss_sum / n_global + out.aux_loss.to(torch::kFloat32) * share;
+      loss = loss_sum.to(torch::kFloat32) / n_global + aux.to(torch::kFloat32) * share;
     }
     loss.backward();
     loss_acc += loss.detach().to(torch::kFloat64);

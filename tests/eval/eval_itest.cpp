@@ -70,7 +70,8 @@ TEST_F(EvalTest, TrainingLogsTaskMetrics) {
       auto j = nlohmann::json::parse(line);
       if (j["kind"] != "val") continue;
       ++val_rows;
-      for (const char* m : {"acc", "acc_norm", "acc_se", "nll_correct", "nll_wrong", "delta_nll"})
+      for (const char* m : {"acc", "acc_norm", "acc_se", "nll_correct", "nll_wrong", "delta_nll",
+                            "margin", "mc_ambiguous"})
         ASSERT_TRUE(j.contains(std::string("task/nextline/") + m)) << kind << " " << line;
       double acc = j["task/nextline/acc"].get<double>();
       EXPECT_GE(acc, 0.0);
@@ -78,10 +79,12 @@ TEST_F(EvalTest, TrainingLogsTaskMetrics) {
       EXPECT_NEAR(j["task/nextline/delta_nll"].get<double>(),
                   j["task/nextline/nll_wrong"].get<double>() - j["task/nextline/nll_correct"].get<double>(),
                   1e-9);
+      if (kind == "ar") EXPECT_EQ(j["task/nextline/mc_ambiguous"].get<double>(), 0.0);  // exact
     }
     EXPECT_GE(val_rows, 2) << kind;
-    std::string header = read_file(run_dir(kind) + "/metrics.csv").substr(0, 400);
+    std::string header = read_file(run_dir(kind) + "/metrics.csv").substr(0, 600);
     EXPECT_NE(header.find("task/nextline/delta_nll"), std::string::npos) << header;
+    EXPECT_NE(header.find("task/nextline/margin"), std::string::npos) << header;
   }
 }
 

@@ -59,6 +59,30 @@ TEST(MultipleChoice, StderrMatchesSampleStdOverSqrtN) {
   EXPECT_NEAR(r.acc_se, std::sqrt(ss / (n - 1)) / std::sqrt(n), 1e-15);
 }
 
+TEST(MultipleChoice, MarginAndMonteCarloAmbiguityByHand) {
+  TaskTotals t;
+  // A: gold 0 (mean -1.0) vs rival 2 (mean -1.1; choice 1 at -3 is not the rival): margin 0.1.
+  // Paired diffs 0.1, -0.1, 0.3, 0.1: sd² = 0.08/3, se = sqrt(0.08/3/4) = 0.0816 -> 0.1 < 2se:
+  // ambiguous.
+  add_item_scores(item({"a", "b", "c"}, 0),
+                  {{-1.0, 2, {-1.0, -1.2, -0.8, -1.0}},
+                   {-3.0, 2, {-3.0, -3.0, -3.0, -3.0}},
+                   {-1.1, 2, {-1.1, -1.1, -1.1, -1.1}}},
+                  &t);
+  // B: gold 1, margin -1.0 - (-2.0) = 1.0, paired diffs 1, 1.1, 0.9, 1 (se 0.041): decided.
+  add_item_scores(item({"a", "b"}, 1),
+                  {{-2.0, 2, {-2.0, -2.1, -1.9, -2.0}}, {-1.0, 2, {-1.0, -1.0, -1.0, -1.0}}}, &t);
+  // C: exact scores (AR): margin -0.5, never ambiguous.
+  add_item_scores(item({"a", "b"}, 0), {{-1.5, 1}, {-1.0, 1}}, &t);
+  // D: gold and rival share their noise (common random numbers): every paired diff is 0.1,
+  // se 0 -> decided, although each choice alone spreads by ±0.5.
+  add_item_scores(item({"a", "b"}, 0),
+                  {{-1.5, 2, {-1.0, -2.0, -1.0, -2.0}}, {-1.6, 2, {-1.1, -2.1, -1.1, -2.1}}}, &t);
+  TaskResult r = task_result_from_totals("toy", t);
+  EXPECT_NEAR(r.margin, (0.1 + 1.0 - 0.5 + 0.1) / 4.0, 1e-12);
+  EXPECT_DOUBLE_EQ(r.mc_ambiguous, 1.0 / 4.0);
+}
+
 TEST(MultipleChoice, Utf8LengthCountsCharacters) {
   EXPECT_EQ(utf8_length("abc"), 3);
   EXPECT_EQ(utf8_length("naïve"), 5);
@@ -88,7 +112,9 @@ TEST(MultipleChoice, LmEvalJsonLayoutAndMetricKeys) {
   auto cols = metrics_csv_columns({"hellaswag"});
   for (const auto& [k, v] : row.items())
     EXPECT_NE(std::find(cols.begin(), cols.end(), k), cols.end()) << k;
-  EXPECT_EQ(row.size(), 6u);
+  EXPECT_EQ(row.size(), 8u);
+  EXPECT_TRUE(j["results"]["hellaswag"].contains("margin,none"));
+  EXPECT_TRUE(j["results"]["hellaswag"].contains("mc_ambiguous,none"));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Objectives: AR shifting, input noise rate, MDM masks (rate = t, unmasked
-// positions contribute exactly zero), t sampling, short sequences, and the MDM
-// loss as an unbiased estimate of an exactly computable likelihood.
+// positions contribute exactly zero), t sampling, short sequences, the MDM
+// loss as an unbiased estimate of an exactly computable likelihood, and the
+// supervised-positions-only head equal (value and gradients) to the full head.
 #include "crossover/objective/objective.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 
 #include <cmath>
 
+#include "crossover/model/output_head.h"
 #include "crossover/objective/mdm_objective.h"
 #include "crossover/util/check.h"
 #include "crossover/util/rng.h"
@@ -23,6 +25,34 @@ ObjectiveConfig mdm_config(const std::string& weighting, const std::string& t_sa
   c.weighting = weighting;
   c.t_sampling = t_sampling;
   return c;
+}
+
+TEST(Objective, HeadAtSupervisedPositionsOnlyEqualsTheFullHead) {
+  torch::manual_seed(3);
+  Transformer m(TransformerOptions(100, 16).n_layers(1).n_heads(2).max_seq_len(12));
+  m->to(torch::kFloat64);
+  auto tokens = torch::randint(0, kMask, {3, 13}, torch::kInt64);  // (B, T+1)
+  auto gen = make_generator(4, "mask");
+  for (const auto& cfg : {mdm_config("inv_t"), mdm_config("inv_realised"), ObjectiveConfig{}}) {
+    auto obj = make_objective(cfg, kMask);
+    ObjectiveBatch b = obj->prepare(tokens, 12, gen);
+    EXPECT_EQ(b.sparse, cfg.kind == "mdm");
+    auto loss_grads = [&](bool masked_only) {
+      m->zero_grad();
+      auto loss = masked_only
+                      ? objective_loss_sum_hidden(*m, transformer_hidden(*m, b.inputs, b.causal), b)
+                      : objective_loss_sum(m->forward(b.inputs, b.causal).logits, b);
+      loss.backward();
+      std::vector<torch::Tensor> out{loss.detach()};
+      for (const auto& p : m->parameters()) out.push_back(p.grad().clone());
+      return out;
+    };
+    auto full = loss_grads(false), part = loss_grads(true);
+    ASSERT_EQ(full.size(), part.size());
+    EXPECT_GT(full[0].item<double>(), 0.0);
+    for (size_t i = 0; i < full.size(); ++i)
+      EXPECT_LT((full[i] - part[i]).abs().max().item<double>(), 1e-12) << cfg.kind << " tensor " << i;
+  }
 }
 
 TEST(Objective, ArShiftsByOneAndSupervisesEveryToken) {

@@ -13,6 +13,14 @@
 // other options; delta_nll = nll_wrong − nll_correct (higher = the model
 // separates the answer more). Accuracy depends on this gap, not on the absolute
 // NLL, which is why it can keep rising while validation loss climbs.
+// margin: mean over items of loglik_gold − max_{c≠gold} loglik_c, the summed
+// (not per-token) log-likelihood gap that acc actually thresholds at 0.
+// mc_ambiguous (MDM): the fraction of items whose acc decision lies within two
+// Monte Carlo standard errors, |margin_item| < 2·se, where se is the standard
+// error of the paired per-sample differences (gold − best wrong) — paired
+// because the choices of an item share their draws (loglikelihood.h). The
+// per-sample spread ignores the stratification's variance reduction, so the
+// fraction errs high. 0 for AR (exact scores).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -32,12 +40,15 @@ class Dist;
 struct ChoiceScore {
   double loglik = 0;   // log p(continuation | context), nats summed over its tokens
   int64_t tokens = 1;  // continuation tokens scored
+  std::vector<double> samples = {};  // MDM: per-sample estimates (mean = loglik); empty/one: exact
 };
 
 // Sums over items, so ranks can all-reduce them.
 struct TaskTotals {
   double items = 0, correct = 0, correct_norm = 0;
   double nll_correct = 0, nll_wrong = 0;  // Σ per-item per-token NLLs
+  double margin = 0;                      // Σ per-item loglik_gold − max wrong loglik
+  double mc_ambiguous = 0;                // items with |margin| < 2 Monte Carlo standard errors
 };
 
 struct TaskResult {
@@ -45,6 +56,8 @@ struct TaskResult {
   int64_t n = 0;
   double acc = 0, acc_se = 0, acc_norm = 0, acc_norm_se = 0;
   double nll_correct = 0, nll_wrong = 0, delta_nll = 0;
+  double margin = 0;        // mean summed-loglik margin, gold − best wrong (nats)
+  double mc_ambiguous = 0;  // fraction of items decided within 2 MC standard errors
 };
 
 // Adds one item (its scores in choice order) to the totals.
@@ -69,12 +82,14 @@ TaskResult evaluate_task(Transformer& model, const Tokenizer& tok, const Task& t
 // lm-eval's results layout:
 //   {"results": {task: {"alias": task, "acc,none": x, "acc_stderr,none": s,
 //    "acc_norm,none": x, "acc_norm_stderr,none": s, "nll_correct,none": ..,
-//    "nll_wrong,none": .., "delta_nll,none": ..}}, "n-samples": {task:
+//    "nll_wrong,none": .., "delta_nll,none": .., "margin,none": ..,
+//    "mc_ambiguous,none": ..}}, "n-samples": {task:
 //    {"original": n, "effective": n}}, "config": config}
 nlohmann::ordered_json lm_eval_results_json(const std::vector<TaskResult>& results,
                                             const nlohmann::ordered_json& config);
 
-// Adds task/<name>/{acc, acc_norm, acc_se, nll_correct, nll_wrong, delta_nll}
+// Adds task/<name>/{acc, acc_norm, acc_se, nll_correct, nll_wrong, delta_nll,
+// margin, mc_ambiguous}
 // to a metrics row (docs/formats.md).
 void add_task_metrics(nlohmann::ordered_json* row, const TaskResult& r);
 

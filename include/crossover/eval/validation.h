@@ -1,13 +1,18 @@
 // validation.h — the validation loss both paradigms are compared on.
 //
-// AR: exact NLL per token of the fixed validation windows (causal, shifted).
-// MDM: the negative ELBO per token, an upper bound on the NLL, so a DLM below
-// an AR model is a real win:  −ELBO = E_t[ (1/t) Σ_{masked i} −log p(x_i | x_t) ],
-// estimated with K Monte Carlo masks per sequence, t stratified across the K
-// samples (t_k = ε + (1−ε)·frac(u + k/K)), and common random numbers: the
-// draws depend only on a fixed validation seed and the batch index, never on
-// the run, so every checkpoint of every run is scored on the same masks.
-// The standard error is the spread of the K per-sample estimates / √K.
+// Both paradigms score the same T targets of every (T+1)-token window: the
+// tokens x_1..x_T. AR: exact NLL per token, inputs x_0..x_{T−1} (causal,
+// shifted). MDM: the negative ELBO per token of x_1..x_T, an upper bound on
+// their NLL given nothing else, so a DLM below an AR model is a real win:
+//   −ELBO = E_t[ (1/t) Σ_{masked i} −log p(x_i | x_t) ],
+// estimated with K Monte Carlo masks per window, t stratified across the K
+// samples (t_k = ε + (1−ε)·frac(u + k/K)), and common random numbers: window w
+// (its index in the whole validation set) draws u and its K·T mask uniforms on
+// the CPU from a generator keyed by (fixed validation seed, w). The masks thus
+// depend on neither the run, the batch size, the rank count nor the device, so
+// every checkpoint of every run is scored on the same masks, on GPU or CPU.
+// The output head runs at masked positions only. The standard error is the
+// spread of the K per-sample estimates / √K.
 #pragma once
 
 #include <torch/torch.h>
@@ -37,7 +42,8 @@ struct ValidationResult {
   int64_t tokens = 0;   // tokens scored
 };
 
-// batches: (b, T+1) int64 windows. With dist, batch i is scored by rank i % world
+// batches: (b, T+1) int64 windows, in validation-set order (window w is row
+// w − Σ earlier batch rows of its batch). With dist, batch i is scored by rank i % world
 // and the sums are all-reduced, so every rank returns the same numbers.
 ValidationResult evaluate_validation(Transformer& model, const std::vector<torch::Tensor>& batches,
                                      const ValidationOptions& opts, torch::Device device,

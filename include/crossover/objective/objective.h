@@ -22,11 +22,14 @@
 
 namespace crossover {
 
+class TransformerImpl;  // model/transformer.h
+
 struct ObjectiveBatch {
   torch::Tensor inputs;   // (B, T) int64 fed to the model
   torch::Tensor targets;  // (B, T) int64
   torch::Tensor weights;  // (B, T) float32: per-token loss weight (0 = not supervised)
   bool causal = true;     // attention mode for the model
+  bool sparse = false;    // weights are 0 at many positions (mdm): the head may skip them
 };
 
 class Objective {
@@ -54,5 +57,14 @@ std::unique_ptr<Objective> make_objective(const ObjectiveConfig& cfg, int64_t ma
 // Σ weights · CE(logits, targets) over the batch: a scalar (float32, or float64
 // for float64 logits). logits (B, T, V); targets, weights from `batch`.
 torch::Tensor objective_loss_sum(const torch::Tensor& logits, const ObjectiveBatch& batch);
+
+// The same sum from the model's hidden states (B, T, C) (model/output_head.h).
+// For a sparse batch the output head and the cross-entropy run only at the M
+// positions with weight != 0, (M, C) -> (M, V): masked diffusion supervises
+// about half of a row, so this skips half of the head's FLOPs and memory
+// (forward and backward). Equal, to floating-point tolerance, to
+// objective_loss_sum(transformer_head(hidden), batch) (tests/objective).
+torch::Tensor objective_loss_sum_hidden(TransformerImpl& model, const torch::Tensor& hidden,
+                                        const ObjectiveBatch& batch);
 
 }  // namespace crossover

@@ -1,0 +1,26 @@
+// output_head.h — the Transformer's forward pass split at the output head.
+//
+// TransformerImpl::forward() is transformer_head(transformer_hidden(x)). Callers
+// that need logits at a few positions only — masked diffusion supervises and
+// scores the masked positions, about half of a training row and a few answer
+// tokens of a scoring row — take the hidden states, select those rows and run
+// the V-wide head (and the softmax after it) on them alone. The result equals
+// the full head's logits at the same positions (tests/model/output_head_test).
+#pragma once
+
+#include <torch/types.h>
+
+#include "crossover/model/transformer.h"
+
+namespace crossover {
+
+// The final-norm hidden states (B, T, C) for tokens (B, T) int64; *aux (when
+// given) receives the summed MoE auxiliary losses (a zero scalar when dense).
+torch::Tensor transformer_hidden(TransformerImpl& model, const torch::Tensor& tokens, bool causal,
+                                 torch::Tensor* aux = nullptr);
+
+// The output head on hidden states (..., C) -> logits (..., V): float32 under
+// reduced precision (bf16 autocast), float64 for a float64 model.
+torch::Tensor transformer_head(TransformerImpl& model, const torch::Tensor& hidden);
+
+}  // namespace crossover
