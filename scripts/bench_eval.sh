@@ -2,11 +2,12 @@
 # bench_eval.sh — multiple-choice evaluation throughput (choices scored per
 # second) of `crossover eval` for an AR model (exact log-likelihood, one
 # forward per batch of choices) and an MDM (Monte Carlo conditional ELBO with
-# MC=128 samples per choice, and MC=1 for reference); prints a table.
+# MC=64 and MC=128 samples per choice, and MC=1 for reference); prints a table.
+# BIN=other/crossover compares another build (e.g. the commit before a change).
 # The model is tiny_ar.yaml's (~0.4M params, T=128) after a few training
 # steps (weights do not change the cost); the task is `make-tasks` on the
 # python-stdlib byte dataset (next-line, 4 choices, 8 lines of context).
-# Cost: ~2-4 minutes on 2 CPU cores; prepares data/python-stdlib-byte if absent.
+# Cost: ~3-8 minutes on 2 CPU cores; prepares data/python-stdlib-byte if absent.
 # Example: scripts/bench_eval.sh          # or ITEMS=50 DEVICE=cuda scripts/bench_eval.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,5 +37,6 @@ PYEOF
 printf "%-16s %6s %8s %9s %12s %8s\n" model items choices seconds "choices/s" acc
 run_eval ar 1 "ar (exact)"
 run_eval mdm 1 "mdm MC=1"
+run_eval mdm 64 "mdm MC=64"
 run_eval mdm 128 "mdm MC=128"
 echo "(device $DEVICE, $("$BIN" version | sed 's/.*threads: /threads /'), load $(cut -d' ' -f1 /proc/loadavg); files in $OUT)"
