@@ -2,9 +2,10 @@
 # demo.sh — the README's main job: a small AR-vs-DLM crossover on a built-in
 # corpus. Installs what is missing, builds, prepares the byte-level Python
 # standard-library corpus, trains an AR and a masked-diffusion model on the same
-# 34.6k unique tokens repeated for ~43 epochs (configs/sweeps/demo.yaml), then
+# 20k unique tokens (19,968 exactly) repeated for ~75 epochs, three seeds each
+# (configs/sweeps/demo.yaml), then
 # prints the crossover table and writes the plot.
-# Cost: ~1-2 min on a 2-core CPU once built (a fresh machine adds the torch
+# Cost: ~3 min on a 2-core CPU once built (a fresh machine adds the torch
 # download and the first build, ~15-20 min); < 1 GB of memory.
 # Re-running skips finished runs and resumes interrupted ones.
 # Example: scripts/demo.sh            (results: runs/demo/report/)
@@ -20,5 +21,5 @@ fi
 scripts/sweep.sh configs/sweeps/demo.yaml --out runs
 $CROSSOVER report runs/demo --out runs/demo/report
 "$PY" scripts/plot.py runs/demo/report/report.json --kind curves --out runs/demo/report \
-  --title "demo: AR vs DLM, 34.6k unique tokens x 43 epochs"
+  --title "demo: AR vs DLM, 20k unique tokens x 75 epochs, 3 seeds"
 echo "plots: $(ls runs/demo/report/*.png | tr '\n' ' ')"

@@ -89,7 +89,8 @@ Curve curve_std(const std::vector<Curve>& curves) {
 
 bool metric_lower_is_better(const std::string& key) {
   auto has = [&](const char* s) { return key.find(s) != std::string::npos; };
-  if (has("delta_nll")) return false;
+  if (has("delta_nll") || has("margin")) return false;  // gaps in favour of the right answer
+  if (has("mc_ambiguous")) return true;                   // fewer undecided items
   if (has("loss") || has("nll") || has("bpb") || has("ppl")) return true;
   return !has("acc");
 }

@@ -88,6 +88,8 @@ TEST(Crossover, AccuracyHigherIsBetter) {
   EXPECT_FALSE(metric_lower_is_better("task/hellaswag/acc"));
   EXPECT_FALSE(metric_lower_is_better("task/hellaswag/acc_norm"));
   EXPECT_FALSE(metric_lower_is_better("task/hellaswag/delta_nll"));
+  EXPECT_FALSE(metric_lower_is_better("task/hellaswag/margin"));
+  EXPECT_TRUE(metric_lower_is_better("task/hellaswag/mc_ambiguous"));
 }
 
 TEST(Crossover, BestSoFarSeesOnlyTheMinimum) {

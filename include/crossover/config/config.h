@@ -58,7 +58,7 @@ struct ObjectiveConfig {
   double mask_eps = 1e-3;         // mdm: t ~ U(eps, 1]
   std::string t_sampling = "independent";  // independent | stratified
   std::string weighting = "inv_t";         // inv_t | inv_realised
-  double short_seq_prob = 0.0;    // mdm: chance of a random shorter sequence
+  double short_seq_prob = 0.01;   // mdm: chance of a random shorter sequence (the paper: 1%)
   double input_noise = 0.0;       // ar_noise: fraction of input tokens masked
 };
 
