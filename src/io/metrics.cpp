@@ -1,5 +1,7 @@
 #include "crossover/io/metrics.h"
 
+#include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <sstream>
 
@@ -39,6 +41,11 @@ void filter_lines(const std::string& path, Keep keep) {
   fs::rename(tmp, path);
 }
 
+double now_s() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
 
 std::vector<std::string> metrics_csv_columns(const std::vector<std::string>& task_names) {
@@ -53,7 +60,7 @@ std::vector<std::string> metrics_csv_columns(const std::vector<std::string>& tas
 }
 
 MetricsWriter::MetricsWriter(const std::string& run_dir, std::vector<std::string> csv_columns,
-                             int64_t keep_through_step)
+                             int64_t keep_through_step, bool tensorboard)
     : columns_(std::move(csv_columns)) {
   const std::string jpath = run_dir + "/metrics.jsonl", cpath = run_dir + "/metrics.csv";
   if (keep_through_step >= 0) {
@@ -79,6 +86,11 @@ MetricsWriter::MetricsWriter(const std::string& run_dir, std::vector<std::string
   csv_.open(cpath, std::ios::out | mode);
   CROSSOVER_CHECK(jsonl_ && csv_, "cannot open metrics files in '", run_dir, "'");
   if (need_header) csv_ << str_join(columns_, ",") << "\n" << std::flush;
+  if (tensorboard) {
+    tensorboard_ = std::make_unique<TensorBoardWriter>(run_dir);
+    // TensorBoard drops what the earlier file logged past the checkpoint.
+    if (keep_through_step >= 0) tensorboard_->add_restart(keep_through_step + 1, now_s());
+  }
 }
 
 void MetricsWriter::write(const MetricRow& row) {
@@ -86,6 +98,16 @@ void MetricsWriter::write(const MetricRow& row) {
   std::vector<std::string> cells;
   for (const auto& c : columns_) cells.push_back(row.contains(c) ? csv_cell(row[c]) : "");
   csv_ << str_join(cells, ",") << "\n" << std::flush;
+  if (!tensorboard_) return;
+  const std::string kind = row.value("kind", "");
+  const int64_t step = row.value("step", int64_t{0});
+  const double t = now_s();
+  for (auto it = row.begin(); it != row.end(); ++it) {
+    // Non-finite values are null in metrics.jsonl; TensorBoard gets no point either.
+    if (it.key() == "step" || !it->is_number() || !std::isfinite(it->get<double>())) continue;
+    tensorboard_->add_scalar(kind.empty() ? it.key() : kind + "/" + it.key(), it->get<double>(),
+                             step, t);
+  }
 }
 
 std::vector<nlohmann::json> read_metrics(const std::string& path, const std::string& kind) {
