@@ -22,6 +22,7 @@ import json
 import math
 import os
 import sys
+import textwrap
 
 import matplotlib
 
@@ -148,6 +149,13 @@ def settings_title(report, title):
     return f"{title}\n{', '.join(shared)}" if shared else title
 
 
+def fit_title(fig, text, fontsize):
+    """Wraps each line of a title to the figure's width: a centred title wider than
+    the figure is clipped at both edges. DejaVu Sans averages ~0.6 em per character."""
+    chars = max(20, int(fig.get_figwidth() * 72 / (0.6 * fontsize)))
+    return "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))
+
+
 def colors_for(group):
     out, i = {}, 0
     for v in group["variants"]:
@@ -200,7 +208,8 @@ def plot_curves(report, out_dir, title, metrics):
             ax.legend(fontsize=7)
         for ax in list(axes.flat)[n:]:
             ax.axis("off")
-        fig.suptitle(settings_title(report, f"{title}: {metric} vs tokens seen"), fontsize=11)
+        fig.suptitle(fit_title(fig, settings_title(report, f"{title}: {metric} vs tokens seen"), 11),
+                     fontsize=11)
         fig.tight_layout()
         path = os.path.join(out_dir, f"curves_{metric.replace('/', '_')}.png")
         fig.savefig(path, dpi=120)
@@ -258,7 +267,8 @@ def plot_crossover(report, out_dir, title, metrics, xkey):
         ax.set_ylabel("crossover point (tokens seen)")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
-        ax.set_title(settings_title(report, f"{title}: {metric} crossover vs {xlabel}"), fontsize=10)
+        ax.set_title(fit_title(fig, settings_title(report, f"{title}: {metric} crossover vs {xlabel}"),
+                               10), fontsize=10)
         fig.tight_layout()
         path = os.path.join(out_dir, f"crossover_{metric.replace('/', '_')}.png")
         fig.savefig(path, dpi=120)
@@ -297,7 +307,8 @@ def plot_noise(report, out_dir, title, metrics, xkey):
         if not drawn:
             plt.close(fig)
             continue
-        fig.suptitle(settings_title(report, f"{title}: {metric} vs {xkey}"), fontsize=11)
+        fig.suptitle(fit_title(fig, settings_title(report, f"{title}: {metric} vs {xkey}"), 11),
+                     fontsize=11)
         fig.tight_layout()
         path = os.path.join(out_dir, f"noise_{metric.replace('/', '_')}.png")
         fig.savefig(path, dpi=120)
@@ -343,8 +354,8 @@ def plot_valloss(report, out_dir, title):
                 ax.grid(alpha=0.3)
                 if ax.lines:
                     ax.legend(fontsize=8)
-            fig.suptitle(settings_title(report, f"{title}: validation loss vs downstream ({g['label']})"),
-                         fontsize=11)
+            fig.suptitle(fit_title(fig, settings_title(
+                report, f"{title}: validation loss vs downstream ({g['label']})"), 11), fontsize=11)
             fig.tight_layout()
             name = f"valloss_{g['label']}" + (f"_{task}" if task else "")
             path = os.path.join(out_dir, name.replace("/", "_") + ".png")

@@ -8,7 +8,9 @@
 #                    never link libgloo itself).
 #   Python: torch==2.11.0 (+numpy, matplotlib) in a virtual environment outside
 #           the clone, $CROSSOVER_VENV (default ~/.cache/crossover/venv), shared
-#           by every clone and worktree.
+#           by every clone and worktree; plus transformers, sentencepiece and
+#           tensorboard, which the tests use as outside references (export to
+#           Hugging Face, TensorBoard event files; ~150 MB, never the hub).
 # Skip the venv with CROSSOVER_SKIP_VENV=1 when you bring your own LibTorch
 # (then pass -DCMAKE_PREFIX_PATH=/path/to/libtorch to cmake yourself).
 # Example: scripts/setup.sh
@@ -18,6 +20,7 @@ APT_PACKAGES=(cmake g++ ninja-build ccache pkg-config python3-venv
   libyaml-cpp-dev libspdlog-dev libgtest-dev nlohmann-json3-dev
   libsentencepiece-dev python3.11-doc libgloo-dev)
 TORCH_VERSION=2.11.0
+REFERENCE_PACKAGES=(transformers==5.23.0 sentencepiece==0.2.3 tensorboard==2.21.0)
 VENV=${CROSSOVER_VENV:-$HOME/.cache/crossover/venv}
 
 missing=()
@@ -46,5 +49,9 @@ if [ "${CROSSOVER_SKIP_VENV:-0}" != 1 ]; then
   fi
   "$VENV/bin/python" -c 'import numpy, matplotlib' 2>/dev/null ||
     "$VENV/bin/pip" install -q numpy matplotlib
+  # Exit 0 only when every pinned reference package is installed at its version.
+  "$VENV/bin/python" -c 'import sys; from importlib.metadata import version as v
+sys.exit(any(v(p.split("==")[0]) != p.split("==")[1] for p in sys.argv[1:]))' \
+    "${REFERENCE_PACKAGES[@]}" 2>/dev/null || "$VENV/bin/pip" install -q "${REFERENCE_PACKAGES[@]}"
 fi
 echo "setup: ok (venv: $VENV)"

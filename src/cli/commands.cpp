@@ -9,6 +9,7 @@ const std::vector<Command>& commands() {
        cmd_eval},
       {"sample", "generate text from a checkpoint (AR with KV cache, MDM by unmasking)",
        cmd_sample},
+      {"export", "write a checkpoint as a Hugging Face transformers folder", cmd_export},
       {"bench", "measure train-step tokens/s and MFU", cmd_bench},
       {"plan", "memory per rank, fit, step time and GPU-hours of a config or sweep", cmd_plan},
       {"config", "validate a config and print it fully resolved", cmd_config},

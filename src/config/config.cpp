@@ -111,6 +111,7 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("train.nan_policy", t.nan_policy, one_of({"stop", "skip"}));
   v.field("train.max_nan_skips", t.max_nan_skips, at_least(0));
   v.field("train.peak_flops", t.peak_flops, at_least(0));
+  v.field("train.tensorboard", t.tensorboard, kAny);
 
   auto& e = c.eval;
   v.field("eval.val_tokens", e.val_tokens, at_least(0));

@@ -1,5 +1,7 @@
 #include "crossover/io/metrics.h"
 
+#include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <sstream>
 
@@ -37,6 +39,11 @@ void filter_lines(const std::string& path, Keep keep) {
   write_file_atomic(path, kept);
 }
 
+double now_s() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
 
 std::vector<std::string> metrics_csv_columns(const std::vector<std::string>& task_names) {
@@ -52,7 +59,7 @@ std::vector<std::string> metrics_csv_columns(const std::vector<std::string>& tas
 }
 
 MetricsWriter::MetricsWriter(const std::string& run_dir, std::vector<std::string> csv_columns,
-                             int64_t keep_through_step)
+                             int64_t keep_through_step, bool tensorboard)
     : columns_(std::move(csv_columns)), run_dir_(run_dir) {
   const std::string jpath = run_dir + "/metrics.jsonl", cpath = run_dir + "/metrics.csv";
   if (keep_through_step >= 0) {
@@ -80,6 +87,11 @@ MetricsWriter::MetricsWriter(const std::string& run_dir, std::vector<std::string
   if (need_header) csv_ << str_join(columns_, ",") << "\n" << std::flush;
   if (!csv_.good())
     throw Error(str_cat("cannot write '", cpath, "'; hint: is the disk full?"));
+  if (tensorboard) {
+    tensorboard_ = std::make_unique<TensorBoardWriter>(run_dir);
+    // TensorBoard drops what the earlier file logged past the checkpoint.
+    if (keep_through_step >= 0) tensorboard_->add_restart(keep_through_step + 1, now_s());
+  }
 }
 
 void MetricsWriter::write(const MetricRow& row) {
@@ -92,6 +104,16 @@ void MetricsWriter::write(const MetricRow& row) {
     throw Error(str_cat("cannot write metrics in '", run_dir_, "' (",
                         !jsonl_.good() ? "metrics.jsonl" : "metrics.csv",
                         "); hint: is the disk full? the last checkpoint is kept"));
+  if (!tensorboard_) return;
+  const std::string kind = row.value("kind", "");
+  const int64_t step = row.value("step", int64_t{0});
+  const double t = now_s();
+  for (auto it = row.begin(); it != row.end(); ++it) {
+    // Non-finite values are null in metrics.jsonl; TensorBoard gets no point either.
+    if (it.key() == "step" || !it->is_number() || !std::isfinite(it->get<double>())) continue;
+    tensorboard_->add_scalar(kind.empty() ? it.key() : kind + "/" + it.key(), it->get<double>(),
+                             step, t);
+  }
 }
 
 std::vector<nlohmann::json> read_metrics(const std::string& path, const std::string& kind) {

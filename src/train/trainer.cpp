@@ -130,7 +130,8 @@ class Trainer {
       log_add_file(run_dir_ + "/log.txt");
       write_file_atomic(run_dir_ + "/config.yaml",
                         str_cat("# config hash: ", config_hash(cfg_), "\n", config_to_yaml(cfg_)));
-      metrics_ = std::make_unique<MetricsWriter>(run_dir_, metrics_csv_columns(task_names()), keep_through);
+      metrics_ = std::make_unique<MetricsWriter>(run_dir_, metrics_csv_columns(task_names()), keep_through,
+                                                 cfg_.train.tensorboard);
     }
     log_debug(str_cat("resolved config:\n", config_to_yaml(cfg_)));
     log_start_banner();

@@ -31,6 +31,7 @@ int cmd_plan(const std::vector<std::string>& argv);
 int cmd_bench_model(const std::vector<std::string>& argv);
 int cmd_eval(const std::vector<std::string>& argv);
 int cmd_sample(const std::vector<std::string>& argv);
+int cmd_export(const std::vector<std::string>& argv);
 
 // "crossover 0.1.0 | LibTorch 2.11.0 | CUDA: no | threads: 2"
 std::string version_string();

@@ -96,6 +96,7 @@ struct TrainConfig {
   std::string nan_policy = "stop";  // stop | skip
   int64_t max_nan_skips = 10;
   double peak_flops = 0.0;        // device peak FLOP/s for MFU; 0 = built-in guess
+  bool tensorboard = true;        // also write metric rows as TensorBoard event files
 };
 
 struct EvalConfig {

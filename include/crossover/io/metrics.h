@@ -4,12 +4,18 @@
 // Rows are appended and flushed one by one, so a crash loses at most the row
 // being written. A resumed run first drops the rows logged after the
 // checkpoint it resumes from (they will be logged again, identically).
+// With tensorboard on, every numeric value of a row also goes to a TensorBoard
+// event file in the run directory (io/tensorboard.h) as tag "<kind>/<key>"
+// (train/loss, val/val_loss, val/task/<name>/acc) at the row's step.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include "crossover/io/tensorboard.h"
+
 #include <cstdint>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,8 +27,8 @@ class MetricsWriter {
  public:
   // keep_through_step < 0: start fresh (truncate); else keep rows with step <= it.
   MetricsWriter(const std::string& run_dir, std::vector<std::string> csv_columns,
-                int64_t keep_through_step);
-  // Appends one row to both files; throws Error when either write fails.
+                int64_t keep_through_step, bool tensorboard = false);
+  // Appends one row to both files (and the event file); throws Error when a write fails.
   void write(const MetricRow& row);
 
  private:
@@ -30,6 +36,7 @@ class MetricsWriter {
   std::ofstream csv_;
   std::vector<std::string> columns_;
   std::string run_dir_;
+  std::unique_ptr<TensorBoardWriter> tensorboard_;  // null when off
 };
 
 // Every row of a metrics.jsonl; a torn last line (crash mid-write) is ignored.
