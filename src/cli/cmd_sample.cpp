@@ -56,10 +56,6 @@ int cmd_sample(const std::vector<std::string>& argv) {
     return 0;
   }
   args.expect_positional(1, "one CHECKPOINT_DIR or RUN_DIR");
-  log_init(LogLevel::kWarn);
-  CheckpointModel m = load_checkpoint_model(args.positional()[0],
-                                            {args.get("config"), args.get("data"), args.get("device")});
-  const Tokenizer& tok = *m.tokenizer;
   const int64_t K = args.get_int("num-samples"), n_new = args.get_int("max-new-tokens");
   if (K < 1 || n_new < 1)
     throw UsageError("sample: --num-samples and --max-new-tokens must be >= 1");
@@ -73,6 +69,10 @@ int cmd_sample(const std::vector<std::string>& argv) {
   for (const char* opt : {"top-k", "steps", "block-length"})
     if (args.get_int(opt) < 0)
       throw UsageError(str_cat("sample: --", opt, " ", args.get(opt), " must be >= 0"));
+  log_init(LogLevel::kWarn);
+  CheckpointModel m = load_checkpoint_model(args.positional()[0],
+                                            {args.get("config"), args.get("data"), args.get("device")});
+  const Tokenizer& tok = *m.tokenizer;
   std::vector<int32_t> ids = tok.encode(args.get("prompt"));
   ids.insert(ids.begin(), tok.eos_id());  // a document boundary, as in the packed training stream
   std::vector<int64_t> ids64(ids.begin(), ids.end());

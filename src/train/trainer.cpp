@@ -42,6 +42,10 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+std::string gib(double bytes) {
+  return str_cat(std::round(bytes / (1024.0 * 1024.0 * 1024.0) * 10) / 10, " GiB");
+}
+
 bool run_is_finished(const std::string& run_dir) {
   std::ifstream in(run_dir + "/summary.json");
   if (!in) return false;
@@ -158,11 +162,11 @@ class Trainer {
     double have = available_memory_bytes(device_);
     if (!device_.is_cuda()) have /= static_cast<double>(std::max<int64_t>(local_world, 1));
     if (have > 0 && need > have)
-      throw UsageError(str_cat("this config needs at least ", human_count(need), "B per rank (",
+      throw UsageError(str_cat("this config needs at least ", gib(need), " per rank (",
                                human_count(z.total), " parameters: fp32 weights, gradients and ",
                                "AdamW moments with dist.shard=", shard, ", plus the logits of a ",
                                "micro-batch) but ",
-                               device_.str(), " has ", human_count(have), "B available; hint: ",
+                               device_.str(), " has ", gib(have), " available; hint: ",
                                "smaller model.* sizes or train.micro_batch_size"));
   }
 
