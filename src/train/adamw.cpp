@@ -28,6 +28,66 @@ void AdamW::zero_grad() {
 void AdamW::step(double lr) {
   torch::NoGradGuard no_grad;
   ++t_;
+  const bool cuda = !params_.empty() && params_.front().second.is_cuda();
+  const std::string& impl = options_.impl;
+  CROSSOVER_CHECK(impl == "auto" || impl == "loop" || impl == "foreach" || impl == "fused",
+                  "unknown AdamW impl '", impl, "' (hint: auto | loop | foreach | fused)");
+  CROSSOVER_CHECK(impl != "fused" || cuda, "the fused AdamW kernel needs CUDA parameters");
+  if (impl == "fused" || (impl == "auto" && cuda)) return step_fused(lr);
+  if (impl == "foreach" || impl == "auto") return step_foreach(lr);
+  step_loop(lr);
+}
+
+std::vector<AdamW::Group> AdamW::groups_with_grad() const {
+  std::vector<Group> groups(2);
+  groups[1].decay = true;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const auto& p = params_[i].second;
+    if (!p.grad().defined()) continue;
+    Group& g = groups[decay_[i] && options_.weight_decay > 0 ? 1 : 0];
+    g.params.push_back(p);
+    g.grads.push_back(p.grad());
+    g.exp_avg.push_back(exp_avg_[i]);
+    g.exp_avg_sq.push_back(exp_avg_sq_[i]);
+  }
+  return groups;
+}
+
+// The loop's arithmetic, one op over all tensors of a group at a time.
+void AdamW::step_foreach(double lr) {
+  const double b1 = options_.beta1, b2 = options_.beta2;
+  const double bias1 = 1.0 - std::pow(b1, static_cast<double>(t_));
+  const double bias2_sqrt = std::sqrt(1.0 - std::pow(b2, static_cast<double>(t_)));
+  const double step_size = lr / bias1;
+  for (auto& g : groups_with_grad()) {
+    if (g.params.empty()) continue;
+    at::_foreach_lerp_(g.exp_avg, g.grads, 1.0 - b1);
+    at::_foreach_mul_(g.exp_avg_sq, b2);
+    at::_foreach_addcmul_(g.exp_avg_sq, g.grads, g.grads, 1.0 - b2);
+    if (g.decay) at::_foreach_mul_(g.params, 1.0 - lr * options_.weight_decay);
+    auto denom = at::_foreach_sqrt(g.exp_avg_sq);
+    at::_foreach_div_(denom, bias2_sqrt);
+    at::_foreach_add_(denom, options_.eps);
+    at::_foreach_addcdiv_(g.params, g.exp_avg, denom, -step_size);
+  }
+}
+
+// ATen's fused AdamW (what torch.optim.AdamW(fused=True) calls): the whole
+// update of a group in one kernel; it computes the bias corrections from the
+// step count it is given (t, after this step's increment).
+void AdamW::step_fused(double lr) {
+  for (auto& g : groups_with_grad()) {
+    if (g.params.empty()) continue;
+    auto step = torch::full({}, static_cast<double>(t_),
+                            torch::TensorOptions().dtype(torch::kFloat32).device(g.params[0].device()));
+    std::vector<torch::Tensor> steps(g.params.size(), step);
+    at::_fused_adamw_(g.params, g.grads, g.exp_avg, g.exp_avg_sq, /*max_exp_avg_sqs=*/{}, steps, lr,
+                      options_.beta1, options_.beta2, g.decay ? options_.weight_decay : 0.0,
+                      options_.eps, /*amsgrad=*/false, /*maximize=*/false);
+  }
+}
+
+void AdamW::step_loop(double lr) {
   const double b1 = options_.beta1, b2 = options_.beta2;
   const double bias1 = 1.0 - std::pow(b1, static_cast<double>(t_));
   const double bias2_sqrt = std::sqrt(1.0 - std::pow(b2, static_cast<double>(t_)));

@@ -12,6 +12,7 @@
 
 #include <map>
 #include <string>
+#include <string>
 #include <vector>
 
 #include "crossover/train/optimizer.h"
@@ -23,6 +24,11 @@ struct AdamWOptions {
   double beta2 = 0.95;
   double eps = 1e-8;
   double weight_decay = 0.1;
+  // How step() runs: "auto" = ATen's fused AdamW kernel (at::_fused_adamw_, one
+  // launch per group) for CUDA parameters, multi-tensor _foreach_ ops on CPU;
+  // "foreach"; "loop" = one tensor at a time (~5 kernels per parameter), the
+  // reference the others are tested against. The state is the same in all.
+  std::string impl = "auto";
 };
 
 // The replicated optimizer: every rank holds the moments of every parameter
@@ -48,6 +54,16 @@ class AdamW : public Optimizer {
   const std::vector<std::pair<std::string, torch::Tensor>>& params() const { return params_; }
 
  private:
+  // The parameters with a .grad in one weight-decay group, as tensor lists.
+  struct Group {
+    std::vector<torch::Tensor> params, grads, exp_avg, exp_avg_sq;
+    bool decay = false;
+  };
+  std::vector<Group> groups_with_grad() const;
+  void step_loop(double lr);
+  void step_foreach(double lr);
+  void step_fused(double lr);
+
   std::vector<std::pair<std::string, torch::Tensor>> params_;
   std::vector<bool> decay_;
   std::vector<torch::Tensor> exp_avg_;
