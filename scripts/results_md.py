@@ -12,15 +12,10 @@ Cost: well under a second. Example:
 import argparse
 import json
 import os
+import sys
 
-
-def human(n):
-    if n is None:
-        return "-"
-    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(n) >= scale:
-            return f"{n / scale:.3g}{unit}"
-    return f"{n:.3g}"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from plot import human  # noqa: E402  (one formatter for plots and tables)
 
 
 def fmt(x, digits=3):

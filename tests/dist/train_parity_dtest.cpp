@@ -93,21 +93,11 @@ void expect_parity(const std::string& kind, const std::vector<std::string>& shar
 
 TEST(DistTrain, ResumingAtAnotherWorldSizeSaysSo) {
   TempDir dir;
-  std::string data = crossover::testing::make_tiny_dataset(dir);
-  std::string cfg = dir.file("cfg.yaml");
-  write_file(cfg, "base: " + crossover::testing::source_path("configs/base.yaml") +
-                      "\nrun:\n  name: ws\n  dir: " + dir.file("runs") +
-                      "\nruntime:\n  threads: 1\n  device: cpu\n"
-                      "model:\n  d_model: 32\n  n_layers: 2\n  n_heads: 2\n  max_seq_len: 32\n"
-                      "data:\n  path: " + data + "\n  seq_len: 32\n  unique_tokens: 2048\n"
-                      "train:\n  total_tokens: 1280\n  batch_size: 8\n  lr_warmup_steps: 2\n"
-                      "eval:\n  val_tokens: 1024\n");
-  const std::string bin = CROSSOVER_BINARY;
-  auto two = run_shell(crossover::testing::source_path("scripts/launch.sh") +
-                       " --nproc_per_node 2 -- " + bin + " train " + cfg);
-  ASSERT_EQ(two.exit_code, 0) << two.out;
+  std::string cfg = parity_config(dir, "ar");
+  ASSERT_NO_FATAL_FAILURE(train(cfg, "ws", 2, "--set train.total_tokens=1280"));
   std::filesystem::remove(dir.file("runs/ws/summary.json"));  // continue it for a longer budget
-  auto one = run_shell(bin + " train " + cfg + " --set train.total_tokens=2560 --resume auto");
+  auto one = run_shell(std::string(CROSSOVER_BINARY) + " train " + cfg +
+                       " --set run.name=ws --set train.total_tokens=2560 --resume auto");
   ASSERT_EQ(one.exit_code, 0) << one.out;
   EXPECT_NE(one.out.find("written at world size 2 at world size 1"), std::string::npos) << one.out;
 }
