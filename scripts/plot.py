@@ -124,7 +124,7 @@ def variant_curve(variant, metric):
     if len(curves) == 1 and pairs[0][1][0]:
         sx, sy = pairs[0][1]
         band = [interp(sx, sy, x) for x in grid]
-        what = "se"
+        what = "se" if max(band) > 0 else None  # AR's val_loss_se is 0: exact, no band
     return grid, mean, band, what
 
 

@@ -2,8 +2,8 @@
 # fig9_extreme_repetition.sh — PAPER.md experiment 9: extreme repetition. A DLM (and AR
 # for reference) on very few unique tokens for 480 epochs; the DLM keeps improving.
 #
-# --scale mini: 2 runs = {AR, DLM}, model_s, 20k unique x 480 epochs = 9.6M tokens each
-#   (19.2M tokens): ~13 min training + ~1 min evaluation at 25k tokens/s.
+# --scale mini: 2 runs = {AR, DLM}, model_xs, 20k unique x 480 epochs = 9.6M tokens each
+#   (19.2M tokens) at ~45k tokens/s: measured time in docs/results/fig9_extreme_repetition_mini/.
 # --scale paper: 2 runs of 1B models, 1B unique x 480 epochs = 480B tokens each.
 # Example: scripts/figures/fig9_extreme_repetition.sh --scale mini --dry-run
 source "$(dirname "$0")/lib.sh"
