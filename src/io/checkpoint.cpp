@@ -25,19 +25,6 @@ void fsync_path(const std::string& path) {
   ::close(fd);
 }
 
-void write_text_synced(const std::string& path, const std::string& text) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  CROSSOVER_CHECK(fd >= 0, "cannot write '", path, "'");
-  try {
-    write_all_fd(fd, text, path);
-    CROSSOVER_CHECK(::fsync(fd) == 0, "cannot write '", path, "': fsync failed (disk full?)");
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  CROSSOVER_CHECK(::close(fd) == 0, "cannot write '", path, "': close failed (disk full?)");
-}
-
 // The fields resume depends on, with their types; anything else is corruption.
 void check_state_json(const nlohmann::json& j, const std::string& path) {
   auto bad = [&](const std::string& what) {
@@ -116,7 +103,7 @@ std::string save_checkpoint(const std::string& checkpoints_dir, const std::strin
     std::string p = tmp_dir + "/" + f;
     j["files"][f] = {{"bytes", fs::file_size(p)}, {"checksum", file_checksum(p)}};
   }
-  write_text_synced(tmp_dir + "/state.json", j.dump(2));
+  write_file_synced(tmp_dir + "/state.json", j.dump(2));
   fsync_path(tmp_dir);
   fs::remove_all(final_dir);
   fs::rename(tmp_dir, final_dir);

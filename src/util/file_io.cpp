@@ -24,6 +24,8 @@ std::string read_file_text(const std::string& path) {
   return ss.str();
 }
 
+namespace {
+
 void write_all_fd(int fd, const std::string& text, const std::string& path) {
   const char* p = text.data();
   size_t left = text.size();
@@ -38,10 +40,11 @@ void write_all_fd(int fd, const std::string& text, const std::string& path) {
   }
 }
 
-void write_file_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error(str_cat("cannot write '", tmp, "': ", std::strerror(errno)));
+}  // namespace
+
+void write_file_synced(const std::string& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(str_cat("cannot write '", path, "': ", std::strerror(errno)));
   try {
     write_all_fd(fd, text, path);
     if (::fsync(fd) != 0)
@@ -49,13 +52,20 @@ void write_file_atomic(const std::string& path, const std::string& text) {
                           " (hint: is the disk full?)"));
   } catch (...) {
     ::close(fd);
-    ::unlink(tmp.c_str());
     throw;
   }
-  if (::close(fd) != 0) {
-    int e = errno;
+  if (::close(fd) != 0)
+    throw Error(str_cat("cannot write '", path, "': close: ", std::strerror(errno),
+                        " (hint: is the disk full?)"));
+}
+
+void write_file_atomic(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  try {
+    write_file_synced(tmp, text);
+  } catch (...) {
     ::unlink(tmp.c_str());
-    throw Error(str_cat("cannot write '", path, "': close: ", std::strerror(e)));
+    throw;
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int e = errno;

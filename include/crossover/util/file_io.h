@@ -18,11 +18,14 @@ namespace crossover {
 // The whole file as bytes; throws Error ("cannot read 'path': reason").
 std::string read_file_text(const std::string& path);
 
-// Atomic replace (temp + fsync + rename); throws Error on any failed step.
-void write_file_atomic(const std::string& path, const std::string& text);
+// Writes `text` to `path` (truncating), fsyncs and closes it; throws Error on a
+// short write or a failed fsync/close. Not atomic: for files inside a
+// directory that is itself renamed into place (checkpoints).
+void write_file_synced(const std::string& path, const std::string& text);
 
-// Writes `text` to an already open file descriptor; throws on a short write.
-void write_all_fd(int fd, const std::string& text, const std::string& path_for_errors);
+// Atomic replace (write_file_synced to a temp file, then rename); throws Error
+// on any failed step and leaves the old file untouched.
+void write_file_atomic(const std::string& path, const std::string& text);
 
 // Deletes `dir` and everything under it, after checking that its resolved path
 // is a direct child of the resolved `parent` (never `parent` itself, never
