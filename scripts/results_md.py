@@ -47,6 +47,38 @@ def value_cell(m):
     return fmt(m.get("final_mean")) + sd_f, fmt(m.get("best_mean")) + sd_b
 
 
+def codegen_table(specs):
+    """Rows of pass@k and canonical-solution NLL from `crossover eval --codegen` results."""
+    lines = ["## Code generation (after training)", "",
+             "Completions sampled from the final checkpoint and run against the tests in the sandbox; "
+             "unbiased pass@k (Chen et al. 2021); canonical-solution NLL in nats per token (DLM: "
+             "conditional ELBO, ± Monte Carlo se).", "",
+             "| run | task | problems | samples | new tokens | pass@k | solution NLL | outcomes |",
+             "|---|---|---|---|---|---|---|---|"]
+    for spec in specs:
+        label, path = spec.split("=", 1)
+        with open(path) as f:
+            res = json.load(f)["results"]
+        for task, t in res.items():
+            if "canonical_nll,none" not in t:
+                continue
+            ks = ", ".join(f"{k.split(',')[0]} {fmt(v)}" for k, v in t.items() if k.startswith("pass@"))
+            se = t.get("canonical_nll_stderr,none", 0)
+            nll = fmt(t["canonical_nll,none"]) + (f" ± {fmt(se)}" if se else "")
+            rows = t.get("problems_file")
+            outcomes = ""
+            if rows and os.path.exists(rows):
+                counts = {}
+                with open(rows) as f:
+                    for line in f:
+                        for smp in json.loads(line).get("samples", []):
+                            counts[smp["status"]] = counts.get(smp["status"], 0) + 1
+                outcomes = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+            lines.append(f"| {label} | {task} | {t.get('problems')} | {t.get('samples_per_problem')} | "
+                         f"{t.get('gen_length')} | {ks} | {nll} | {outcomes} |")
+    return lines + [""]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("report")
@@ -54,6 +86,8 @@ def main():
     ap.add_argument("--elapsed-s", type=float, default=None)
     ap.add_argument("--command", default="")
     ap.add_argument("--out", default=None, help="default: RESULTS.md beside report.json")
+    ap.add_argument("--codegen", action="append", default=[], metavar="LABEL=RESULTS.json",
+                    help="a `crossover eval --codegen ... --out` file to tabulate (repeatable)")
     a = ap.parse_args()
     with open(a.report) as f:
         rep = json.load(f)
@@ -83,6 +117,8 @@ def main():
             lines.append(f"| {c['ar']} | {c['dlm']} | {metric} ({c.get('better', '')} is better) | {arf} | {arb} | "
                          f"{dlf} | {dlb} | {crossover_cell(c['current'])} | {crossover_cell(c['best'])} |")
         lines.append("")
+    if a.codegen:
+        lines += codegen_table(a.codegen)
     pngs = sorted(p for p in os.listdir(out_dir) if p.endswith(".png"))
     if pngs:
         lines += ["## Plots", ""] + [f"![{p}]({p})" for p in pngs] + [""]

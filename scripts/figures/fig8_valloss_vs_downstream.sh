@@ -8,8 +8,9 @@
 # from the validation documents (`crossover data make-tasks`, 200 items, data/tasks/
 # python-nextline.jsonl; ~1 s), or uses $FIG8_TASKS (comma-separated task JSONL files);
 # paper reuses the figure-1 runs, whose recipe scores HellaSwag, MMLU, ARC-e/c and PIQA.
-# --scale mini: 2 runs = {AR, DLM}, model_s, 50k unique x 120 epochs = 6M tokens each,
-#   tasks (100 items, 8 MC samples) every 100 steps: ~8 min training + ~3 min evaluation.
+# --scale mini: 2 runs = {AR, DLM}, model_xs's shape at width 128 (493k params), 20k unique
+#   x 100 epochs = 2M tokens each, tasks (100 items, 64 MC samples for the DLM) every 50
+#   steps. Measured time: docs/results/fig8_valloss_vs_downstream_mini/RESULTS.md.
 # --scale paper: the 10 runs of fig1 (already finished ones are skipped).
 # Example: scripts/figures/fig8_valloss_vs_downstream.sh --scale mini --dry-run
 source "$(dirname "$0")/lib.sh"

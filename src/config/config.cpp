@@ -120,6 +120,9 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("eval.tasks", e.tasks, kAny);
   v.field("eval.task_mc_samples", e.task_mc_samples, range(1, 65536));
   v.field("eval.task_limit", e.task_limit, at_least(0));
+  v.field("eval.codegen", e.codegen, kAny);
+  v.field("eval.codegen_limit", e.codegen_limit, at_least(0));
+  v.field("eval.codegen_samples", e.codegen_samples, range(0, 1024));
 
   v.field("dist.backend", c.dist.backend, one_of({"auto", "gloo", "nccl"}));
   v.field("dist.timeout_s", c.dist.timeout_s, at_least(1));

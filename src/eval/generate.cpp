@@ -150,4 +150,15 @@ torch::Tensor mdm_generate(Transformer& model, const torch::Tensor& prompt,
   return x;
 }
 
+std::string decode_until_eos(const Tokenizer& tok, const torch::Tensor& row) {
+  auto ids = row.to(torch::kInt32).cpu().contiguous();
+  std::vector<int32_t> v(ids.data_ptr<int32_t>(), ids.data_ptr<int32_t>() + ids.numel());
+  for (size_t i = 0; i < v.size(); ++i)
+    if (v[i] == tok.eos_id()) {
+      v.resize(i);
+      break;
+    }
+  return tok.decode(v, /*skip_special=*/true);
+}
+
 }  // namespace crossover

@@ -46,7 +46,8 @@ double now_s() {
 
 }  // namespace
 
-std::vector<std::string> metrics_csv_columns(const std::vector<std::string>& task_names) {
+std::vector<std::string> metrics_csv_columns(const std::vector<std::string>& task_names,
+                                             const std::vector<std::string>& codegen_names) {
   std::vector<std::string> cols = {"kind",     "step",      "tokens",       "epoch",
                                    "unique_tokens", "loss", "lr",           "grad_norm",
                                    "tokens_per_s",  "mfu",  "peak_mem_mb",  "elapsed_s",
@@ -55,6 +56,8 @@ std::vector<std::string> metrics_csv_columns(const std::vector<std::string>& tas
     for (const char* m : {"acc", "acc_norm", "acc_se", "nll_correct", "nll_wrong", "delta_nll",
                           "margin", "mc_ambiguous"})
       cols.push_back("task/" + t + "/" + m);
+  for (const auto& t : codegen_names)
+    for (const char* m : {"nll", "nll_se", "pass@1"}) cols.push_back("codegen/" + t + "/" + m);
   return cols;
 }
 

@@ -19,6 +19,7 @@
 #include "crossover/data/validation.h"
 #include "crossover/dist/dist.h"
 #include "crossover/dist/dist_env.h"
+#include "crossover/eval/codegen.h"
 #include "crossover/eval/multiple_choice.h"
 #include "crossover/eval/validation.h"
 #include "crossover/io/checkpoint.h"
@@ -121,6 +122,8 @@ class Trainer {
     tokenizer_ = load_tokenizer(meta);
     bytes_per_token_ = validation_bytes_per_token(*tokenizer_, val_batches_);
     for (const auto& path : cfg_.eval.tasks) tasks_.push_back(load_task(path, cfg_.eval.task_limit));
+    for (const auto& path : cfg_.eval.codegen)
+      codegen_.push_back(load_codegen_task(path, cfg_.eval.codegen_limit));
     if (main_) prepare_run_dir(run_dir_, cfg_.run.dir, opts_);
     dist_->barrier();
 
@@ -134,7 +137,7 @@ class Trainer {
       log_add_file(run_dir_ + "/log.txt");
       write_file_atomic(run_dir_ + "/config.yaml",
                         str_cat("# config hash: ", config_hash(cfg_), "\n", config_to_yaml(cfg_)));
-      metrics_ = std::make_unique<MetricsWriter>(run_dir_, metrics_csv_columns(task_names()), keep_through,
+      metrics_ = std::make_unique<MetricsWriter>(run_dir_, metrics_csv_columns(task_names(), codegen_names()), keep_through,
                                                  cfg_.train.tensorboard);
     }
     log_debug(str_cat("resolved config:\n", config_to_yaml(cfg_)));
@@ -237,6 +240,12 @@ class Trainer {
   std::vector<std::string> task_names() const {
     std::vector<std::string> names;
     for (const auto& t : tasks_) names.push_back(t.name);
+    return names;
+  }
+
+  std::vector<std::string> codegen_names() const {
+    std::vector<std::string> names;
+    for (const auto& t : codegen_) names.push_back(t.name);
     return names;
   }
 
@@ -390,6 +399,7 @@ class Trainer {
       task_line += str_cat(" | ", tr.name, " acc ", tr.acc, " acc_norm ", tr.acc_norm, " ΔNLL ",
                            tr.delta_nll);
     }
+    for (const auto& task : codegen_) task_line += evaluate_codegen_task(task, vo.diffusion, &r);
     r["eval_s"] = seconds_since(t);
     if (main_) {
       write_metrics(r);
@@ -399,6 +409,36 @@ class Trainer {
                        " nats/token, ", v.bpb, " bits/byte", task_line));
     }
     return v.loss;
+  }
+
+  // eval.codegen: the canonical-solution NLL (every rank computes it: no
+  // collectives inside); with eval.codegen_samples, pass@1 of sampled and
+  // executed completions on rank 0 while the others wait at a barrier.
+  std::string evaluate_codegen_task(const CodegenTask& task, bool diffusion, MetricRow* r) {
+    LoglikOptions lo;
+    lo.diffusion = diffusion;
+    lo.mc_samples = cfg_.eval.task_mc_samples;
+    lo.mask_id = st_.mask_id;
+    lo.bf16 = st_.bf16;
+    SolutionNll nll = canonical_solution_nll(st_.model, *tokenizer_, task, lo,
+                                             st_.model->options.max_seq_len(), device_);
+    const std::string p = "codegen/" + task.name + "/";
+    (*r)[p + "nll"] = nll.nll;
+    (*r)[p + "nll_se"] = nll.nll_se;
+    std::string line = str_cat(" | ", task.name, " solution NLL ", nll.nll);
+    if (cfg_.eval.codegen_samples > 0) {
+      if (main_) {
+        CodegenOptions co;
+        co.diffusion = diffusion;
+        co.samples = cfg_.eval.codegen_samples;
+        co.seed = static_cast<uint64_t>(cfg_.run.seed);
+        CodegenResult cr = evaluate_codegen(st_.model, *tokenizer_, task, co, device_);
+        (*r)[p + "pass@1"] = cr.pass_at_k.front().second;
+        line += str_cat(" pass@1 ", cr.pass_at_k.front().second);
+      }
+      if (world_ > 1) dist_->barrier();
+    }
+    return line;
   }
 
   void checkpoint(const std::string& kind) {
@@ -469,6 +509,7 @@ class Trainer {
   std::vector<torch::Tensor> val_batches_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::vector<Task> tasks_;  // eval.tasks, scored at every evaluation
+  std::vector<CodegenTask> codegen_;  // eval.codegen, scored at every evaluation
   double bytes_per_token_ = 1.0;
   TrainState st_;
   std::unique_ptr<MetricsWriter> metrics_;

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -20,6 +21,14 @@ using crossover::testing::source_path;
 using crossover::testing::TempDir;
 using crossover::testing::write_file;
 
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) lines.push_back(line);
+  return lines;
+}
+
 class EvalTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -27,6 +36,10 @@ class EvalTest : public ::testing::Test {
     crossover::testing::make_tiny_dataset(*dir_, /*val_docs=*/8);
     auto r = run_crossover("data make-tasks " + dir_->file("data") + " --out " +
                       dir_->file("tasks/nextline.jsonl") + " --items 24 --seed 3");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    r = run_crossover("data convert-task --format humaneval " +
+                      source_path("tests/fixtures/tasks/humaneval_toy_raw.jsonl") + " " +
+                      dir_->file("tasks/code.jsonl"));
     ASSERT_EQ(r.exit_code, 0) << r.out;
     for (std::string kind : {"ar", "mdm"}) {
       r = run_crossover("train " + config(kind));
@@ -45,7 +58,8 @@ class EvalTest : public ::testing::Test {
                          "  batch_size: 8\n  lr: 3.0e-3\n  lr_warmup_steps: 5\n  log_every: 10\n"
                          "  eval_every: 20\n  eval_each_epoch: false\neval:\n  val_tokens: 2048\n"
                          "  mc_samples: 2\n  tasks: [" + dir_->file("tasks/nextline.jsonl") +
-                         "]\n  task_mc_samples: 4\n  task_limit: 12\n");
+                         "]\n  task_mc_samples: 4\n  task_limit: 12\n  codegen: [" + dir_->file("tasks/code.jsonl") +
+                         "]\n  codegen_samples: 1\n");
     return path;
   }
   static std::string run_dir(const std::string& kind) { return dir_->file("runs/" + kind); }
@@ -126,6 +140,60 @@ TEST_F(EvalTest, SampleArAndMdm) {
   auto blocks = run_crossover("sample " + run_dir("mdm") + " --prompt 'def ' --max-new-tokens 16 "
                               "--steps 8 --block-length 4 --remasking random --temperature 0.5");
   EXPECT_EQ(blocks.exit_code, 0) << blocks.out;
+}
+
+// Code tasks: training logs the canonical-solution NLL and pass@1 at each
+// evaluation; `crossover eval --codegen` samples, executes and writes pass@k
+// and one JSON line per problem, for AR and MDM.
+TEST_F(EvalTest, CodegenInTrainingAndEval) {
+  for (std::string kind : {"ar", "mdm"}) {
+    int val_rows = 0;
+    for (const auto& line : lines_of(read_file(run_dir(kind) + "/metrics.jsonl"))) {
+      auto j = nlohmann::json::parse(line);
+      if (j["kind"] != "val") continue;
+      ++val_rows;
+      ASSERT_TRUE(j.contains("codegen/code/nll") && j.contains("codegen/code/pass@1")) << line;
+      const double nll = j["codegen/code/nll"].get<double>();
+      EXPECT_TRUE(nll > 0.5 && nll < 10) << kind << " solution NLL " << nll;
+      EXPECT_EQ(j["codegen/code/nll_se"].get<double>() > 0, kind == "mdm") << line;
+      const double p = j["codegen/code/pass@1"].get<double>();
+      EXPECT_TRUE(p == 0 || p == 1.0 / 3 || p == 2.0 / 3 || p == 1) << p;
+    }
+    EXPECT_GE(val_rows, 2) << kind;
+
+    std::string out = dir_->file("code_" + kind + ".json");
+    auto r = run_crossover("eval " + run_dir(kind) + " --no-val --codegen " +
+                           dir_->file("tasks/code.jsonl") + " --samples 2 --k 1,2 --temperature 0.8 "
+                           "--max-new-tokens 24 --jobs 2 --out " + out);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("pass@2"), std::string::npos) << r.out;
+    auto t = nlohmann::json::parse(read_file(out))["results"]["code"];
+    const double p1 = t["pass@1,none"].get<double>(), p2 = t["pass@2,none"].get<double>();
+    EXPECT_TRUE(p1 >= 0 && p1 <= p2 && p2 <= 1) << t.dump();
+    EXPECT_EQ(t["problems"].get<int64_t>(), 3);
+    EXPECT_GT(t["canonical_nll,none"].get<double>(), 0.5);
+    auto rows = lines_of(read_file(dir_->file("code_" + kind + ".code.jsonl")));
+    ASSERT_EQ(rows.size(), 3u);
+    int64_t correct = 0;
+    for (const auto& row : rows) {
+      auto j = nlohmann::json::parse(row);
+      ASSERT_EQ(j["samples"].size(), 2u) << row;
+      int64_t c = 0;
+      for (const auto& smp : j["samples"]) {
+        const std::string st = smp["status"];
+        EXPECT_TRUE(st == "passed" || st == "failed" || st == "timeout" || st == "crashed") << row;
+        c += st == "passed";
+      }
+      EXPECT_EQ(j["correct"].get<int64_t>(), c);
+      correct += c;
+    }
+    // pass@1 is the mean fraction of passing samples.
+    EXPECT_NEAR(p1, static_cast<double>(correct) / 6.0, 1e-12);
+  }
+  auto bad = run_crossover("eval " + run_dir("ar") + " --no-val --codegen " +
+                           dir_->file("tasks/code.jsonl") + " --samples 2 --k 3");
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("pass@3 needs --samples >= 3"), std::string::npos) << bad.out;
 }
 
 TEST_F(EvalTest, ConvertTaskCli) {

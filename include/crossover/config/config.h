@@ -106,6 +106,9 @@ struct EvalConfig {
   std::vector<std::string> tasks; // task JSONL files scored at the eval cadence
   int64_t task_mc_samples = 128;  // mdm: Monte Carlo samples per choice
   int64_t task_limit = 0;         // 0 = every item
+  std::vector<std::string> codegen; // code-task JSONL files (eval/codegen_task.h) scored at the eval cadence
+  int64_t codegen_limit = 0;      // problems per code task; 0 = all
+  int64_t codegen_samples = 0;    // completions per problem for pass@1; 0 = canonical-solution NLL only
 };
 
 struct DistConfig {

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "crossover/data/tokenizer.h"
 #include "crossover/model/transformer.h"
 
 namespace crossover {
@@ -76,5 +77,8 @@ torch::Tensor add_gumbel_noise(const torch::Tensor& logits, double temperature,
 // (B, steps) int64, base = masked / steps, the first masked % steps steps get
 // one more (LLaDA's get_num_transfer_tokens).
 torch::Tensor num_transfer_tokens(const torch::Tensor& masked_per_row, int64_t steps);
+
+// The text of generated token ids (1-D), cut at the first EOS, specials dropped.
+std::string decode_until_eos(const Tokenizer& tok, const torch::Tensor& row);
 
 }  // namespace crossover

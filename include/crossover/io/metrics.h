@@ -44,6 +44,7 @@ class MetricsWriter {
 std::vector<nlohmann::json> read_metrics(const std::string& path, const std::string& kind = "");
 
 // Standard CSV columns; task columns are appended per task name.
-std::vector<std::string> metrics_csv_columns(const std::vector<std::string>& task_names);
+std::vector<std::string> metrics_csv_columns(const std::vector<std::string>& task_names,
+                                             const std::vector<std::string>& codegen_names = {});
 
 }  // namespace crossover
