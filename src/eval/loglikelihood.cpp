@@ -2,7 +2,6 @@
 // conditional log-likelihoods, batched.
 #include "crossover/eval/loglikelihood.h"
 
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -10,26 +9,12 @@
 #include <numeric>
 
 #include "crossover/model/output_head.h"
+#include "crossover/util/autocast.h"
 #include "crossover/util/check.h"
 #include "crossover/util/rng.h"
 
 namespace crossover {
 namespace {
-
-// bf16 autocast (CUDA) for the guard's lifetime.
-struct AutocastBf16 {
-  explicit AutocastBf16(bool on) : on_(on) {
-    if (!on_) return;
-    at::autocast::set_autocast_enabled(at::kCUDA, true);
-    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-  }
-  ~AutocastBf16() {
-    if (!on_) return;
-    at::autocast::set_autocast_enabled(at::kCUDA, false);
-    at::autocast::clear_cache();
-  }
-  bool on_;
-};
 
 // float32 for reduced-precision logits; a float64 model (tests) stays float64.
 torch::Tensor at_least_float32(const torch::Tensor& t) {
@@ -72,7 +57,7 @@ void ar_logliks(Transformer& model, const std::vector<LoglikRequest>& requests,
     x = x.to(device);
     torch::Tensor logits;
     {
-      AutocastBf16 autocast(opts.bf16);
+      AutocastScope autocast(opts.bf16);
       logits = model->forward(x.narrow(1, 0, T), /*causal=*/true).logits;  // (b, T, V)
     }
     for (int64_t r = 0; r < b; ++r) {
@@ -127,7 +112,7 @@ torch::Tensor masked_row_nll(Transformer& model, const torch::Tensor& x0, const 
   auto row = idx.select(1, 0), col = idx.select(1, 1);                         // (M)
   torch::Tensor logits;
   {
-    AutocastBf16 autocast(opts.bf16);
+    AutocastScope autocast(opts.bf16);
     auto hidden = transformer_hidden(*model, inputs, /*causal=*/false);  // (R, T, C)
     logits = transformer_head(*model, hidden.index({row, col}));          // (M, V)
   }

@@ -1,11 +1,11 @@
 #include "crossover/eval/validation.h"
 
-#include <ATen/autocast_mode.h>
 
 #include <cmath>
 
 #include "crossover/dist/dist.h"
 #include "crossover/model/output_head.h"
+#include "crossover/util/autocast.h"
 #include "crossover/util/check.h"
 #include "crossover/util/rng.h"
 
@@ -18,21 +18,6 @@ torch::Tensor token_nll(const torch::Tensor& logits, const torch::Tensor& target
   auto lp = torch::log_softmax(lf, -1);
   return -lp.gather(-1, targets.unsqueeze(-1)).squeeze(-1).to(torch::kFloat64);
 }
-
-// bf16 autocast (CUDA) for the guard's lifetime.
-struct AutocastBf16 {
-  explicit AutocastBf16(bool on) : on_(on) {
-    if (!on_) return;
-    at::autocast::set_autocast_enabled(at::kCUDA, true);
-    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-  }
-  ~AutocastBf16() {
-    if (!on_) return;
-    at::autocast::set_autocast_enabled(at::kCUDA, false);
-    at::autocast::clear_cache();
-  }
-  bool on_;
-};
 
 // The masks and rates of b windows starting at window `first`: masks (K, b, T)
 // bool and t (K, b) float64, on the CPU (see the header).
@@ -59,7 +44,7 @@ double masked_weighted_nll(Transformer& model, const torch::Tensor& x0, const to
   auto row = idx.select(1, 0), col = idx.select(1, 1);                               // (M)
   torch::Tensor logits;
   {
-    AutocastBf16 autocast(opts.bf16);
+    AutocastScope autocast(opts.bf16);
     auto hidden = transformer_hidden(*model, inputs, /*causal=*/false);  // (b, T, C)
     logits = transformer_head(*model, hidden.index({row, col}));          // (M, V)
   }
@@ -90,7 +75,7 @@ ValidationResult evaluate_validation(Transformer& model, const std::vector<torch
     auto x = batches[i].to(device);  // (b, T+1)
     auto targets = x.narrow(1, 1, T);  // (b, T): x_1..x_T for both objectives
     if (!opts.diffusion) {
-      AutocastBf16 autocast(opts.bf16);
+      AutocastScope autocast(opts.bf16);
       auto logits = model->forward(x.narrow(1, 0, T), /*causal=*/true).logits;  // (b, T, V)
       acc[0] += token_nll(logits, targets).sum().item<double>();
     } else {
