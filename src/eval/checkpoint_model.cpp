@@ -39,7 +39,6 @@ CheckpointModel load_checkpoint_model(const std::string& path, const CheckpointM
     m.cfg = load_config_from_string(ck.state.config_yaml, ck.path + "/state.json", sets);
   }
   m.device = runtime_setup(m.cfg.runtime);
-  m.diffusion = m.cfg.objective.kind == "mdm";
   m.bf16 = m.device.is_cuda() && m.cfg.runtime.precision != "fp32";
 
   auto emb = ck.model.find("tok_emb.weight");
@@ -56,6 +55,8 @@ CheckpointModel load_checkpoint_model(const std::string& path, const CheckpointM
     log_warn(str_cat("dataset '", m.cfg.data.path, "' not found: using the byte tokenizer"));
     m.tokenizer = make_byte_tokenizer();
   }
+  m.objective = make_objective(m.cfg.objective, m.tokenizer->mask_id());
+  m.diffusion = !m.objective->causal();
   m.model = Transformer(transformer_options_from_config(m.cfg.model, vocab));
   load_into_module(*m.model, ck.model, ck.path);
   m.model->to(m.device);

@@ -364,7 +364,7 @@ class Trainer {
 
   double evaluate() {
     ValidationOptions vo;
-    vo.diffusion = st_.objective->name() == "mdm";
+    vo.diffusion = !st_.objective->causal();  // evaluated with make_eval_objective
     vo.mc_samples = cfg_.eval.mc_samples;
     vo.mask_eps = cfg_.objective.mask_eps;
     vo.mask_id = st_.mask_id;

@@ -12,6 +12,7 @@
 #include "crossover/data/dataset.h"
 #include "crossover/data/tokenizer.h"
 #include "crossover/model/transformer.h"
+#include "crossover/objective/objective.h"
 
 namespace crossover {
 
@@ -28,7 +29,8 @@ struct CheckpointModel {
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<PreparedDataset> data;  // null when the dataset is absent
   torch::Device device = torch::kCPU;
-  bool diffusion = false;   // objective.kind == mdm
+  std::unique_ptr<Objective> objective;  // the run's objective (training settings included)
+  bool diffusion = false;   // bidirectional (!objective->causal()): MDM sampling and estimators
   bool bf16 = false;
   int64_t step = 0;
 };
