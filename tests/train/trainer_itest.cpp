@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -110,10 +111,18 @@ TEST_F(TrainerTest, SameSeedIsBitwiseIdentical) {
 
 TEST_F(TrainerTest, KillNineAndResumeIsBitExact) {
   ASSERT_EQ(run_crossover("train " + config("ref", "mdm")).exit_code, 0);
-  // Start the same run in the background and SIGKILL it at a random step past the first checkpoint.
+  // Start the same run in the background and SIGKILL it at a random step past the first
+  // checkpoint. Random, so runs cover different steps, but seeded: every failure names its
+  // seed, and CROSSOVER_TEST_KILL_SEED=<seed> aims at the same step again.
   std::string cfg = config("killed", "mdm", "");
-  std::mt19937 rng(std::random_device{}());
+  const char* seed_env = std::getenv("CROSSOVER_TEST_KILL_SEED");
+  const uint32_t kill_seed = seed_env ? static_cast<uint32_t>(std::stoul(seed_env))
+                                      : std::random_device{}();
+  std::mt19937 rng(kill_seed);
   const int kill_after = 11 + static_cast<int>(rng() % 7);
+  SCOPED_TRACE("kill seed " + std::to_string(kill_seed) + ": SIGKILL once " +
+               std::to_string(kill_after) + " train rows are logged (rerun with "
+               "CROSSOVER_TEST_KILL_SEED=" + std::to_string(kill_seed) + ")");
   pid_t pid = fork();
   if (pid == 0) {
     execl(CROSSOVER_BINARY, CROSSOVER_BINARY, "train", cfg.c_str(), "--set",
@@ -131,10 +140,12 @@ TEST_F(TrainerTest, KillNineAndResumeIsBitExact) {
   int status = 0;
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
+  SCOPED_TRACE("killed with " + std::to_string(rows(run_dir("killed"), "train").size()) +
+               " train rows logged");
   auto r = run_crossover("train " + cfg + " --resume auto");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   auto a = rows(run_dir("ref"), "train"), b = rows(run_dir("killed"), "train");
-  ASSERT_EQ(a.size(), b.size()) << "killed after " << kill_after;
+  ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i]["loss"], b[i]["loss"]) << "step " << i + 1;
   EXPECT_EQ(read_file(run_dir("ref") + "/checkpoints/step_00000020/model.safetensors"),
             read_file(run_dir("killed") + "/checkpoints/step_00000020/model.safetensors"));
