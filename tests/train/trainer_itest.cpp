@@ -229,7 +229,12 @@ TEST_F(TrainerTest, UserErrorsAreOneLineAndLeaveNoRunDir) {
   auto again = run_crossover("train " + config("done", "ar") + " --set train.total_tokens=1280");
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_NE(again.out.find("already finished"), std::string::npos) << again.out;
-  EXPECT_EQ(run_crossover("train " + config("done", "ar") + " --set train.total_tokens=1280 --overwrite").exit_code, 0);
+  auto first = rows(run_dir("done"), "train");
+  ASSERT_EQ(run_crossover("train " + config("done", "ar") + " --set train.total_tokens=1280 --overwrite").exit_code, 0);
+  // --overwrite starts afresh: the same rows once (not appended to the old run's), same losses.
+  auto second = rows(run_dir("done"), "train");
+  ASSERT_EQ(second.size(), first.size());
+  for (size_t i = 0; i < first.size(); ++i) EXPECT_EQ(second[i]["loss"], first[i]["loss"]) << i;
 }
 
 
