@@ -5,7 +5,6 @@
 
 #include <unistd.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -31,16 +30,11 @@
 #include "crossover/util/log.h"
 #include "crossover/util/runtime.h"
 #include "crossover/util/signals.h"
+#include "crossover/util/stopwatch.h"
 
 namespace crossover {
 namespace fs = std::filesystem;
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 std::string gib(double bytes) {
   return str_cat(std::round(bytes / (1024.0 * 1024.0 * 1024.0) * 10) / 10, " GiB");
@@ -247,8 +241,8 @@ class Trainer {
   }
 
   void loop() {
-    t0_ = Clock::now();
-    auto last_log = Clock::now();
+    run_time_.restart();
+    Stopwatch since_log;
     int64_t tokens_since_log = 0;
     while (step_ < total_steps_) {
       auto batch = loader_->next_batch();  // (B_local, T+1)
@@ -257,9 +251,9 @@ class Trainer {
       ++step_;
       tokens_since_log += tokens_per_step();
       if (step_ % cfg_.train.log_every == 0 || step_ == total_steps_) {
-        double dt = std::max(seconds_since(last_log), 1e-9);
+        double dt = std::max(since_log.seconds(), 1e-9);
         log_train_row(s, tokens_since_log / dt);
-        last_log = Clock::now();
+        since_log.restart();
         tokens_since_log = 0;
       }
       bool epoch_end = std::floor(epoch_at_step(step_)) > std::floor(epoch_at_step(step_ - 1));
@@ -344,7 +338,7 @@ class Trainer {
     r["tokens_per_s"] = tokens_per_s;
     r["mfu"] = mfu;
     r["peak_mem_mb"] = peak_memory_mb(device_);
-    r["elapsed_s"] = seconds_since(t0_);
+    r["elapsed_s"] = run_time_.seconds();
     if (nan_skips_ > 0) r["nan_skips"] = nan_skips_;
     if (!main_) return;
     write_metrics(r);
@@ -370,7 +364,7 @@ class Trainer {
     vo.mask_id = st_.mask_id;
     vo.bytes_per_token = bytes_per_token_;
     vo.bf16 = st_.bf16;
-    auto t = Clock::now();
+    Stopwatch eval_time;
     ValidationResult v = evaluate_validation(st_.model, val_batches_, vo, device_, dist_.get());
     MetricRow r = base_row("val");
     r["val_loss"] = v.loss;
@@ -390,7 +384,7 @@ class Trainer {
       task_line += str_cat(" | ", tr.name, " acc ", tr.acc, " acc_norm ", tr.acc_norm, " ΔNLL ",
                            tr.delta_nll);
     }
-    r["eval_s"] = seconds_since(t);
+    r["eval_s"] = eval_time.seconds();
     if (main_) {
       write_metrics(r);
       if (::isatty(2)) std::cerr << "\n";
@@ -448,7 +442,7 @@ class Trainer {
       j["final_val_loss"] = last_val_;
       j["objective"] = cfg_.objective.kind;
       j["config_hash"] = config_hash(cfg_);
-      j["elapsed_s"] = seconds_since(t0_);
+      j["elapsed_s"] = run_time_.seconds();
       write_file_atomic(run_dir_ + "/summary.json", j.dump(2) + "\n");
       log_info(str_cat("finished: ", step_, " steps, ", human_count(tokens_seen()),
                        " tokens, final val_loss ", last_val_, " -> ", run_dir_));
@@ -477,7 +471,7 @@ class Trainer {
   std::string subset_hash_;    // of the unique tokens this run trains on
   double last_val_ = 0;
   bool interrupted_ = false;
-  Clock::time_point t0_;
+  Stopwatch run_time_;
 };
 
 }  // namespace
