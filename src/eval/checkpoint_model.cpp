@@ -49,11 +49,12 @@ CheckpointModel load_checkpoint_model(const std::string& path, const CheckpointM
         PreparedDataset::open(m.cfg.data.path, m.cfg.data.val_path, /*verify=*/false));
     m.tokenizer = load_tokenizer(m.data->meta);
   } else {
-    CROSSOVER_CHECK(vocab == 260, "dataset '", m.cfg.data.path, "' (data.path of the run) is not "
-                    "here and the model's vocabulary (", vocab, ") is not the byte tokenizer's; ",
-                    "hint: pass --data DIR of the prepared dataset");
-    log_warn(str_cat("dataset '", m.cfg.data.path, "' not found: using the byte tokenizer"));
     m.tokenizer = make_byte_tokenizer();
+    CROSSOVER_CHECK(vocab == m.tokenizer->vocab_size(), "dataset '", m.cfg.data.path, "' (data.path "
+                    "of the run) is not here and the model's vocabulary (", vocab, ") is not the byte "
+                    "tokenizer's (", m.tokenizer->vocab_size(), "); hint: pass --data DIR of the "
+                    "prepared dataset");
+    log_warn(str_cat("dataset '", m.cfg.data.path, "' not found: using the byte tokenizer"));
   }
   m.objective = make_objective(m.cfg.objective, m.tokenizer->mask_id());
   m.diffusion = !m.objective->causal();

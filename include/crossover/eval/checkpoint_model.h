@@ -37,7 +37,7 @@ struct CheckpointModel {
 
 // path: a checkpoint directory (has state.json) or a run directory (its
 // newest valid checkpoint). Without the dataset the tokenizer falls back to
-// the byte tokenizer when the model's vocabulary is the byte vocabulary (260),
+// the byte tokenizer when the model's vocabulary is the byte tokenizer's,
 // else throws with a hint to pass the dataset.
 CheckpointModel load_checkpoint_model(const std::string& path, const CheckpointModelOptions& opts);
 
