@@ -16,21 +16,22 @@
 namespace crossover {
 namespace {
 
-// Σ_rows (1/t) Σ_{masked} −log p(x | x_masked), the head on masked positions
-// only. x0, mask (b, T); t (b) float64.
-double masked_weighted_nll(TransformerImpl& model, const torch::Tensor& x0, const torch::Tensor& mask,
-                           const torch::Tensor& t, int64_t mask_id, bool bf16) {
-  auto inputs = torch::where(mask, torch::full({}, mask_id, x0.options()), x0);  // (b, T)
+// −log p(x0_i | x0 with `mask` replaced by [MASK]) at the M masked positions,
+// (M) float64, with each position's row in *row (M). The output head and the
+// softmax run there only: (M, C) -> (M, V). x0, mask (R, T) on the model's device.
+torch::Tensor masked_nll(TransformerImpl& model, const torch::Tensor& x0, const torch::Tensor& mask,
+                         int64_t mask_id, bool bf16, torch::Tensor* row) {
+  auto inputs = torch::where(mask, torch::full({}, mask_id, x0.options()), x0);  // (R, T)
   auto idx = torch::nonzero(mask);                                               // (M, 2)
-  auto row = idx.select(1, 0), col = idx.select(1, 1);                           // (M)
+  *row = idx.select(1, 0);
+  auto col = idx.select(1, 1);                                                   // (M)
   torch::Tensor logits;
   {
     AutocastScope autocast(bf16);
-    auto hidden = transformer_hidden(model, inputs, /*causal=*/false);  // (b, T, C)
-    logits = transformer_head(model, hidden.index({row, col}));          // (M, V)
+    auto hidden = transformer_hidden(model, inputs, /*causal=*/false);  // (R, T, C)
+    logits = transformer_head(model, hidden.index({*row, col}));        // (M, V)
   }
-  auto nll = token_nll(logits, x0.index({row, col}));  // (M)
-  return (nll / t.index({row})).sum().item<double>();
+  return token_nll(logits, x0.index({*row, col}));  // (M)
 }
 
 // MDM log-likelihood rows waiting for a forward pass, all of length T.
@@ -62,26 +63,13 @@ void add_request_rows(const LoglikRequest& req, size_t q, const EstimateOptions&
   p->owner.insert(p->owner.end(), static_cast<size_t>(N), q);
 }
 
-// Σ_{masked j} −log p(x_j | x_masked) per row, (R) float64 on the CPU. The
-// head and softmax run on the M masked positions only: (M, C) -> (M, V).
+// Σ_{masked j} −log p(x_j | x_masked) per row, (R) float64 on the CPU.
 torch::Tensor masked_row_nll(TransformerImpl& model, const torch::Tensor& x0,
                              const torch::Tensor& mask, int64_t mask_id, bool bf16,
                              torch::Device device) {
-  auto x = x0.to(device);                                                   // (R, T)
-  auto m = mask.to(device);                                                 // (R, T) bool
-  auto inputs = torch::where(m, torch::full({}, mask_id, x.options()), x);  // (R, T)
-  auto idx = torch::nonzero(m);                                             // (M, 2)
-  auto row = idx.select(1, 0), col = idx.select(1, 1);                      // (M)
-  torch::Tensor logits;
-  {
-    AutocastScope autocast(bf16);
-    auto hidden = transformer_hidden(model, inputs, /*causal=*/false);  // (R, T, C)
-    logits = transformer_head(model, hidden.index({row, col}));          // (M, V)
-  }
-  auto nll = token_nll(logits, x.index({row, col}));  // (M)
-  return torch::zeros({x.size(0)}, nll.options())
-      .index_add_(0, row, nll)
-      .cpu();  // (R)
+  torch::Tensor row;
+  auto nll = masked_nll(model, x0.to(device), mask.to(device), mask_id, bf16, &row);  // (M)
+  return torch::zeros({x0.size(0)}, nll.options()).index_add_(0, row, nll).cpu();    // (R)
 }
 
 // Runs the pending rows in full passes of max_batch_tokens (all of them when
@@ -181,8 +169,11 @@ torch::Tensor MdmObjective::validation_loss_sums(TransformerImpl& model, const t
   t = t.to(windows.device());
   auto sums = torch::zeros({K}, torch::kFloat64);
   auto acc = sums.accessor<double, 1>();
-  for (int64_t k = 0; k < K; ++k)
-    acc[k] = masked_weighted_nll(model, targets, masks[k], t[k], mask_id_, o.bf16);
+  for (int64_t k = 0; k < K; ++k) {  // Σ_rows (1/t) Σ_{masked} −log p(x | x_masked)
+    torch::Tensor row;
+    auto nll = masked_nll(model, targets, masks[k], mask_id_, o.bf16, &row);  // (M)
+    acc[k] = (nll / t[k].index({row})).sum().item<double>();
+  }
   return sums;
 }
 
