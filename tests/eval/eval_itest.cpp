@@ -14,11 +14,7 @@
 namespace crossover {
 namespace {
 namespace fs = std::filesystem;
-using crossover::testing::read_file;
-using crossover::testing::run_crossover;
-using crossover::testing::source_path;
-using crossover::testing::TempDir;
-using crossover::testing::write_file;
+using namespace crossover::testing;  // test_util.h
 
 class EvalTest : public ::testing::Test {
  protected:

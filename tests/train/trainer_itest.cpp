@@ -22,11 +22,7 @@
 namespace crossover {
 namespace {
 namespace fs = std::filesystem;
-using crossover::testing::read_file;
-using crossover::testing::run_crossover;
-using crossover::testing::run_shell;
-using crossover::testing::TempDir;
-using crossover::testing::write_file;
+using namespace crossover::testing;  // test_util.h
 
 class TrainerTest : public ::testing::Test {
  protected:
@@ -55,6 +51,23 @@ class TrainerTest : public ::testing::Test {
 
   static std::vector<nlohmann::json> rows(const std::string& run, const std::string& kind) {
     return read_metrics(run + "/metrics.jsonl", kind);
+  }
+  // `crossover train cfg --set set` in a child process; returns its pid.
+  static pid_t start_training(const std::string& cfg, const std::string& set) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      execl(CROSSOVER_BINARY, CROSSOVER_BINARY, "train", cfg.c_str(), "--set", set.c_str(),
+            (char*)nullptr);
+      _exit(127);
+    }
+    return pid;
+  }
+  // Polls metrics.jsonl until it holds n train rows (at most 60 s).
+  static void wait_for_train_rows(const std::string& run, size_t n) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline &&
+           !(fs::exists(run + "/metrics.jsonl") && rows(run, "train").size() >= n))
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 
   static TempDir* dir_;
@@ -123,19 +136,8 @@ TEST_F(TrainerTest, KillNineAndResumeIsBitExact) {
   SCOPED_TRACE("kill seed " + std::to_string(kill_seed) + ": SIGKILL once " +
                std::to_string(kill_after) + " train rows are logged (rerun with "
                "CROSSOVER_TEST_KILL_SEED=" + std::to_string(kill_seed) + ")");
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl(CROSSOVER_BINARY, CROSSOVER_BINARY, "train", cfg.c_str(), "--set",
-          "runtime.log_level=error", (char*)nullptr);
-    _exit(127);
-  }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (fs::exists(run_dir("killed") + "/metrics.jsonl") &&
-        static_cast<int>(rows(run_dir("killed"), "train").size()) >= kill_after)
-      break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  pid_t pid = start_training(cfg, "runtime.log_level=error");
+  wait_for_train_rows(run_dir("killed"), static_cast<size_t>(kill_after));
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -194,16 +196,8 @@ TEST_F(TrainerTest, NanPolicyStopAndSkip) {
 
 TEST_F(TrainerTest, SigtermCheckpointsAndExitsZero) {
   std::string cfg = config("sigterm", "ar", "");
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl(CROSSOVER_BINARY, CROSSOVER_BINARY, "train", cfg.c_str(), "--set",
-          "train.total_tokens=2000000", (char*)nullptr);
-    _exit(127);
-  }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline &&
-         !(fs::exists(run_dir("sigterm") + "/metrics.jsonl") && rows(run_dir("sigterm"), "train").size() >= 3))
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  pid_t pid = start_training(cfg, "train.total_tokens=2000000");
+  wait_for_train_rows(run_dir("sigterm"), 3);
   kill(pid, SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
