@@ -7,6 +7,7 @@
 
 #include "crossover/config/loader.h"
 #include "crossover/io/checkpoint.h"
+#include "crossover/io/run_layout.h"
 #include "crossover/util/check.h"
 #include "crossover/util/log.h"
 #include "crossover/util/runtime.h"
@@ -20,7 +21,7 @@ CheckpointModel load_checkpoint_model(const std::string& path, const CheckpointM
   if (fs::exists(fs::path(path) / "state.json")) {
     ck = load_checkpoint(path);
   } else {
-    auto latest = load_latest_valid_checkpoint((fs::path(path) / "checkpoints").string());
+    auto latest = load_latest_run_checkpoint(path);
     CROSSOVER_CHECK(latest.has_value(), "'", path, "' is neither a checkpoint (no state.json) nor ",
                     "a run directory with a valid checkpoint under checkpoints/");
     ck = std::move(*latest);
