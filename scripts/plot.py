@@ -167,6 +167,16 @@ def colors_for(group):
     return out
 
 
+
+def save_figure(fig, out_dir, name, written):
+    """Lays out, writes <out_dir>/<name>.png (a metric's '/' as '_'), closes the figure."""
+    fig.tight_layout()
+    path = os.path.join(out_dir, name.replace("/", "_") + ".png")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    written.append(path)
+
+
 def plot_curves(report, out_dir, title, metrics):
     written = []
     for metric in metrics:
@@ -210,11 +220,7 @@ def plot_curves(report, out_dir, title, metrics):
             ax.axis("off")
         fig.suptitle(fit_title(fig, settings_title(report, f"{title}: {metric} vs tokens seen"), 11),
                      fontsize=11)
-        fig.tight_layout()
-        path = os.path.join(out_dir, f"curves_{metric.replace('/', '_')}.png")
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        written.append(path)
+        save_figure(fig, out_dir, f"curves_{metric}", written)
     return written
 
 
@@ -269,11 +275,7 @@ def plot_crossover(report, out_dir, title, metrics, xkey):
         ax.legend(fontsize=8)
         ax.set_title(fit_title(fig, settings_title(report, f"{title}: {metric} crossover vs {xlabel}"),
                                10), fontsize=10)
-        fig.tight_layout()
-        path = os.path.join(out_dir, f"crossover_{metric.replace('/', '_')}.png")
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        written.append(path)
+        save_figure(fig, out_dir, f"crossover_{metric}", written)
     return written
 
 
@@ -309,11 +311,7 @@ def plot_noise(report, out_dir, title, metrics, xkey):
             continue
         fig.suptitle(fit_title(fig, settings_title(report, f"{title}: {metric} vs {xkey}"), 11),
                      fontsize=11)
-        fig.tight_layout()
-        path = os.path.join(out_dir, f"noise_{metric.replace('/', '_')}.png")
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        written.append(path)
+        save_figure(fig, out_dir, f"noise_{metric}", written)
     return written
 
 
@@ -356,12 +354,7 @@ def plot_valloss(report, out_dir, title):
                     ax.legend(fontsize=8)
             fig.suptitle(fit_title(fig, settings_title(
                 report, f"{title}: validation loss vs downstream ({g['label']})"), 11), fontsize=11)
-            fig.tight_layout()
-            name = f"valloss_{g['label']}" + (f"_{task}" if task else "")
-            path = os.path.join(out_dir, name.replace("/", "_") + ".png")
-            fig.savefig(path, dpi=120)
-            plt.close(fig)
-            written.append(path)
+            save_figure(fig, out_dir, f"valloss_{g['label']}" + (f"_{task}" if task else ""), written)
     return written
 
 

@@ -41,9 +41,7 @@ int run(int argc, char** argv) {
     if (name == c.name) return c.run(rest);
     names.push_back(c.name);
   }
-  std::string near = nearest_word(name, names);
-  throw UsageError(str_cat("unknown command '", name, "'",
-                           near.empty() ? "" : str_cat(" (did you mean '", near, "'?)"),
+  throw UsageError(str_cat("unknown command '", name, "'", did_you_mean(name, names),
                            "; see 'crossover --help'"));
 }
 

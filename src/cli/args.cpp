@@ -41,9 +41,8 @@ Args::Args(const std::string& command, const std::vector<OptionSpec>& specs,
       if (!spec) {
         std::vector<std::string> names;
         for (const auto& s : specs_) names.push_back(s.name);
-        std::string near = nearest_word(name, names);
         throw UsageError(str_cat(command_, ": unknown option '", a, "'",
-                                 near.empty() ? "" : str_cat(" (did you mean '--", near, "'?)"),
+                                 did_you_mean(name, names, "--"),
                                  "; see 'crossover ", command_, " --help'"));
       }
       if (spec->takes_value) {

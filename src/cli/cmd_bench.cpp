@@ -1,7 +1,6 @@
 // `crossover bench CONFIG`: train-step throughput and MFU after warm-up, on
 // random tokens of the config's shape, through the same train_step() that
 // `crossover train` runs (model, objective, AdamW, clipping).
-#include <chrono>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -10,11 +9,13 @@
 #include "crossover/cli/commands.h"
 #include "crossover/config/loader.h"
 #include "crossover/data/dataset.h"
+#include "crossover/data/tokenizer.h"
 #include "crossover/train/train_step.h"
 #include "crossover/util/device_info.h"
 #include "crossover/util/rng.h"
 #include "crossover/util/strings.h"
 #include "crossover/util/runtime.h"
+#include "crossover/util/stopwatch.h"
 
 namespace crossover {
 
@@ -34,15 +35,21 @@ int cmd_bench(const std::vector<std::string>& argv) {
   args.expect_positional(1, "one CONFIG file");
   Config cfg = load_command_config(args);
   torch::Device device = runtime_setup(cfg.runtime);
-  int64_t vocab = cfg.model.vocab_size;
-  int64_t mask_id = 0;
-  if (vocab == 0 && !cfg.data.path.empty()) {
+  // Vocabulary and [MASK]: the dataset's tokenizer when the config names one, else the byte
+  // tokenizer's; an explicit model.vocab_size without a dataset (random tokens of a larger
+  // model) reserves its last id as [MASK] and draws the tokens below it.
+  int64_t vocab = cfg.model.vocab_size, mask_id = -1;
+  if (!cfg.data.path.empty()) {
     auto meta = PreparedDataset::open(cfg.data.path, cfg.data.val_path, /*verify=*/false).meta;
-    vocab = meta.vocab_size;
+    if (vocab == 0) vocab = meta.vocab_size;
     mask_id = meta.mask_id;
+  } else if (vocab == 0) {
+    auto byte = make_byte_tokenizer();
+    vocab = byte->vocab_size();
+    mask_id = byte->mask_id();
+  } else {
+    mask_id = vocab - 1;
   }
-  if (vocab == 0) vocab = 260;  // the byte tokenizer's size
-  if (mask_id == 0) mask_id = vocab - 1;
   const double baseline_mb = device.is_cuda() ? 0.0 : current_rss_mb();  // before the model exists
   TrainState st = make_train_state(cfg, vocab, mask_id, device, nullptr);
   const int64_t B = cfg.train.batch_size, T = cfg.data.seq_len;
@@ -51,11 +58,11 @@ int cmd_bench(const std::vector<std::string>& argv) {
   const int64_t warmup = args.get_int("warmup"), steps = args.get_int("steps");
   for (int64_t s = 0; s < warmup; ++s) train_step(st, tokens, s, warmup + steps);
   if (device.is_cuda()) torch::cuda::synchronize();
-  auto t0 = std::chrono::steady_clock::now();
+  Stopwatch timer;
   double loss = 0;
   for (int64_t s = 0; s < steps; ++s) loss = train_step(st, tokens, warmup + s, warmup + steps).loss;
   if (device.is_cuda()) torch::cuda::synchronize();
-  double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double dt = timer.seconds();
   double tps = static_cast<double>(B * T * steps) / dt;
   double mfu = st.model->flops_per_token(T) * tps / peak_flops(device, st.bf16, cfg.train.peak_flops);
   nlohmann::ordered_json j;

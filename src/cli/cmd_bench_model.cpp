@@ -4,7 +4,6 @@
 // scripts/bench_model.sh runs it next to the same model in PyTorch eager.
 #include <torch/torch.h>
 
-#include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -15,6 +14,7 @@
 #include "crossover/objective/objective.h"
 #include "crossover/util/check.h"
 #include "crossover/util/rng.h"
+#include "crossover/util/stopwatch.h"
 #include "crossover/util/runtime.h"
 
 namespace crossover {
@@ -60,7 +60,7 @@ int cmd_bench_model(const std::vector<std::string>& argv) {
   double seconds = 0, best = 1e300;
   for (int64_t i = 0; i < warmup + steps; ++i) {
     sync(device);
-    auto t0 = std::chrono::steady_clock::now();
+    Stopwatch timer;
     auto gen = make_generator(static_cast<uint64_t>(c.run.seed), "mask", i);
     auto batch = obj->prepare(tokens, T, gen);
     auto out = model(batch.inputs, batch.causal);
@@ -68,7 +68,7 @@ int cmd_bench_model(const std::vector<std::string>& argv) {
     model->zero_grad();
     loss.backward();
     sync(device);
-    double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double dt = timer.seconds();
     if (i >= warmup) {
       seconds += dt;
       best = std::min(best, dt);

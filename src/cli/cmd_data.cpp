@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <iomanip>
 #include <iostream>
 
@@ -18,6 +17,7 @@
 #include "crossover/eval/task_convert.h"
 #include "crossover/util/check.h"
 #include "crossover/util/log.h"
+#include "crossover/util/stopwatch.h"
 
 namespace crossover {
 namespace {
@@ -127,20 +127,19 @@ int data_bench(const std::vector<std::string>& argv) {
     return 0;
   }
   args.expect_positional(1, "one dataset DIR");
-  using Clock = std::chrono::steady_clock;
-  auto t0 = Clock::now();
+  Stopwatch open_time;
   PreparedDataset ds = PreparedDataset::open(args.positional()[0]);
-  double open_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  double open_s = open_time.seconds();
   DataConfig c;
   c.seq_len = args.get_int("seq-len");
   c.unique_tokens = args.get_int("unique-tokens");
   c.shuffle = args.get("shuffle");
   int64_t b = args.get_int("batch"), steps = args.get_int("steps");
   TokenLoader loader(ds, c, b, 1234, 0, 1, b * steps);
-  auto t1 = Clock::now();
+  Stopwatch load_time;
   int64_t checksum = 0;
   for (int64_t i = 0; i < steps; ++i) checksum += loader.next_batch()[0][0].item<int64_t>();
-  double s = std::chrono::duration<double>(Clock::now() - t1).count();
+  double s = load_time.seconds();
   std::cout << std::fixed << std::setprecision(3) << "open+verify " << open_s << " s; "
             << steps << " batches of " << b << "x" << c.seq_len + 1 << " in " << s << " s: "
             << std::setprecision(1) << steps * b * c.seq_len / s / 1e6 << " M tokens/s; "

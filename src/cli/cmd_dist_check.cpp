@@ -34,6 +34,7 @@
 #include "crossover/util/check.h"
 #include "crossover/util/log.h"
 #include "crossover/util/rng.h"
+#include "crossover/util/stopwatch.h"
 #include "crossover/util/runtime.h"
 
 namespace crossover {
@@ -263,10 +264,10 @@ Bandwidth measure_bandwidth(Dist& dist, int64_t bytes) {
   for (int i = 0; i < 2; ++i) dist.all_reduce_sum(t);  // warm up connections
   dist.barrier();
   const int iters = 5;
-  auto start = std::chrono::steady_clock::now();
+  Stopwatch timer;
   for (int i = 0; i < iters; ++i) dist.all_reduce_sum_async(t)->wait();
   dist.barrier();
-  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
+  double s = timer.seconds() /
              iters;
   Bandwidth bw;
   bw.seconds = s;
@@ -309,7 +310,7 @@ int cmd_dist_check(const std::vector<std::string>& argv) {
       cfg.runtime.threads > 0 ? cfg.runtime.threads
                               : std::max<int64_t>(1, hardware_threads() / env.local_world_size)));
   torch::Device device = resolve_device(cfg.runtime.device, env.local_rank);
-  auto start = std::chrono::steady_clock::now();
+  Stopwatch timer;
   auto dist = init_distributed(cfg.dist, device, env);
   dist->check_same(config_hash(cfg), "config hash");
   check_collectives(*dist);
@@ -361,7 +362,7 @@ int cmd_dist_check(const std::vector<std::string>& argv) {
   }
   Bandwidth bw = dist->enabled() ? measure_bandwidth(*dist, bytes) : Bandwidth{};
   double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      timer.seconds();
   if (dist->is_main()) {
     std::ostringstream line;
     line.precision(3);

@@ -4,7 +4,6 @@
 // in lm-evaluation-harness's results layout.
 #include <torch/torch.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -21,15 +20,11 @@
 #include "crossover/util/check.h"
 #include "crossover/util/file_io.h"
 #include "crossover/util/log.h"
+#include "crossover/util/stopwatch.h"
 
 namespace crossover {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 std::vector<std::string> split_list(const Args& args, const char* option,
                                     const std::vector<std::string>& fallback) {
@@ -94,9 +89,9 @@ nlohmann::ordered_json run_codegen(const CheckpointModel& m, const std::string& 
   lo.mask_id = m.tokenizer->mask_id();
   lo.bf16 = m.bf16;
   Transformer model = m.model;
-  auto t0 = Clock::now();
+  Stopwatch nll_time;
   SolutionNll nll = canonical_solution_nll(model, *m.tokenizer, task, lo, model->options.max_seq_len(), m.device);
-  const double nll_s = seconds_since(t0);
+  const double nll_s = nll_time.seconds();
   CodegenResult r = evaluate_codegen(model, *m.tokenizer, task, co, m.device);
   std::cout << std::left << std::setw(24) << r.name << std::right << std::setw(7) << r.problems.size()
             << std::setw(5) << co.samples;
@@ -195,7 +190,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
       std::cout << "validation: skipped (dataset '" << cfg.data.path
                 << "' or its validation split is not here; --data DIR to point at it)\n";
     } else {
-      auto t0 = Clock::now();
+      Stopwatch val_time;
       auto batches = validation_batches(*m.data, cfg.data.seq_len, cfg.eval.val_tokens,
                                         cfg.eval.val_batch_size);
       ValidationOptions vo;
@@ -209,7 +204,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
       std::cout << std::fixed << std::setprecision(4) << "validation: loss " << v.loss
                 << (v.loss_se > 0 ? str_cat(" ± ", v.loss_se) : "") << " nats/token, "
                 << v.bpb << " bits/byte over " << v.tokens << " tokens (" << std::setprecision(1)
-                << seconds_since(t0) << " s)\n";
+                << val_time.seconds() << " s)\n";
       config["val_loss"] = v.loss;
       config["val_loss_se"] = v.loss_se;
       config["val_bpb"] = v.bpb;
@@ -246,13 +241,13 @@ int cmd_eval(const std::vector<std::string>& argv) {
   }
   for (const auto& path : tasks) {
     Task task = load_task(path, limit);
-    auto t0 = Clock::now();
+    Stopwatch task_time;
     TaskResult r = evaluate_task(m.model, *m.tokenizer, task, so, m.device);
     results.push_back(r);
     int64_t choices = 0;
     for (const auto& item : task.items) choices += static_cast<int64_t>(item.choices.size());
     choices_scored.push_back(choices);
-    task_seconds.push_back(seconds_since(t0));
+    task_seconds.push_back(task_time.seconds());
     std::cout << std::left << std::setw(24) << r.name << std::right << std::setw(7) << r.n
               << std::fixed << std::setprecision(4) << std::setw(9) << r.acc << " ±"
               << std::setw(5) << std::setprecision(3) << r.acc_se << std::setprecision(4)
@@ -260,7 +255,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
               << r.acc_norm_se << std::setprecision(4) << std::setw(12) << r.nll_correct
               << std::setw(12) << r.nll_wrong << std::setw(10) << r.delta_nll
               << std::setw(10) << r.margin << std::setw(8) << std::setprecision(3)
-              << r.mc_ambiguous << std::setprecision(1) << std::setw(10) << seconds_since(t0)
+              << r.mc_ambiguous << std::setprecision(1) << std::setw(10) << task_time.seconds()
               << "\n";
   }
   nlohmann::ordered_json codegen_json;

@@ -101,7 +101,7 @@ int cmd_sample(const std::vector<std::string>& argv) {
   }
   const int64_t P = prompt.size(1);
   for (int64_t k = 0; k < K; ++k) {
-    std::cout << "=== sample " << k << " (" << (m.diffusion ? "mdm" : "ar") << ") ===\n"
+    std::cout << "=== sample " << k << " (" << m.objective->name() << ") ===\n"
               << args.get("prompt") << decode_until_eos(tok, out[k].narrow(0, P, out.size(1) - P))
               << "\n";
   }

@@ -5,7 +5,6 @@
 
 #include <torch/torch.h>
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -18,15 +17,12 @@
 #include "crossover/util/checksum.h"
 #include "crossover/util/log.h"
 #include "crossover/util/rng.h"
+#include "crossover/util/stopwatch.h"
 
 namespace crossover {
 namespace fs = std::filesystem;
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 struct SourceStats {
   int64_t documents = 0, val_documents = 0, train_documents = 0;
@@ -133,7 +129,7 @@ PrepareReport write_dataset(const PrepareOptions& opt, const std::vector<Documen
     throw UsageError("the training split is empty after weighting; hint: raise source weights");
 
   // Tokenizer.
-  auto t0 = Clock::now();
+  Stopwatch tokenizer_time;
   std::unique_ptr<Tokenizer> tok;
   std::string model_name;
   if (opt.tokenizer == "byte") {
@@ -150,11 +146,11 @@ PrepareReport write_dataset(const PrepareOptions& opt, const std::vector<Documen
       tok = train_sentencepiece_tokenizer(train_text, opt.vocab_size, model_path, opt.threads);
     }
   }
-  r.seconds_tokenizer = since(t0);
+  r.seconds_tokenizer = tokenizer_time.seconds();
   r.vocab_size = tok->vocab_size();
 
   // Encode and write both splits.
-  auto t1 = Clock::now();
+  Stopwatch encode_time;
   TokenDtype dtype = token_dtype_for_vocab(tok->vocab_size());
   const int threads = opt.tokenizer == "byte" ? 1 : std::max(1, opt.threads);
   const size_t kChunk = 4096;  // documents encoded in parallel, then written in order
@@ -183,7 +179,7 @@ PrepareReport write_dataset(const PrepareOptions& opt, const std::vector<Documen
     ++v;
   }
   val_w.finish();
-  r.seconds_encode = since(t1);
+  r.seconds_encode = encode_time.seconds();
   r.documents = n;
   r.train_documents = train_w.num_documents();
   r.val_documents = val_w.num_documents();
@@ -230,7 +226,7 @@ PrepareReport write_dataset(const PrepareOptions& opt, const std::vector<Documen
 }  // namespace
 
 PrepareReport prepare_dataset(const PrepareOptions& opt) {
-  auto t_start = Clock::now();
+  Stopwatch total_time;
   if (opt.sources.empty())
     throw UsageError("no sources; hint: --source python-stdlib (or a file, glob, dir, .jsonl)");
   if (opt.out.empty()) throw UsageError("--out DIR is required");
@@ -252,7 +248,7 @@ PrepareReport prepare_dataset(const PrepareOptions& opt) {
     std::vector<Document> docs = read_source(opt.sources[s], static_cast<int32_t>(s));
     for (auto& d : docs) all.push_back(std::move(d));
   }
-  r.seconds_read = since(t_start);
+  r.seconds_read = total_time.seconds();
 
   fs::path staging = out;
   staging += str_cat(".tmp-", ::getpid());
@@ -275,7 +271,7 @@ PrepareReport prepare_dataset(const PrepareOptions& opt) {
     fs::remove_all(staging, ec);
     throw;
   }
-  r.seconds_total = since(t_start);
+  r.seconds_total = total_time.seconds();
   return r;
 }
 

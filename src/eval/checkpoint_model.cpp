@@ -7,6 +7,7 @@
 
 #include "crossover/config/loader.h"
 #include "crossover/io/checkpoint.h"
+#include "crossover/io/run_layout.h"
 #include "crossover/util/check.h"
 #include "crossover/util/log.h"
 #include "crossover/util/runtime.h"
@@ -20,7 +21,7 @@ CheckpointModel load_checkpoint_model(const std::string& path, const CheckpointM
   if (fs::exists(fs::path(path) / "state.json")) {
     ck = load_checkpoint(path);
   } else {
-    auto latest = load_latest_valid_checkpoint((fs::path(path) / "checkpoints").string());
+    auto latest = load_latest_run_checkpoint(path);
     CROSSOVER_CHECK(latest.has_value(), "'", path, "' is neither a checkpoint (no state.json) nor ",
                     "a run directory with a valid checkpoint under checkpoints/");
     ck = std::move(*latest);
@@ -39,7 +40,6 @@ CheckpointModel load_checkpoint_model(const std::string& path, const CheckpointM
     m.cfg = load_config_from_string(ck.state.config_yaml, ck.path + "/state.json", sets);
   }
   m.device = runtime_setup(m.cfg.runtime);
-  m.diffusion = m.cfg.objective.kind == "mdm";
   m.bf16 = m.device.is_cuda() && m.cfg.runtime.precision != "fp32";
 
   auto emb = ck.model.find("tok_emb.weight");
@@ -50,12 +50,15 @@ CheckpointModel load_checkpoint_model(const std::string& path, const CheckpointM
         PreparedDataset::open(m.cfg.data.path, m.cfg.data.val_path, /*verify=*/false));
     m.tokenizer = load_tokenizer(m.data->meta);
   } else {
-    CROSSOVER_CHECK(vocab == 260, "dataset '", m.cfg.data.path, "' (data.path of the run) is not "
-                    "here and the model's vocabulary (", vocab, ") is not the byte tokenizer's; ",
-                    "hint: pass --data DIR of the prepared dataset");
-    log_warn(str_cat("dataset '", m.cfg.data.path, "' not found: using the byte tokenizer"));
     m.tokenizer = make_byte_tokenizer();
+    CROSSOVER_CHECK(vocab == m.tokenizer->vocab_size(), "dataset '", m.cfg.data.path, "' (data.path "
+                    "of the run) is not here and the model's vocabulary (", vocab, ") is not the byte "
+                    "tokenizer's (", m.tokenizer->vocab_size(), "); hint: pass --data DIR of the "
+                    "prepared dataset");
+    log_warn(str_cat("dataset '", m.cfg.data.path, "' not found: using the byte tokenizer"));
   }
+  m.objective = make_objective(m.cfg.objective, m.tokenizer->mask_id());
+  m.diffusion = !m.objective->causal();
   m.model = Transformer(transformer_options_from_config(m.cfg.model, vocab));
   load_into_module(*m.model, ck.model, ck.path);
   m.model->to(m.device);

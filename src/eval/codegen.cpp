@@ -4,7 +4,6 @@
 #include <torch/torch.h>
 
 #include <atomic>
-#include <chrono>
 #include <climits>
 #include <cmath>
 #include <exception>
@@ -16,16 +15,9 @@
 #include "crossover/util/check.h"
 #include "crossover/util/rng.h"
 #include "crossover/util/strings.h"
+#include "crossover/util/stopwatch.h"
 
 namespace crossover {
-namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-}  // namespace
-
 std::vector<SandboxResult> execute_completions(const std::vector<const CodegenProblem*>& problems,
                                                const std::vector<std::string>& completions,
                                                const SandboxOptions& opts, int64_t jobs) {
@@ -88,7 +80,7 @@ CodegenResult evaluate_codegen(Transformer& model, const Tokenizer& tok, const C
   std::vector<int64_t> banned = {tok.bos_id(), tok.pad_id(), tok.mask_id()};
   std::vector<const CodegenProblem*> run_problems;
   std::vector<std::string> completions;
-  auto t0 = std::chrono::steady_clock::now();
+  Stopwatch phase;
   {
     torch::NoGradGuard no_grad;
     const bool was_training = model->is_training();
@@ -133,10 +125,10 @@ CodegenResult evaluate_codegen(Transformer& model, const Tokenizer& tok, const C
     }
     if (was_training) model->train();
   }
-  res.generate_s = seconds_since(t0);
-  t0 = std::chrono::steady_clock::now();
+  res.generate_s = phase.seconds();
+  phase.restart();
   auto results = execute_completions(run_problems, completions, o.sandbox, o.jobs);
-  res.execute_s = seconds_since(t0);
+  res.execute_s = phase.seconds();
   std::vector<int64_t> ns, cs;
   for (size_t i = 0; i < task.problems.size(); ++i) {
     CodegenProblemResult pr;

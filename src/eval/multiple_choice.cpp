@@ -26,7 +26,7 @@ double mean_stderr(double p, double n) {
 void score_chunk(Transformer& model, const Tokenizer& tok, const Task& task,
                  const std::vector<int64_t>& items, const TaskScoringOptions& opts,
                  torch::Device device, TaskTotals* totals) {
-  const int64_t max_tokens = opts.loglik.diffusion ? opts.max_seq_len : opts.max_seq_len + 1;
+  const int64_t max_tokens = loglik_max_tokens(opts.loglik, opts.max_seq_len);
   std::vector<LoglikRequest> requests;
   for (int64_t i : items) {
     const TaskItem& item = task.items[i];

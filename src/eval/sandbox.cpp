@@ -27,6 +27,7 @@
 #include "crossover/util/check.h"
 #include "crossover/util/file_io.h"
 #include "crossover/util/strings.h"
+#include "crossover/util/stopwatch.h"
 
 namespace crossover {
 namespace {
@@ -272,8 +273,7 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxOpti
                  static_cast<rlim_t>(opts.memory_mb) << 20, static_cast<rlim_t>(opts.max_file_mb) << 20,
                  static_cast<rlim_t>(opts.max_processes)};
 
-  auto t0 = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  Stopwatch wall;
   bool pid_ns = false;
   pid_t pid = spawn(plan, root, &pid_ns, &res.isolation);
   if (pid < 0) {
@@ -288,7 +288,7 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxOpti
       pid_t w = ::waitpid(pid, &status, WNOHANG);
       if (w == pid) break;
       if (w < 0 && errno != EINTR) break;
-      if (elapsed() > timeout) {
+      if (wall.seconds() > timeout) {
         // Killing a PID namespace's init kills everything in it; otherwise the group.
         ::kill(pid, SIGKILL);
         if (!pid_ns) ::kill(-pid, SIGKILL);
@@ -300,7 +300,7 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxOpti
       sleep_us = std::min(sleep_us * 2, 20000);
     }
     if (!pid_ns) ::kill(-pid, SIGKILL);  // background children left in its group
-    res.seconds = elapsed();
+    res.seconds = wall.seconds();
     const std::string out = output_tail(out_path);
     if (timed_out) {
       res.status = "timeout";

@@ -171,9 +171,8 @@ TaskItem convert_task_record(const std::string& format, const nlohmann::json& re
   } else if (format == "mmlu") {
     item = convert_mmlu(record, where);
   } else {
-    std::string near = nearest_word(format, task_formats());
     throw UsageError(str_cat("unknown task format '", format, "' (", str_join(task_formats(), " | "),
-                             ")", near.empty() ? "" : str_cat("; did you mean '", near, "'?")));
+                             ")", did_you_mean(format, task_formats())));
   }
   CROSSOVER_CHECK(item.gold >= 0 && item.gold < static_cast<int64_t>(item.choices.size()), where,
                   ": answer index ", item.gold, " out of range for ", item.choices.size(), " choices");

@@ -1,73 +1,15 @@
+// validation.cpp — the validation loop: windows to ranks, the objective's
+// estimate per batch, sums all-reduced into nats/token, its standard error and
+// bits/byte.
 #include "crossover/eval/validation.h"
-
-#include <ATen/autocast_mode.h>
 
 #include <cmath>
 
 #include "crossover/dist/dist.h"
-#include "crossover/model/output_head.h"
+#include "crossover/objective/objective.h"
 #include "crossover/util/check.h"
-#include "crossover/util/rng.h"
 
 namespace crossover {
-namespace {
-
-// Σ CE over positions, per row: logits (..., V), targets (...) -> (...) float64.
-torch::Tensor token_nll(const torch::Tensor& logits, const torch::Tensor& targets) {
-  auto lf = logits.scalar_type() == torch::kFloat64 ? logits : logits.to(torch::kFloat32);
-  auto lp = torch::log_softmax(lf, -1);
-  return -lp.gather(-1, targets.unsqueeze(-1)).squeeze(-1).to(torch::kFloat64);
-}
-
-// bf16 autocast (CUDA) for the guard's lifetime.
-struct AutocastBf16 {
-  explicit AutocastBf16(bool on) : on_(on) {
-    if (!on_) return;
-    at::autocast::set_autocast_enabled(at::kCUDA, true);
-    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-  }
-  ~AutocastBf16() {
-    if (!on_) return;
-    at::autocast::set_autocast_enabled(at::kCUDA, false);
-    at::autocast::clear_cache();
-  }
-  bool on_;
-};
-
-// The masks and rates of b windows starting at window `first`: masks (K, b, T)
-// bool and t (K, b) float64, on the CPU (see the header).
-void validation_masks(int64_t first, int64_t b, int64_t T, int64_t K, double eps,
-                      torch::Tensor* masks, torch::Tensor* t) {
-  *masks = torch::empty({K, b, T}, torch::kBool);
-  *t = torch::empty({K, b}, torch::kFloat64);
-  for (int64_t j = 0; j < b; ++j) {
-    auto gen = make_generator(kValidationSeed, "val_window", first + j);
-    const double u = torch::rand({1}, gen, torch::kFloat64).item<double>();
-    auto r = torch::rand({K, T}, gen, torch::kFloat64);  // (K, T)
-    auto k = torch::arange(K, torch::kFloat64) / static_cast<double>(K);
-    auto tk = eps + (1.0 - eps) * torch::frac(u + k);     // (K)
-    t->select(1, j).copy_(tk);
-    masks->select(1, j).copy_(r < tk.unsqueeze(1));
-  }
-}
-
-// Σ_rows (1/t) Σ_{masked} −log p(x | x_masked), the head on masked positions only.
-double masked_weighted_nll(Transformer& model, const torch::Tensor& x0, const torch::Tensor& mask,
-                           const torch::Tensor& t, const ValidationOptions& opts) {
-  auto inputs = torch::where(mask, torch::full({}, opts.mask_id, x0.options()), x0);  // (b, T)
-  auto idx = torch::nonzero(mask);                                                   // (M, 2)
-  auto row = idx.select(1, 0), col = idx.select(1, 1);                               // (M)
-  torch::Tensor logits;
-  {
-    AutocastBf16 autocast(opts.bf16);
-    auto hidden = transformer_hidden(*model, inputs, /*causal=*/false);  // (b, T, C)
-    logits = transformer_head(*model, hidden.index({row, col}));          // (M, V)
-  }
-  auto nll = token_nll(logits, x0.index({row, col}));               // (M)
-  return (nll / t.index({row})).sum().item<double>();
-}
-
-}  // namespace
 
 ValidationResult evaluate_validation(Transformer& model, const std::vector<torch::Tensor>& batches,
                                      const ValidationOptions& opts, torch::Device device,
@@ -75,10 +17,15 @@ ValidationResult evaluate_validation(Transformer& model, const std::vector<torch
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
+  auto objective = make_eval_objective(opts.diffusion, opts.mask_eps, opts.mask_id);
+  EstimateOptions eo;
+  eo.mc_samples = opts.mc_samples;
+  eo.seed = kValidationSeed;
+  eo.bf16 = opts.bf16;
   const int64_t world = dist ? dist->world_size() : 1;
   const int64_t rank = dist ? dist->rank() : 0;
-  const int64_t K = opts.diffusion ? std::max<int64_t>(opts.mc_samples, 1) : 1;
-  // sums[k] = Σ loss of MC sample k; sums[K] = tokens scored.
+  const int64_t K = objective->validation_samples(opts.mc_samples);
+  // sums[k] = Σ loss of sample k; sums[K] = tokens scored.
   auto sums = torch::zeros({K + 1}, torch::kFloat64);
   auto acc = sums.accessor<double, 1>();
   int64_t first = 0;  // index of the batch's first window in the validation set
@@ -87,20 +34,9 @@ ValidationResult evaluate_validation(Transformer& model, const std::vector<torch
     const int64_t batch_first = first;
     first += b;
     if (static_cast<int64_t>(i) % world != rank) continue;
-    auto x = batches[i].to(device);  // (b, T+1)
-    auto targets = x.narrow(1, 1, T);  // (b, T): x_1..x_T for both objectives
-    if (!opts.diffusion) {
-      AutocastBf16 autocast(opts.bf16);
-      auto logits = model->forward(x.narrow(1, 0, T), /*causal=*/true).logits;  // (b, T, V)
-      acc[0] += token_nll(logits, targets).sum().item<double>();
-    } else {
-      torch::Tensor masks, t;  // (K, b, T) bool, (K, b) float64
-      validation_masks(batch_first, b, T, K, opts.mask_eps, &masks, &t);
-      masks = masks.to(device);
-      t = t.to(device);
-      for (int64_t k = 0; k < K; ++k)
-        acc[k] += masked_weighted_nll(model, targets, masks[k], t[k], opts);
-    }
+    auto s = objective->validation_loss_sums(*model, batches[i].to(device), batch_first, eo);  // (K)
+    auto s_acc = s.accessor<double, 1>();
+    for (int64_t k = 0; k < K; ++k) acc[k] += s_acc[k];
     acc[K] += static_cast<double>(b * T);
   }
   if (dist && world > 1) {

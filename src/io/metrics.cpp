@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "crossover/io/run_layout.h"
 #include "crossover/util/check.h"
 #include "crossover/util/file_io.h"
 
@@ -64,7 +65,7 @@ std::vector<std::string> metrics_csv_columns(const std::vector<std::string>& tas
 MetricsWriter::MetricsWriter(const std::string& run_dir, std::vector<std::string> csv_columns,
                              int64_t keep_through_step, bool tensorboard)
     : columns_(std::move(csv_columns)), run_dir_(run_dir) {
-  const std::string jpath = run_dir + "/metrics.jsonl", cpath = run_dir + "/metrics.csv";
+  const std::string jpath = run_metrics_jsonl_path(run_dir), cpath = run_metrics_csv_path(run_dir);
   if (keep_through_step >= 0) {
     filter_lines(jpath, [&](const std::string& line, bool) {
       auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);

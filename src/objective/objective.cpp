@@ -1,4 +1,4 @@
-// objective.cpp — the objective factory and the shared weighted CE sum.
+// objective.cpp — the objective factories and the shared cross-entropy sums.
 #include "crossover/objective/objective.h"
 
 #include <torch/torch.h>
@@ -17,6 +17,23 @@ std::unique_ptr<Objective> make_objective(const ObjectiveConfig& cfg, int64_t ma
   if (cfg.kind == "ar_noise") return std::make_unique<ArObjective>(cfg.input_noise, mask_id);
   if (cfg.kind == "mdm") return std::make_unique<MdmObjective>(cfg, mask_id);
   throw UsageError(str_cat("unknown objective.kind '", cfg.kind, "' (ar | ar_noise | mdm)"));
+}
+
+std::unique_ptr<Objective> make_eval_objective(bool bidirectional, double mask_eps,
+                                               int64_t mask_id) {
+  if (!bidirectional) return std::make_unique<ArObjective>(0.0, mask_id);
+  ObjectiveConfig cfg;
+  cfg.kind = "mdm";
+  cfg.mask_eps = mask_eps;
+  return std::make_unique<MdmObjective>(cfg, mask_id);
+}
+
+bool objective_kind_is_diffusion(const std::string& kind) { return kind == "mdm"; }
+
+torch::Tensor token_nll(const torch::Tensor& logits, const torch::Tensor& targets) {
+  auto lf = logits.scalar_type() == torch::kFloat64 ? logits : logits.to(torch::kFloat32);
+  auto lp = torch::log_softmax(lf, -1);
+  return -lp.gather(-1, targets.unsqueeze(-1)).squeeze(-1).to(torch::kFloat64);
 }
 
 torch::Tensor objective_loss_sum(const torch::Tensor& logits, const ObjectiveBatch& batch) {

@@ -13,6 +13,7 @@
 
 #include "crossover/config/sweep.h"
 #include "crossover/model/model_size.h"
+#include "crossover/objective/objective.h"
 #include "crossover/util/check.h"
 
 namespace crossover {
@@ -269,7 +270,7 @@ Report build_report(std::vector<RunData> runs, const std::vector<std::string>& m
       if (!vmap.count(vk)) {
         ReportVariant v;
         v.kind = r.runs[i].config.objective.kind;
-        v.dlm = v.kind == "mdm";
+        v.dlm = objective_kind_is_diffusion(v.kind);
         for (const auto& kv : config_settings(r.runs[i].config))
           if (is_variant_key(kv.first)) v.settings.push_back(kv);
         Pairs lab = pairs(variant_keys, values(r.runs[i], variant_keys));

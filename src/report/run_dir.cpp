@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "crossover/config/loader.h"
+#include "crossover/io/run_layout.h"
 #include "crossover/util/check.h"
 
 namespace crossover {
@@ -40,17 +41,6 @@ class SettingsCollector : public ConfigVisitor {
     out.emplace_back(k, "[" + str_join(v, ", ") + "]");
   }
 };
-
-bool summary_finished(const fs::path& summary) {
-  std::ifstream in(summary);
-  if (!in) return false;
-  try {
-    nlohmann::json j = nlohmann::json::parse(in);
-    return j.is_object() && j.value("status", "") == "finished";
-  } catch (const nlohmann::json::exception&) {
-    return false;  // a summary being written or truncated is not a finished run
-  }
-}
 
 // True when another process holds the lock (we probe and release at once).
 bool lock_held(const std::string& path) {
@@ -81,11 +71,11 @@ std::string run_lock_path(const std::string& run_dir) {
 }
 
 RunStatus run_status(const std::string& run_dir) {
-  fs::path d(run_dir);
-  if (summary_finished(d / "summary.json")) return RunStatus::kFinished;
+  if (run_is_finished(run_dir)) return RunStatus::kFinished;
   if (lock_held(run_lock_path(run_dir))) return RunStatus::kRunning;
-  for (const char* f : {"config.yaml", "metrics.jsonl", "checkpoints"})
-    if (fs::exists(d / f)) return RunStatus::kPartial;
+  for (const auto& f : {run_config_path(run_dir), run_metrics_jsonl_path(run_dir),
+                        run_checkpoints_dir(run_dir)})
+    if (fs::exists(f)) return RunStatus::kPartial;
   return RunStatus::kNew;
 }
 
@@ -99,11 +89,11 @@ std::vector<std::pair<std::string, std::string>> config_settings(const Config& c
 RunData load_run(const std::string& run_dir) {
   RunData r;
   r.dir = run_dir;
-  fs::path d(run_dir);
-  r.config = load_config((d / "config.yaml").string());
+  const std::string metrics = run_metrics_jsonl_path(run_dir);
+  r.config = load_config(run_config_path(run_dir));
   for (const auto& kv : config_settings(r.config)) r.settings[kv.first] = kv.second;
   r.status = run_status(run_dir);
-  std::ifstream in(d / "metrics.jsonl");
+  std::ifstream in(metrics);
   std::string line;
   int lineno = 0;
   std::map<std::string, Curve> raw;
@@ -116,12 +106,12 @@ RunData load_run(const std::string& run_dir) {
     } catch (const nlohmann::json::exception& e) {
       // The last line of an interrupted run may be cut short: skip it, fail elsewhere.
       if (in.peek() == EOF) break;
-      throw Error(str_cat((d / "metrics.jsonl").string(), ":", lineno, ": malformed JSON row; hint: ",
+      throw Error(str_cat(metrics, ":", lineno, ": malformed JSON row; hint: ",
                           "metrics.jsonl is one JSON object per line (docs/formats.md)"));
     }
     if (!row.is_object() || row.value("kind", "") != "val") continue;
     CROSSOVER_CHECK(row.contains("tokens") && row["tokens"].is_number(),
-                    (d / "metrics.jsonl").string(), ":", lineno, ": val row without numeric 'tokens'",
+                    metrics, ":", lineno, ": val row without numeric 'tokens'",
                     "; hint: every row carries kind, step, tokens, epoch (docs/formats.md)");
     double tokens = row["tokens"].get<double>();
     for (auto it = row.begin(); it != row.end(); ++it) {
@@ -140,7 +130,7 @@ std::vector<std::string> find_run_dirs(const std::vector<std::string>& paths) {
     if (!fs::is_directory(p))
       throw UsageError(str_cat("'", p, "' is not a directory; hint: pass run directories or a ",
                                "sweep directory such as runs/fig1_data_budget"));
-    if (fs::exists(fs::path(p) / "config.yaml")) {
+    if (fs::exists(run_config_path(p))) {
       out.push_back(p);
       continue;
     }
@@ -148,7 +138,7 @@ std::vector<std::string> find_run_dirs(const std::vector<std::string>& paths) {
     for (auto it = fs::recursive_directory_iterator(p); it != fs::recursive_directory_iterator();
          ++it) {
       if (!it->is_directory()) continue;
-      if (fs::exists(it->path() / "config.yaml")) {
+      if (fs::exists(run_config_path(it->path().string()))) {
         out.push_back(it->path().string());
         it.disable_recursion_pending();  // checkpoints are not runs
       }

@@ -1,7 +1,5 @@
 #include "crossover/train/train_step.h"
 
-#include <ATen/autocast_mode.h>
-
 #include <cmath>
 #include <cstdlib>
 
@@ -12,30 +10,13 @@
 #include "crossover/train/adamw.h"
 #include "crossover/train/lr_schedule.h"
 #include "crossover/train/sharded_adamw.h"
+#include "crossover/util/autocast.h"
 #include "crossover/util/check.h"
 #include "crossover/util/log.h"
 #include "crossover/util/rng.h"
 
 namespace crossover {
 namespace {
-
-// bf16 autocast on CUDA for the forward pass; fp32 master weights stay.
-class AutocastScope {
- public:
-  explicit AutocastScope(bool on) : on_(on) {
-    if (!on_) return;
-    at::autocast::set_autocast_enabled(at::kCUDA, true);
-    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-  }
-  ~AutocastScope() {
-    if (!on_) return;
-    at::autocast::set_autocast_enabled(at::kCUDA, false);
-    at::autocast::clear_cache();
-  }
-
- private:
-  bool on_;
-};
 
 double mib(int64_t bytes) { return std::round(static_cast<double>(bytes) / (1 << 20) * 10) / 10; }
 

@@ -5,7 +5,6 @@
 
 #include <unistd.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -24,6 +23,7 @@
 #include "crossover/eval/validation.h"
 #include "crossover/io/checkpoint.h"
 #include "crossover/io/metrics.h"
+#include "crossover/io/run_layout.h"
 #include "crossover/model/model_size.h"
 #include "crossover/train/train_step.h"
 #include "crossover/util/check.h"
@@ -32,26 +32,14 @@
 #include "crossover/util/log.h"
 #include "crossover/util/runtime.h"
 #include "crossover/util/signals.h"
+#include "crossover/util/stopwatch.h"
 
 namespace crossover {
 namespace fs = std::filesystem;
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
 std::string gib(double bytes) {
   return str_cat(std::round(bytes / (1024.0 * 1024.0 * 1024.0) * 10) / 10, " GiB");
-}
-
-bool run_is_finished(const std::string& run_dir) {
-  std::ifstream in(run_dir + "/summary.json");
-  if (!in) return false;
-  auto j = nlohmann::json::parse(in, nullptr, false);
-  return !j.is_discarded() && j.value("status", "") == "finished";
 }
 
 // Decides what happens to an existing run directory before any work starts.
@@ -65,10 +53,10 @@ void prepare_run_dir(const std::string& run_dir, const std::string& parent, cons
   if (run_is_finished(run_dir))
     throw UsageError(str_cat("run '", run_dir, "' is already finished (hint: --overwrite to ",
                              "replace it, or choose another run.name)"));
-  if (!list_checkpoints(run_dir + "/checkpoints").empty())
+  if (!list_checkpoints(run_checkpoints_dir(run_dir)).empty())
     throw UsageError(str_cat("run '", run_dir, "' exists and has checkpoints (hint: --resume ",
                              "auto to continue it, or --overwrite to start again)"));
-  if (fs::exists(run_dir + "/metrics.jsonl"))
+  if (fs::exists(run_metrics_jsonl_path(run_dir)))
     throw UsageError(str_cat("run '", run_dir, "' exists (hint: --overwrite to replace it)"));
 }
 
@@ -133,9 +121,9 @@ class Trainer {
     resumed_step_ = keep_through;
 
     if (main_) {
-      fs::create_directories(run_dir_ + "/checkpoints");
-      log_add_file(run_dir_ + "/log.txt");
-      write_file_atomic(run_dir_ + "/config.yaml",
+      fs::create_directories(run_checkpoints_dir(run_dir_));
+      log_add_file(run_log_path(run_dir_));
+      write_file_atomic(run_config_path(run_dir_),
                         str_cat("# config hash: ", config_hash(cfg_), "\n", config_to_yaml(cfg_)));
       metrics_ = std::make_unique<MetricsWriter>(run_dir_, metrics_csv_columns(task_names(), codegen_names()), keep_through,
                                                  cfg_.train.tensorboard);
@@ -177,7 +165,7 @@ class Trainer {
   int64_t resume() {
     std::optional<Checkpoint> ck;
     if (opts_.resume == "auto") {
-      ck = load_latest_valid_checkpoint(run_dir_ + "/checkpoints");
+      ck = load_latest_run_checkpoint(run_dir_);
       if (!ck) {  // (every checkpoint corrupt is an error above, never a fresh start)
         log_info(str_cat("--resume auto: no checkpoint in ", run_dir_, ", starting fresh"));
         if (main_) remove_run_tree(run_dir_, cfg_.run.dir);
@@ -233,7 +221,7 @@ class Trainer {
     metrics_->write(r);
     const std::string log_error = log_file_error();
     if (!log_error.empty())
-      throw Error(str_cat("cannot write ", run_dir_, "/log.txt: ", log_error,
+      throw Error(str_cat("cannot write ", run_log_path(run_dir_), ": ", log_error,
                           "; hint: is the disk full? the last checkpoint is kept"));
   }
 
@@ -256,8 +244,8 @@ class Trainer {
   }
 
   void loop() {
-    t0_ = Clock::now();
-    auto last_log = Clock::now();
+    run_time_.restart();
+    Stopwatch since_log;
     int64_t tokens_since_log = 0;
     while (step_ < total_steps_) {
       auto batch = loader_->next_batch();  // (B_local, T+1)
@@ -266,9 +254,9 @@ class Trainer {
       ++step_;
       tokens_since_log += tokens_per_step();
       if (step_ % cfg_.train.log_every == 0 || step_ == total_steps_) {
-        double dt = std::max(seconds_since(last_log), 1e-9);
+        double dt = std::max(since_log.seconds(), 1e-9);
         log_train_row(s, tokens_since_log / dt);
-        last_log = Clock::now();
+        since_log.restart();
         tokens_since_log = 0;
       }
       bool epoch_end = std::floor(epoch_at_step(step_)) > std::floor(epoch_at_step(step_ - 1));
@@ -303,7 +291,7 @@ class Trainer {
     if (resumed_step_ != step_) return std::nullopt;
     double found = 0, value = 0;
     if (main_)
-      for (const auto& r : read_metrics(run_dir_ + "/metrics.jsonl", "val"))
+      for (const auto& r : read_metrics(run_metrics_jsonl_path(run_dir_), "val"))
         if (r.value("step", int64_t{-1}) == step_ && r.contains("val_loss") && r["val_loss"].is_number()) {
           found = 1;
           value = r["val_loss"].get<double>();
@@ -353,7 +341,7 @@ class Trainer {
     r["tokens_per_s"] = tokens_per_s;
     r["mfu"] = mfu;
     r["peak_mem_mb"] = peak_memory_mb(device_);
-    r["elapsed_s"] = seconds_since(t0_);
+    r["elapsed_s"] = run_time_.seconds();
     if (nan_skips_ > 0) r["nan_skips"] = nan_skips_;
     if (!main_) return;
     write_metrics(r);
@@ -373,13 +361,13 @@ class Trainer {
 
   double evaluate() {
     ValidationOptions vo;
-    vo.diffusion = st_.objective->name() == "mdm";
+    vo.diffusion = !st_.objective->causal();  // evaluated with make_eval_objective
     vo.mc_samples = cfg_.eval.mc_samples;
     vo.mask_eps = cfg_.objective.mask_eps;
     vo.mask_id = st_.mask_id;
     vo.bytes_per_token = bytes_per_token_;
     vo.bf16 = st_.bf16;
-    auto t = Clock::now();
+    Stopwatch eval_time;
     ValidationResult v = evaluate_validation(st_.model, val_batches_, vo, device_, dist_.get());
     MetricRow r = base_row("val");
     r["val_loss"] = v.loss;
@@ -400,7 +388,7 @@ class Trainer {
                            tr.delta_nll);
     }
     for (const auto& task : codegen_) task_line += evaluate_codegen_task(task, vo.diffusion, &r);
-    r["eval_s"] = seconds_since(t);
+    r["eval_s"] = eval_time.seconds();
     if (main_) {
       write_metrics(r);
       if (::isatty(2)) std::cerr << "\n";
@@ -456,15 +444,12 @@ class Trainer {
     s.config_yaml = config_to_yaml(cfg_);
     s.config_hash = config_hash(cfg_);
     s.extra["world_size"] = world_;
-    char name[64];
-    if (kind == "epoch") {
-      std::snprintf(name, sizeof(name), "epoch_%04lld", static_cast<long long>(std::floor(epoch_at_step(step_))));
-    } else {
-      std::snprintf(name, sizeof(name), "step_%08lld", static_cast<long long>(step_));
-    }
-    std::string path = save_checkpoint(run_dir_ + "/checkpoints", name, module_tensors(*st_.model),
+    const std::string name =
+        kind == "epoch" ? epoch_checkpoint_name(static_cast<int64_t>(std::floor(epoch_at_step(step_))))
+                        : step_checkpoint_name(step_);
+    std::string path = save_checkpoint(run_checkpoints_dir(run_dir_), name, module_tensors(*st_.model),
                                        optim_state, s);
-    if (kind != "epoch") prune_checkpoints(run_dir_ + "/checkpoints", cfg_.train.ckpt_keep);
+    if (kind != "epoch") prune_checkpoints(run_checkpoints_dir(run_dir_), cfg_.train.ckpt_keep);
     log_debug(str_cat("checkpoint ", path));
     dist_->barrier();
   }
@@ -488,8 +473,8 @@ class Trainer {
       j["final_val_loss"] = last_val_;
       j["objective"] = cfg_.objective.kind;
       j["config_hash"] = config_hash(cfg_);
-      j["elapsed_s"] = seconds_since(t0_);
-      write_file_atomic(run_dir_ + "/summary.json", j.dump(2) + "\n");
+      j["elapsed_s"] = run_time_.seconds();
+      write_file_atomic(run_summary_path(run_dir_), j.dump(2) + "\n");
       log_info(str_cat("finished: ", step_, " steps, ", human_count(tokens_seen()),
                        " tokens, final val_loss ", last_val_, " -> ", run_dir_));
     }
@@ -518,7 +503,7 @@ class Trainer {
   std::string subset_hash_;    // of the unique tokens this run trains on
   double last_val_ = 0;
   bool interrupted_ = false;
-  Clock::time_point t0_;
+  Stopwatch run_time_;
 };
 
 }  // namespace

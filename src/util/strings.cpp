@@ -74,6 +74,12 @@ std::string nearest_word(const std::string& word, const std::vector<std::string>
   return best;
 }
 
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates,
+                         const std::string& prefix) {
+  const std::string near = nearest_word(word, candidates);
+  return near.empty() ? "" : " (did you mean '" + prefix + near + "'?)";
+}
+
 std::string human_count(double n) {
   const char* suffix[] = {"", "K", "M", "B", "T"};
   int i = 0;

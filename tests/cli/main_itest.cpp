@@ -5,9 +5,7 @@
 
 namespace crossover {
 namespace {
-using crossover::testing::run_crossover;
-using crossover::testing::TempDir;
-using crossover::testing::write_file;
+using namespace crossover::testing;  // test_util.h
 
 int count_lines(const std::string& s) {
   int n = 0;

@@ -8,8 +8,7 @@
 
 namespace crossover {
 namespace {
-using crossover::testing::TempDir;
-using crossover::testing::write_file;
+using namespace crossover::testing;  // test_util.h
 
 // Expects a UsageError whose message contains every fragment.
 template <class F>

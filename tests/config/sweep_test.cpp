@@ -10,8 +10,7 @@
 
 namespace crossover {
 namespace {
-using crossover::testing::TempDir;
-using crossover::testing::write_file;
+using namespace crossover::testing;  // test_util.h
 
 std::vector<std::string> names(const Sweep& s) {
   std::vector<std::string> out;

@@ -13,9 +13,7 @@
 
 namespace crossover {
 namespace {
-using crossover::testing::read_file;
-using crossover::testing::TempDir;
-using crossover::testing::write_file;
+using namespace crossover::testing;  // test_util.h
 
 template <class F>
 std::string error_of(F&& f) {

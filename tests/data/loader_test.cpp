@@ -15,8 +15,7 @@
 
 namespace crossover {
 namespace {
-using crossover::testing::synthetic_document;
-using crossover::testing::TempDir;
+using namespace crossover::testing;  // test_util.h
 
 constexpr int64_t kEos = 256;
 

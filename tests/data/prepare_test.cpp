@@ -16,9 +16,7 @@
 namespace crossover {
 namespace {
 namespace fs = std::filesystem;
-using crossover::testing::read_file;
-using crossover::testing::TempDir;
-using crossover::testing::write_file;
+using namespace crossover::testing;  // test_util.h
 
 // 20 small text files "doc NN ..." in DIR/src.
 void write_corpus(const TempDir& dir, int n = 20) {

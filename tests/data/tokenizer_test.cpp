@@ -9,7 +9,7 @@
 
 namespace crossover {
 namespace {
-using crossover::testing::TempDir;
+using namespace crossover::testing;  // test_util.h
 
 const std::string kUtf8 = "def f(x):\n\treturn x  *  2  # naïve → ok\n\n  [MASK] <|eos|>\n";
 

@@ -13,13 +13,12 @@
 #include <filesystem>
 #include <random>
 
+#include "crossover/util/stopwatch.h"
 #include "test_util.h"
 
 namespace crossover {
 namespace {
-using crossover::testing::run_shell;
-using crossover::testing::RunResult;
-using crossover::testing::source_path;
+using namespace crossover::testing;  // test_util.h
 
 const std::string kBin = CROSSOVER_BINARY;
 // Small all-reduce for the bandwidth step; generous timeout for the happy path.
@@ -49,10 +48,6 @@ class HeldPort {
 };
 
 int free_port() { return HeldPort().port(); }
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 bool has(const std::string& out, const std::string& part) {
   return out.find(part) != std::string::npos;
@@ -129,10 +124,10 @@ TEST(Dist, ConfigMismatchStopsEveryRank) {
 }
 
 TEST(Dist, DeadRankStopsTheSurvivorWithOneLine) {
-  auto t0 = std::chrono::steady_clock::now();
+  Stopwatch timer;
   RunResult r =
       run_shell(two_ranks(free_port(), "--set dist.timeout_s=10 --die-rank 1 --die-after-s 1"));
-  double s = seconds_since(t0);
+  double s = timer.seconds();
   EXPECT_TRUE(has(r.out, "rank0 rc=1")) << r.out;
   EXPECT_TRUE(has(r.out, "rank1 rc=1")) << r.out;
   EXPECT_TRUE(has(r.out, "crossover: error: rank 0: ")) << r.out;
@@ -142,10 +137,10 @@ TEST(Dist, DeadRankStopsTheSurvivorWithOneLine) {
 
 TEST(Dist, StalledRankTimesOut) {
   // Rank 1 sleeps past the timeout: rank 0's collective must give up after 3 s.
-  auto t0 = std::chrono::steady_clock::now();
+  Stopwatch timer;
   RunResult r =
       run_shell(two_ranks(free_port(), "--set dist.timeout_s=3 --die-rank 1 --die-after-s 30"));
-  double s = seconds_since(t0);
+  double s = timer.seconds();
   EXPECT_TRUE(has(r.out, "rank0 rc=1")) << r.out;
   EXPECT_TRUE(has(r.out, "timed out after 3 s")) << r.out;
   EXPECT_LT(s, 20.0) << r.out;
@@ -153,10 +148,10 @@ TEST(Dist, StalledRankTimesOut) {
 
 TEST(Dist, LauncherStopsEveryWorkerWhenOneFails) {
   std::string token = "leakprobe" + std::to_string(std::random_device{}());
-  auto t0 = std::chrono::steady_clock::now();
+  Stopwatch timer;
   RunResult r = run_shell(launch(2) + kCheck + " --set run.name=" + token +
                           " --set dist.timeout_s=60 --die-rank 1 --die-after-s 0");
-  double s = seconds_since(t0);
+  double s = timer.seconds();
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_TRUE(has(r.out, "launch.sh: rank 1 exited with code 1")) << r.out;
   EXPECT_LT(s, 30.0) << r.out;  // well inside dist.timeout_s: the launcher did not wait for it

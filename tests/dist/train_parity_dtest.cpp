@@ -19,9 +19,7 @@
 
 namespace crossover {
 namespace {
-using crossover::testing::run_shell;
-using crossover::testing::TempDir;
-using crossover::testing::write_file;
+using namespace crossover::testing;  // test_util.h
 
 // The shared tiny run: 15 steps, evaluated and checkpointed every 5 (all kept).
 std::string parity_config(TempDir& dir, const std::string& kind, const std::string& model_extra = "") {

@@ -14,8 +14,7 @@
 
 namespace crossover {
 namespace {
-using crossover::testing::TempDir;
-using crossover::testing::write_file;
+using namespace crossover::testing;  // test_util.h
 
 // Python-like documents whose every line names its document, so any line can
 // be traced back to exactly one document.

@@ -45,7 +45,7 @@ TEST(MultipleChoice, AccAccNormStderrAndDeltaNllByHand) {
   EXPECT_NEAR(r.acc_norm_se, std::sqrt(0.5 * 0.5 / 3.0), 1e-15);
   EXPECT_DOUBLE_EQ(r.nll_correct, (2.0 + 1.0 + 1.0 + 1.0) / 4.0);
   EXPECT_DOUBLE_EQ(r.nll_wrong, (0.5 + 2.75 + 1.0 + 1.0) / 4.0);
-  EXPECT_DOUBLE_EQ(r.delta_nll, r.nll_wrong - r.nll_correct);
+  EXPECT_DOUBLE_EQ(r.delta_nll, (0.5 + 2.75 + 1.0 + 1.0 - 2.0 - 1.0 - 1.0 - 1.0) / 4.0);  // 0.0625
 }
 
 TEST(MultipleChoice, StderrMatchesSampleStdOverSqrtN) {

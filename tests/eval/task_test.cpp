@@ -12,10 +12,7 @@
 
 namespace crossover {
 namespace {
-using crossover::testing::read_file;
-using crossover::testing::source_path;
-using crossover::testing::TempDir;
-using crossover::testing::write_file;
+using namespace crossover::testing;  // test_util.h
 
 TEST(Task, RoundTripLimitAndContinuation) {
   TempDir dir;

@@ -13,7 +13,7 @@
 namespace crossover {
 namespace {
 namespace fs = std::filesystem;
-using crossover::testing::TempDir;
+using namespace crossover::testing;  // test_util.h
 
 std::string save(const TempDir& dir, int64_t step, float value) {
   CheckpointState s;

@@ -26,12 +26,7 @@
 
 namespace crossover {
 namespace {
-using crossover::testing::read_file;
-using crossover::testing::run_crossover;
-using crossover::testing::run_shell;
-using crossover::testing::source_path;
-using crossover::testing::TempDir;
-using crossover::testing::write_file;
+using namespace crossover::testing;  // test_util.h
 
 class HfExportTest : public ::testing::Test {
  protected:

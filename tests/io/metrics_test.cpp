@@ -8,8 +8,7 @@
 
 namespace crossover {
 namespace {
-using crossover::testing::read_file;
-using crossover::testing::TempDir;
+using namespace crossover::testing;  // test_util.h
 
 MetricRow row(const char* kind, int64_t step, double loss) {
   MetricRow r;

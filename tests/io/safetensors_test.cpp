@@ -15,7 +15,7 @@
 namespace crossover {
 namespace {
 
-using crossover::testing::TempDir;
+using namespace crossover::testing;  // test_util.h
 
 // The tensors model_ref.py's dtype_tensors() writes, rebuilt here.
 std::vector<std::pair<std::string, torch::Tensor>> python_dtype_tensors() {

@@ -13,10 +13,7 @@
 namespace crossover {
 namespace {
 namespace fs = std::filesystem;
-using crossover::testing::run_crossover;
-using crossover::testing::source_path;
-using crossover::testing::TempDir;
-using crossover::testing::write_file;
+using namespace crossover::testing;  // test_util.h
 
 std::string config(const TempDir& dir, const std::string& name, bool tensorboard) {
   std::string path = dir.file(name + ".yaml");

@@ -14,7 +14,7 @@
 
 namespace crossover {
 namespace {
-using crossover::testing::TempDir;
+using namespace crossover::testing;  // test_util.h
 
 TEST(TensorBoard, Crc32cMatchesTheStandardCheckValue) {
   // CRC-32C of "123456789" is 0xE3069283 (RFC 3720, B.4; the "check" value of the catalogue).

@@ -1,6 +1,7 @@
 // Objectives: AR shifting, input noise rate, MDM masks (rate = t, unmasked
 // positions contribute exactly zero), t sampling, short sequences, the MDM
-// loss as an unbiased estimate of an exactly computable likelihood, and the
+// loss's mean against its exact value enumerated over every mask of a
+// context-dependent toy (inv_t: the negative ELBO; inv_realised: below it), and the
 // supervised-positions-only head equal (value and gradients) to the full head.
 #include "crossover/objective/objective.h"
 
@@ -168,32 +169,100 @@ TEST(Objective, MdmShortSequenceSteps) {
   EXPECT_NEAR(n_short / double(n), 0.25, 4 * std::sqrt(0.25 * 0.75 / n));
 }
 
-// A toy model whose prediction ignores its input: p(x_i = v) = p[v]. For it the
-// MDM ELBO is exact: E[Σ_i w_i · (−log p(x_i))] = Σ_i −log p(x_i) for inv_t
-// (E[mask/t] = 1) and for inv_realised (given k ≥ 1 masked, a uniform k-subset,
-// weight L/k). The Monte Carlo mean must match within its standard error.
-void expect_unbiased(const ObjectiveConfig& cfg) {
-  torch::manual_seed(8);
-  int64_t V = 10, L = 12, R = 20000;
-  auto logp = torch::log_softmax(torch::randn({V}, torch::kFloat64), 0);
-  auto x = torch::randint(0, V, {1, L + 1}, torch::kInt64);
-  double exact = -logp.index_select(0, x[0].slice(0, 0, L)).sum().item<double>();
-  auto obj = make_objective(cfg, kMask);
-  auto gen = make_generator(9, "mask");
-  auto b = obj->prepare(x.expand({R, L + 1}).contiguous(), L, gen);  // R independent masks
-  auto nll = -logp.index_select(0, b.targets.reshape({-1})).view({R, L});
-  auto est = (b.weights.to(torch::kFloat64) * nll).sum(1);  // (R) per-row estimates
-  double mean = est.mean().item<double>(), se = est.std().item<double>() / std::sqrt(double(R));
-  EXPECT_NEAR(mean, exact, 4 * se) << cfg.weighting << "/" << cfg.t_sampling << " se=" << se;
-  // The same through objective_loss_sum with the toy's logits.
-  auto logits = logp.to(torch::kFloat32).expand({R, L, V});
-  EXPECT_NEAR(objective_loss_sum(logits, b).item<double>() / R, mean, 1e-3 * exact);
+// A toy model that reads its context, like a model trained on the row x: it
+// knows how often each token occurs in x (n_v) and, at every masked position,
+// predicts the tokens not yet visible, p(v) ∝ n_v − #(visible v) + α. The more
+// of the row is visible the better it predicts (one mask: nearly certain; all
+// masked: x's token frequencies). (A toy that ignores its context cannot tell
+// a correct weighting from any other whose mean is 1: inv_realised passed
+// such a test.)
+struct ContextToy {
+  static constexpr int64_t V = 4;
+  torch::Tensor n;  // (V) float64: token counts of the row
+  double alpha = 0.3;
+  explicit ContextToy(const torch::Tensor& x) {
+    n = torch::zeros({V}, torch::kFloat64).index_add_(0, x, torch::ones({x.size(0)}, torch::kFloat64));
+  }
+  // inputs (R, L), kMask at masked positions -> log p (R, V), one per row.
+  torch::Tensor logp(const torch::Tensor& inputs) const {
+    std::vector<torch::Tensor> visible;
+    for (int64_t v = 0; v < V; ++v) visible.push_back((inputs == v).sum(1));
+    auto left = n - torch::stack(visible, 1).to(torch::kFloat64);  // (R, V)
+    return torch::log_softmax(torch::log(left + alpha), 1);
+  }
+  // −log p (R, L) of targets (R, L).
+  torch::Tensor nll(const torch::Tensor& inputs, const torch::Tensor& targets) const {
+    return -logp(inputs).gather(1, targets);
+  }
+};
+
+// (1/(1−ε)) ∫_ε^1 t^a (1−t)^b dt, t ~ U(ε, 1]: the probability of one
+// particular mask with a masked and b kept tokens; with a one less than the
+// masked count, E[1{that mask}/t].
+double mask_prob(int64_t a, int64_t b, double eps) {
+  double s = 0, binom = 1;
+  for (int64_t j = 0; j <= b; ++j) {
+    s += binom * ((j % 2) ? -1.0 : 1.0) * (1.0 - std::pow(eps, a + j + 1)) / (a + j + 1);
+    binom = binom * (b - j) / (j + 1);
+  }
+  return s / (1.0 - eps);
 }
 
-TEST(Objective, MdmLossIsAnUnbiasedEstimateOfAnExactLikelihood) {
-  expect_unbiased(mdm_config("inv_t"));
-  expect_unbiased(mdm_config("inv_t", "stratified"));
-  expect_unbiased(mdm_config("inv_realised"));
+// The exact means of both weightings for one row x (L), enumerated over all
+// 2^L masks: inv_t's is the negative ELBO, Σ_S E[1/t·1{S}] f(S); inv_realised's
+// is Σ_{S≠∅} P(S)·(L/|S|)·f(S) + P(∅)·Σ_i f({i}) (an empty mask becomes one
+// uniformly placed mask of weight L).
+void exact_means(const ContextToy& toy, const torch::Tensor& x, double eps, double* inv_t,
+                 double* inv_realised) {
+  const int64_t L = x.size(0);
+  *inv_t = 0;
+  *inv_realised = 0;
+  for (int64_t bits = 1; bits < (1 << L); ++bits) {
+    auto mask = torch::zeros({L}, torch::kBool);
+    for (int64_t i = 0; i < L; ++i) mask[i] = ((bits >> i) & 1) != 0;
+    const int64_t k = mask.sum().item<int64_t>();
+    auto inputs = torch::where(mask, torch::full({}, kMask, torch::kInt64), x).unsqueeze(0);
+    double f = (toy.nll(inputs, x.unsqueeze(0))[0] * mask.to(torch::kFloat64)).sum().item<double>();
+    *inv_t += mask_prob(k - 1, L - k, eps) * f;
+    *inv_realised += mask_prob(k, L - k, eps) * static_cast<double>(L) / k * f;
+    if (k == 1) *inv_realised += mask_prob(0, L, eps) * f;
+  }
+}
+
+// The Monte Carlo mean of Σ w·(−log p) over R masks of one row must match the
+// exact mean of its weighting within 4 standard errors, and the two exact
+// means must differ by far more than that, so swapping (or otherwise breaking)
+// the weighting fails.
+void expect_exact_mean(const ObjectiveConfig& cfg) {
+  const int64_t L = 8, R = 80000;
+  auto x = torch::tensor({0, 1, 0, 2, 0, 1, 3, 0, /*unused (T+1):*/ 0}, torch::kInt64);
+  const ContextToy toy(x.narrow(0, 0, L));
+  double exact_t = 0, exact_realised = 0;
+  exact_means(toy, x.narrow(0, 0, L), cfg.mask_eps, &exact_t, &exact_realised);
+  auto obj = make_objective(cfg, kMask);
+  auto gen = make_generator(9, "mask");
+  auto b = obj->prepare(x.unsqueeze(0).expand({R, L + 1}).contiguous(), L, gen);  // R masks
+  auto nll = toy.nll(b.inputs, b.targets);                                        // (R, L)
+  auto est = (b.weights.to(torch::kFloat64) * nll).sum(1);                        // (R)
+  double mean = est.mean().item<double>(), se = est.std().item<double>() / std::sqrt(double(R));
+  const double exact = cfg.weighting == "inv_t" ? exact_t : exact_realised;
+  EXPECT_NEAR(mean, exact, 4 * se) << cfg.weighting << "/" << cfg.t_sampling << " se=" << se
+                                    << " (−ELBO " << exact_t << ", inv_realised mean "
+                                    << exact_realised << ")";
+  EXPECT_GT(exact_t - exact_realised, 8 * se) << "the toy cannot tell the weightings apart";
+  // The same through objective_loss_sum with the toy's logits (float32).
+  auto logits = toy.logp(b.inputs).unsqueeze(1).expand({R, L, ContextToy::V});  // (R, L, V)
+  EXPECT_NEAR(objective_loss_sum(logits.to(torch::kFloat32), b).item<double>() / R, mean,
+              1e-3 * exact);
+}
+
+// inv_t is an unbiased estimate of the negative ELBO; inv_realised (the
+// paper's code) is biased low: its empty rows come back as one-mask rows,
+// the best-predicted kind (mdm_objective.h).
+TEST(Objective, MdmLossMeansMatchTheirExactValuesOnAContextDependentToy) {
+  expect_exact_mean(mdm_config("inv_t"));
+  expect_exact_mean(mdm_config("inv_t", "stratified"));
+  expect_exact_mean(mdm_config("inv_realised"));
 }
 
 }  // namespace

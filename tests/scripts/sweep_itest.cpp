@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
+#include <sstream>
 
 #include "crossover/report/run_dir.h"
 #include "test_util.h"
@@ -15,11 +17,7 @@
 namespace crossover {
 namespace {
 namespace fs = std::filesystem;
-using crossover::testing::read_file;
-using crossover::testing::run_shell;
-using crossover::testing::source_path;
-using crossover::testing::TempDir;
-using crossover::testing::write_file;
+using namespace crossover::testing;  // test_util.h
 
 int count(const std::string& s, const std::string& what) {
   int n = 0;
@@ -155,9 +153,37 @@ TEST(Plot, EveryPanelKindFromTheFixture) {
                         out.file("report.json") + " --title fixture --kind curves --kind crossover " +
                         "--kind noise --x data.unique_tokens --kind valloss");
   ASSERT_EQ(plot.exit_code, 0) << plot.out;
-  for (const char* png : {"curves_val_loss.png", "curves_task_mc_acc.png", "crossover_val_loss.png",
-                          "noise_val_loss.png", "valloss_all_mc.png"})
-    EXPECT_GT(fs::exists(out.file(png)) ? fs::file_size(out.file(png)) : 0u, 1000u) << png << "\n" << plot.out;
+  // The series are drawn, not just the axes and legend: count the pixels in the AR
+  // (tab:blue) and DLM (tab:red) colours. A legend alone has ~25 of each; a curve ~1000.
+  const std::string count_py =
+      "import sys, numpy as np, matplotlib.image as mi, matplotlib.colors as mc\n"
+      "for p in sys.argv[1:]:\n"
+      "    a = mi.imread(p)[..., :3]\n"
+      "    n = [int((np.abs(a - np.array(mc.to_rgb(c))).max(-1) < 0.04).sum()) for c in ('tab:blue', 'tab:red')]\n"
+      "    print(p.split('/')[-1], n[0], n[1])\n";
+  write_file(out.file("count.py"), count_py);
+  struct Want { const char* png; int blue, red, either; };
+  const Want wants[] = {{"curves_val_loss.png", 400, 400, 0},     // AR and DLM curves
+                        {"curves_task_mc_acc.png", 400, 400, 0},
+                        {"valloss_all_mc.png", 400, 400, 0},
+                        {"crossover_val_loss.png", 0, 0, 150},    // crossover points
+                        {"noise_val_loss.png", 0, 0, 400}};       // noise sweep and DLM line
+  std::string cmd = std::string(CROSSOVER_PYTHON) + " " + out.file("count.py");
+  for (const auto& w : wants) cmd += " " + out.file(w.png);
+  auto counted = run_shell(cmd);
+  ASSERT_EQ(counted.exit_code, 0) << counted.out;
+  std::map<std::string, std::pair<int, int>> pixels;
+  std::istringstream lines(counted.out);
+  std::string name;
+  int blue = 0, red = 0;
+  while (lines >> name >> blue >> red) pixels[name] = {blue, red};
+  for (const auto& w : wants) {
+    ASSERT_TRUE(pixels.count(w.png)) << w.png << "\n" << counted.out;
+    auto [b, r] = pixels[w.png];
+    EXPECT_GE(b, w.blue) << w.png << ": AR series missing";
+    EXPECT_GE(r, w.red) << w.png << ": DLM series missing";
+    EXPECT_GE(b + r, w.either) << w.png << ": nothing drawn";
+  }
 }
 
 }  // namespace

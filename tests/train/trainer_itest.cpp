@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -21,11 +22,7 @@
 namespace crossover {
 namespace {
 namespace fs = std::filesystem;
-using crossover::testing::read_file;
-using crossover::testing::run_crossover;
-using crossover::testing::run_shell;
-using crossover::testing::TempDir;
-using crossover::testing::write_file;
+using namespace crossover::testing;  // test_util.h
 
 class TrainerTest : public ::testing::Test {
  protected:
@@ -54,6 +51,23 @@ class TrainerTest : public ::testing::Test {
 
   static std::vector<nlohmann::json> rows(const std::string& run, const std::string& kind) {
     return read_metrics(run + "/metrics.jsonl", kind);
+  }
+  // `crossover train cfg --set set` in a child process; returns its pid.
+  static pid_t start_training(const std::string& cfg, const std::string& set) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      execl(CROSSOVER_BINARY, CROSSOVER_BINARY, "train", cfg.c_str(), "--set", set.c_str(),
+            (char*)nullptr);
+      _exit(127);
+    }
+    return pid;
+  }
+  // Polls metrics.jsonl until it holds n train rows (at most 60 s).
+  static void wait_for_train_rows(const std::string& run, size_t n) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline &&
+           !(fs::exists(run + "/metrics.jsonl") && rows(run, "train").size() >= n))
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 
   static TempDir* dir_;
@@ -110,31 +124,30 @@ TEST_F(TrainerTest, SameSeedIsBitwiseIdentical) {
 
 TEST_F(TrainerTest, KillNineAndResumeIsBitExact) {
   ASSERT_EQ(run_crossover("train " + config("ref", "mdm")).exit_code, 0);
-  // Start the same run in the background and SIGKILL it at a random step past the first checkpoint.
+  // Start the same run in the background and SIGKILL it at a random step past the first
+  // checkpoint. Random, so runs cover different steps, but seeded: every failure names its
+  // seed, and CROSSOVER_TEST_KILL_SEED=<seed> aims at the same step again.
   std::string cfg = config("killed", "mdm", "");
-  std::mt19937 rng(std::random_device{}());
+  const char* seed_env = std::getenv("CROSSOVER_TEST_KILL_SEED");
+  const uint32_t kill_seed = seed_env ? static_cast<uint32_t>(std::stoul(seed_env))
+                                      : std::random_device{}();
+  std::mt19937 rng(kill_seed);
   const int kill_after = 11 + static_cast<int>(rng() % 7);
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl(CROSSOVER_BINARY, CROSSOVER_BINARY, "train", cfg.c_str(), "--set",
-          "runtime.log_level=error", (char*)nullptr);
-    _exit(127);
-  }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (fs::exists(run_dir("killed") + "/metrics.jsonl") &&
-        static_cast<int>(rows(run_dir("killed"), "train").size()) >= kill_after)
-      break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  SCOPED_TRACE("kill seed " + std::to_string(kill_seed) + ": SIGKILL once " +
+               std::to_string(kill_after) + " train rows are logged (rerun with "
+               "CROSSOVER_TEST_KILL_SEED=" + std::to_string(kill_seed) + ")");
+  pid_t pid = start_training(cfg, "runtime.log_level=error");
+  wait_for_train_rows(run_dir("killed"), static_cast<size_t>(kill_after));
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
+  SCOPED_TRACE("killed with " + std::to_string(rows(run_dir("killed"), "train").size()) +
+               " train rows logged");
   auto r = run_crossover("train " + cfg + " --resume auto");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   auto a = rows(run_dir("ref"), "train"), b = rows(run_dir("killed"), "train");
-  ASSERT_EQ(a.size(), b.size()) << "killed after " << kill_after;
+  ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i]["loss"], b[i]["loss"]) << "step " << i + 1;
   EXPECT_EQ(read_file(run_dir("ref") + "/checkpoints/step_00000020/model.safetensors"),
             read_file(run_dir("killed") + "/checkpoints/step_00000020/model.safetensors"));
@@ -183,16 +196,8 @@ TEST_F(TrainerTest, NanPolicyStopAndSkip) {
 
 TEST_F(TrainerTest, SigtermCheckpointsAndExitsZero) {
   std::string cfg = config("sigterm", "ar", "");
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl(CROSSOVER_BINARY, CROSSOVER_BINARY, "train", cfg.c_str(), "--set",
-          "train.total_tokens=2000000", (char*)nullptr);
-    _exit(127);
-  }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline &&
-         !(fs::exists(run_dir("sigterm") + "/metrics.jsonl") && rows(run_dir("sigterm"), "train").size() >= 3))
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  pid_t pid = start_training(cfg, "train.total_tokens=2000000");
+  wait_for_train_rows(run_dir("sigterm"), 3);
   kill(pid, SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -218,7 +223,12 @@ TEST_F(TrainerTest, UserErrorsAreOneLineAndLeaveNoRunDir) {
   auto again = run_crossover("train " + config("done", "ar") + " --set train.total_tokens=1280");
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_NE(again.out.find("already finished"), std::string::npos) << again.out;
-  EXPECT_EQ(run_crossover("train " + config("done", "ar") + " --set train.total_tokens=1280 --overwrite").exit_code, 0);
+  auto first = rows(run_dir("done"), "train");
+  ASSERT_EQ(run_crossover("train " + config("done", "ar") + " --set train.total_tokens=1280 --overwrite").exit_code, 0);
+  // --overwrite starts afresh: the same rows once (not appended to the old run's), same losses.
+  auto second = rows(run_dir("done"), "train");
+  ASSERT_EQ(second.size(), first.size());
+  for (size_t i = 0; i < first.size(); ++i) EXPECT_EQ(second[i]["loss"], first[i]["loss"]) << i;
 }
 
 

@@ -11,8 +11,7 @@
 namespace crossover {
 namespace {
 namespace fs = std::filesystem;
-using crossover::testing::TempDir;
-using crossover::testing::write_file;
+using namespace crossover::testing;  // test_util.h
 
 TEST(FileIo, AtomicWriteReplacesAndLeavesNoTemp) {
   TempDir dir;

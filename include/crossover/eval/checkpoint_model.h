@@ -12,6 +12,7 @@
 #include "crossover/data/dataset.h"
 #include "crossover/data/tokenizer.h"
 #include "crossover/model/transformer.h"
+#include "crossover/objective/objective.h"
 
 namespace crossover {
 
@@ -28,14 +29,15 @@ struct CheckpointModel {
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<PreparedDataset> data;  // null when the dataset is absent
   torch::Device device = torch::kCPU;
-  bool diffusion = false;   // objective.kind == mdm
+  std::unique_ptr<Objective> objective;  // the run's objective (training settings included)
+  bool diffusion = false;   // bidirectional (!objective->causal()): MDM sampling and estimators
   bool bf16 = false;
   int64_t step = 0;
 };
 
 // path: a checkpoint directory (has state.json) or a run directory (its
 // newest valid checkpoint). Without the dataset the tokenizer falls back to
-// the byte tokenizer when the model's vocabulary is the byte vocabulary (260),
+// the byte tokenizer when the model's vocabulary is the byte tokenizer's,
 // else throws with a hint to pass the dataset.
 CheckpointModel load_checkpoint_model(const std::string& path, const CheckpointModelOptions& opts);
 

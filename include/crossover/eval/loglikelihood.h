@@ -7,30 +7,14 @@
 // belong to the continuation), an empty context becomes one EOS token, and a
 // request longer than the model keeps its rightmost tokens.
 //
-// AR: the exact Σ_i log p(x_i | x_<i) over the continuation tokens.
-// MDM (masked diffusion): a Monte Carlo estimate of the conditional ELBO,
-// masking only continuation tokens (LLaDA's estimator). With L continuation
-// tokens and N samples, sample i masks l_i of them, the counts stratified over
-// 1..L: l_i = 1 + ⌊L·frac(u + i/N)⌋ with one u ~ U[0,1);
-//   −log p(answer | context) ≈ (1/N) Σ_i (L/l_i) Σ_{masked j} −log p(x_j | x_masked).
-// This is an upper bound on the exact −log p (an ELBO); for L = 1 it is exact
-// (−log p(x | context, [MASK])), so one sample is used whatever N is.
-// Common random numbers across the choices of an item: u is drawn from a
-// generator keyed by (seed, item), and sample i masks the l_i continuation
-// positions with the smallest uniforms r_i(j), where r_·(j) comes from a
-// generator keyed by (seed, item, j) — never by the choice. Every choice of an
-// item therefore sees the same strata, two choices of equal length the same
-// masks, and two choices of different lengths agree position by position as far
-// as their counts allow; the choices' scores then differ by the model, not by
-// the draws, which is what accuracy compares. The masked set is still a uniform
-// l_i-subset (ranks of i.i.d. uniforms), so each choice's estimate is unbiased.
-// The estimate is a deterministic function of the model and the request,
-// whatever the batching, and every checkpoint is scored on the same masks.
-//
-// Cost: the output head and the softmax run only at masked continuation
-// positions (hidden states of the other positions are never projected to V).
-// Optionally (pad_to > 0) a row is right-padded to pad_to tokens with [MASK],
-// as SMDM scores: the model then sees the row length it trained on.
+// The estimates are the objective's (Objective::loglik_samples): AR the exact
+// Σ_i log p(x_i | x_<i) over the continuation tokens; MDM (masked diffusion) a
+// Monte Carlo estimate of the conditional ELBO that masks only continuation
+// tokens (LLaDA's estimator, with common random numbers across the choices of
+// an item; mdm_objective.h). Either is a deterministic function of the model
+// and the request, whatever the batching, and every checkpoint is scored on
+// the same draws. Requests are scored longest first so batches hold similar
+// lengths; the head runs only at the positions scored.
 #pragma once
 
 #include <torch/types.h>
@@ -41,20 +25,15 @@
 
 #include "crossover/data/tokenizer.h"
 #include "crossover/model/transformer.h"
+#include "crossover/objective/mdm_objective.h"
+#include "crossover/objective/objective.h"
 
 namespace crossover {
 
 // The seed every task Monte Carlo mask derives from (fixed across runs on purpose).
 constexpr uint64_t kTaskSeed = 0x7a5c5eedULL;
 
-struct LoglikRequest {
-  std::vector<int64_t> tokens;  // context then continuation, already truncated
-  int64_t n_context = 0;        // tokens[0, n_context) is context; at least 1 continuation token
-  int64_t item = 0, choice = 0; // item keys the Monte Carlo draws (shared by its choices)
-  int64_t continuation_tokens() const {
-    return static_cast<int64_t>(tokens.size()) - n_context;
-  }
-};
+// LoglikRequest (objective/objective.h): tokens, n_context, item, choice.
 
 // lm-eval tokenisation (above). max_tokens: the most tokens kept (AR: the
 // model's max_seq_len + 1, since the last token is never an input; MDM:
@@ -63,7 +42,7 @@ LoglikRequest make_loglik_request(const Tokenizer& tok, const std::string& conte
                                   const std::string& continuation, int64_t max_tokens);
 
 struct LoglikOptions {
-  bool diffusion = false;          // MDM estimator instead of exact AR
+  bool diffusion = false;          // a bidirectional (mdm) model: MDM estimator, else exact AR
   int64_t mc_samples = 128;        // N (MDM)
   int64_t mask_id = -1;            // [MASK] (MDM)
   uint64_t seed = kTaskSeed;
@@ -72,11 +51,12 @@ struct LoglikOptions {
   int64_t pad_to = 0;              // MDM: right-pad rows with [MASK] to this length (0 = no)
 };
 
-// The Monte Carlo masks of one MDM request over its continuation: (N, L) bool,
-// N = mc_samples (1 when L = 1), row i masking l_i positions (above), and in
-// *weights the N factors L / l_i. A pure function of (seed, item, N, L).
-torch::Tensor mdm_answer_masks(const LoglikRequest& req, int64_t mc_samples, uint64_t seed,
-                               std::vector<double>* weights);
+// mdm_answer_masks(req, mc_samples, seed, &weights), the MDM draws of one
+// request, is declared in objective/mdm_objective.h (included here).
+
+// The most tokens a request may hold for a model of max_seq_len positions
+// (max_tokens of make_loglik_request): AR one more, the last token is never an input.
+int64_t loglik_max_tokens(const LoglikOptions& opts, int64_t max_seq_len);
 
 // log p(continuation | context) per request (nats, summed over the
 // continuation's tokens). The model is put in eval mode for the call. With

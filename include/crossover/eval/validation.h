@@ -3,16 +3,13 @@
 // Both paradigms score the same T targets of every (T+1)-token window: the
 // tokens x_1..x_T. AR: exact NLL per token, inputs x_0..x_{T−1} (causal,
 // shifted). MDM: the negative ELBO per token of x_1..x_T, an upper bound on
-// their NLL given nothing else, so a DLM below an AR model is a real win:
-//   −ELBO = E_t[ (1/t) Σ_{masked i} −log p(x_i | x_t) ],
-// estimated with K Monte Carlo masks per window, t stratified across the K
-// samples (t_k = ε + (1−ε)·frac(u + k/K)), and common random numbers: window w
-// (its index in the whole validation set) draws u and its K·T mask uniforms on
-// the CPU from a generator keyed by (fixed validation seed, w). The masks thus
-// depend on neither the run, the batch size, the rank count nor the device, so
-// every checkpoint of every run is scored on the same masks, on GPU or CPU.
-// The output head runs at masked positions only. The standard error is the
-// spread of the K per-sample estimates / √K.
+// their NLL given nothing else, so a DLM below an AR model is a real win. The
+// estimates are the objective's (Objective::validation_loss_sums;
+// mdm_objective.h describes the MDM one: K Monte Carlo masks per window, t
+// stratified across them, drawn on the CPU from a generator keyed by
+// (kValidationSeed, window index), so every checkpoint of every run is scored
+// on the same masks whatever the batch size, rank count or device). The
+// standard error is the spread of the K per-sample estimates / √K.
 #pragma once
 
 #include <torch/torch.h>
@@ -27,7 +24,7 @@ namespace crossover {
 class Dist;
 
 struct ValidationOptions {
-  bool diffusion = false;    // mdm: negative ELBO; otherwise exact AR NLL
+  bool diffusion = false;    // a bidirectional (mdm) model: negative ELBO; else exact AR NLL
   int64_t mc_samples = 4;    // K (mdm)
   double mask_eps = 1e-3;
   int64_t mask_id = 0;

@@ -1,22 +1,28 @@
-// objective.h — the one seam between AR and masked-diffusion training.
+// objective.h — the one seam between AR and masked-diffusion training and
+// evaluation.
 //
 // An Objective turns the data loader's (B, T+1) token windows into what the
 // model sees (inputs, the `causal` flag) and what the loss supervises
-// (targets, per-token weights). The model, trainer and evaluator never ask
+// (targets, per-token weights), and it owns the estimators evaluation compares
+// the paradigms with: the validation loss of a window and the conditional
+// log-likelihood of a continuation. The model, trainer and evaluator never ask
 // which objective they run; everything that differs lives behind this
 // interface (ar_objective.h, mdm_objective.h).
 //
 // Loss contract: objective_loss_sum() is Σ weights · CE(logits, targets) over
 // the micro-batch; the trainer divides by the GLOBAL number of tokens in the
 // step (B_global · T), never by the number of supervised tokens, so results do
-// not depend on micro-batching or world size. For masked diffusion this makes
-// loss_sum / (B·T) a Monte Carlo estimate of the negative ELBO per token.
+// not depend on micro-batching or world size. For masked diffusion with inv_t
+// weights this makes loss_sum / (B·T) a Monte Carlo estimate of the negative
+// ELBO per token (inv_realised is biased low; mdm_objective.h).
 #pragma once
 
 #include <torch/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "crossover/config/config.h"
 
@@ -32,6 +38,26 @@ struct ObjectiveBatch {
   bool sparse = false;    // weights are 0 at many positions (mdm): the head may skip them
 };
 
+// A conditional log-likelihood query, log p(tokens[n_context:] | tokens[:n_context])
+// (eval/loglikelihood.h builds them with lm-eval's tokenisation).
+struct LoglikRequest {
+  std::vector<int64_t> tokens;  // context then continuation, already truncated
+  int64_t n_context = 0;        // tokens[0, n_context) is context; at least 1 continuation token
+  int64_t item = 0, choice = 0; // item keys the Monte Carlo draws (shared by its choices)
+  int64_t continuation_tokens() const {
+    return static_cast<int64_t>(tokens.size()) - n_context;
+  }
+};
+
+// How an evaluation estimate runs (eval/validation.h, eval/loglikelihood.h).
+struct EstimateOptions {
+  int64_t mc_samples = 1;           // Monte Carlo samples (MDM; AR is exact)
+  uint64_t seed = 0;                // the fixed seed every draw derives from
+  int64_t max_batch_tokens = 8192;  // log-likelihoods: rows × T per forward pass
+  int64_t pad_to = 0;               // MDM log-likelihoods: right-pad rows with [MASK] (0 = no)
+  bool bf16 = false;                // autocast bf16 (CUDA)
+};
+
 class Objective {
  public:
   virtual ~Objective() = default;
@@ -44,15 +70,51 @@ class Objective {
   // tokens: (B, T+1) int64 windows from the data loader. AR shifts (inputs =
   // tokens[:, :L], targets = tokens[:, 1:L+1]); MDM predicts in place on
   // tokens[:, :L]. seq_len L from step_seq_len(); gen: the (seed, "mask", step,
-  // rank, micro) generator (CPU or on tokens' device). Returns (B, L) tensors
-  // on tokens' device.
+  // global micro-batch) generator (CPU or on tokens' device). Returns (B, L)
+  // tensors on tokens' device.
   virtual ObjectiveBatch prepare(const torch::Tensor& tokens, int64_t seq_len,
                                  torch::Generator& gen) const = 0;
+
+  // ---- Evaluation (no gradients; the caller sets eval mode). ----
+  // Samples a validation estimate has per window: 1 for exact AR, mc_samples
+  // (at least 1) for MDM.
+  virtual int64_t validation_samples(int64_t mc_samples) const { return 1; }
+  // The validation loss of b windows (b, T+1) int64 on the model's device,
+  // the first of them window `first` of the validation set. Both paradigms
+  // score the targets x_1..x_T of each window. Returns (K) float64 on the CPU,
+  // K = validation_samples(o.mc_samples): entry k is sample k's loss summed
+  // over the b·T targets (nats). Draws derive from (o.seed, window index) only.
+  virtual torch::Tensor validation_loss_sums(TransformerImpl& model, const torch::Tensor& windows,
+                                             int64_t first, const EstimateOptions& o) const = 0;
+  // The most tokens a log-likelihood request may hold for a model with
+  // max_seq_len positions (AR: one more, the last token is never an input).
+  virtual int64_t loglik_max_tokens(int64_t max_seq_len) const { return max_seq_len; }
+  // Estimates of log p(continuation | context) per request (nats, summed over
+  // the continuation): AR one exact value, MDM o.mc_samples Monte Carlo values
+  // (one when the continuation is one token) whose mean is its estimate.
+  // Requests are batched in the order given (longest first batches best;
+  // eval/loglikelihood.h sorts them).
+  virtual std::vector<std::vector<double>> loglik_samples(TransformerImpl& model,
+                                                          const std::vector<LoglikRequest>& requests,
+                                                          const EstimateOptions& o,
+                                                          torch::Device device) const = 0;
 };
 
 // kind ar | ar_noise | mdm. mask_id: the tokenizer's [MASK] id (needed by
 // mdm and ar_noise; may be -1 for ar).
 std::unique_ptr<Objective> make_objective(const ObjectiveConfig& cfg, int64_t mask_id);
+
+// The objective whose estimators score a model: mdm's (negative ELBO, Monte
+// Carlo conditional ELBO) for a bidirectional model, exact AR likelihoods
+// otherwise. Evaluation depends on nothing else of the training objective
+// (not its weighting, t sampling or input noise), only on mask_eps and the
+// [MASK] id.
+std::unique_ptr<Objective> make_eval_objective(bool bidirectional, double mask_eps,
+                                               int64_t mask_id);
+
+// True for the objective kinds whose model attends bidirectionally (mdm): for
+// readers of a run's `objective.kind` (reports) that have no Objective built.
+bool objective_kind_is_diffusion(const std::string& kind);
 
 // Σ weights · CE(logits, targets) over the batch: a scalar (float32, or float64
 // for float64 logits). logits (B, T, V); targets, weights from `batch`.
@@ -66,5 +128,9 @@ torch::Tensor objective_loss_sum(const torch::Tensor& logits, const ObjectiveBat
 // objective_loss_sum(transformer_head(hidden), batch) (tests/objective).
 torch::Tensor objective_loss_sum_hidden(TransformerImpl& model, const torch::Tensor& hidden,
                                         const ObjectiveBatch& batch);
+
+// −log p(target) per position, float64: logits (..., V) (float32 for reduced
+// precision, float64 kept), targets (...) int64 -> (...).
+torch::Tensor token_nll(const torch::Tensor& logits, const torch::Tensor& targets);
 
 }  // namespace crossover

@@ -29,6 +29,10 @@ bool str_ends_with(const std::string& s, const std::string& suffix);
 size_t edit_distance(const std::string& a, const std::string& b);
 // The candidate closest to `word`, or "" when nothing is reasonably close.
 std::string nearest_word(const std::string& word, const std::vector<std::string>& candidates);
+// " (did you mean '<prefix><nearest>'?)" for an error message, or "" when
+// nothing is close: the one wording of every suggestion (keys, commands, options).
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates,
+                         const std::string& prefix = "");
 
 // Human-readable counts: 1234567 -> "1.23M".
 std::string human_count(double n);
