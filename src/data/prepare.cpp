@@ -75,7 +75,7 @@ std::vector<std::vector<int32_t>> encode_chunk(const Tokenizer& tok,
 
 nlohmann::json file_entry(const std::string& path) {
   return {{"bytes", static_cast<int64_t>(fs::file_size(path))},
-          {"fnv1a64", hex64(fnv1a64_file(path))}};
+          {"xxh3_64", hex64(xxh3_64_file(path))}};
 }
 
 // Everything from the documents to the finished files, inside `dir`.

@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -20,7 +21,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
+#include <atomic>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -33,41 +35,44 @@ namespace crossover {
 namespace {
 namespace fs = std::filesystem;
 
-constexpr int kSlots = 64;
-constexpr uid_t kUidBase = 61000;  // sandbox uids 61000..61063 (no passwd entry needed)
+constexpr uid_t kUidBase = 61000;  // sandbox uids 61000..65095 (no passwd entry needed)
+constexpr uint32_t kUids = 4096;
 constexpr int kExitSetupFailed = 121;  // the child could not set itself up (message in its output)
 constexpr int kSignalExitBase = 192;   // init's exit status for "Python was killed by signal s": 192 + s
+const char* kUidLockDir = "/tmp/.crossover-sandbox-uids";
 
-// One uid per concurrent call: RLIMIT_NPROC counts a uid's processes, so a fork
-// bomb in one sandbox must not starve its neighbours.
-class SlotPool {
+// A uid no other sandbox uses while this one runs, in this process or any
+// other (RLIMIT_NPROC counts a uid's processes: a fork bomb in one sandbox must
+// not starve its neighbours, and no sandbox may see another's processes as its
+// own). Held with flock on one lock file per uid; the lock dies with the process.
+class UidLease {
  public:
-  int acquire() {
-    std::unique_lock<std::mutex> lock(mu_);
-    for (;;) {
-      for (int i = 0; i < kSlots; ++i)
-        if (!used_[i]) {
-          used_[i] = true;
-          return i;
-        }
-      lock.unlock();
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      lock.lock();
+  UidLease() {
+    static std::atomic<uint32_t> calls{0};
+    ::mkdir(kUidLockDir, 0700);
+    const uint32_t start = (static_cast<uint32_t>(::getpid()) * 64 + calls.fetch_add(1)) % kUids;
+    for (uint32_t i = 0; i < kUids; ++i) {
+      uid_ = kUidBase + (start + i) % kUids;
+      const std::string path = str_cat(kUidLockDir, "/", uid_, ".lock");
+      fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
+      if (fd_ >= 0) ::close(fd_);
     }
+    fd_ = -1;
+    throw Error(str_cat("no free sandbox uid in ", kUidBase, "..", kUidBase + kUids - 1, " (locks in ",
+                        kUidLockDir, ")"));
   }
-  void release(int i) {
-    std::lock_guard<std::mutex> lock(mu_);
-    used_[i] = false;
+  ~UidLease() {
+    if (fd_ >= 0) ::close(fd_);  // releases the flock
   }
+  UidLease(const UidLease&) = delete;
+  UidLease& operator=(const UidLease&) = delete;
+  uid_t uid() const { return uid_; }
 
  private:
-  std::mutex mu_;
-  bool used_[kSlots] = {};
+  uid_t uid_ = 0;
+  int fd_ = -1;
 };
-SlotPool& slot_pool() {
-  static SlotPool p;
-  return p;
-}
 
 std::string find_python(const std::string& name) {
   if (name.find('/') != std::string::npos) {
@@ -244,15 +249,15 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxOpti
 
   SandboxResult res;
   const bool root = ::geteuid() == 0;
-  const int slot = slot_pool().acquire();
-  const uid_t uid = root ? kUidBase + static_cast<uid_t>(slot) : static_cast<uid_t>(-1);
+  std::unique_ptr<UidLease> lease;
   try {
+    if (root) lease = std::make_unique<UidLease>();
     write_file_synced(prog_path, program);
   } catch (const std::exception& e) {
-    slot_pool().release(slot);
     force_remove(dir);
     throw;
   }
+  const uid_t uid = root ? lease->uid() : static_cast<uid_t>(-1);
   if (root) {
     (void)!::chown(dir.c_str(), uid, uid);
     (void)!::chown(prog_path.c_str(), uid, uid);
@@ -327,7 +332,7 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxOpti
       res.reason = "lost the child process";
     }
   }
-  slot_pool().release(slot);
+  lease.reset();
   force_remove(dir);
   std::error_code ec;
   if (fs::exists(dir, ec)) res.reason += str_cat(" (note: could not remove ", dir, ")");

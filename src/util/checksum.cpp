@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <vector>
 
+#define XXH_INLINE_ALL  // header-only: no library to link (and none to carry to the GPU machine)
+#include <xxhash.h>
+
 #include "crossover/util/check.h"
 
 namespace crossover {
@@ -27,6 +30,22 @@ uint64_t fnv1a64_file(const std::string& path) {
   std::fclose(f);
   if (bad) throw Error(str_cat("read error in '", path, "'"));
   return h;
+}
+
+uint64_t xxh3_64(const void* data, size_t n) { return XXH3_64bits(data, n); }
+
+uint64_t xxh3_64_file(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw Error(str_cat("cannot read '", path, "'; hint: check the path and permissions"));
+  XXH3_state_t state;
+  XXH3_64bits_reset(&state);
+  std::vector<char> buf(1 << 22);
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) XXH3_64bits_update(&state, buf.data(), n);
+  bool bad = std::ferror(f);
+  std::fclose(f);
+  if (bad) throw Error(str_cat("read error in '", path, "'"));
+  return XXH3_64bits_digest(&state);
 }
 
 std::string hex64(uint64_t v) {

@@ -2,9 +2,12 @@
 // every bad input as one line with the right exit code.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 
 #include "crossover/data/indexed_dataset.h"
+#include "crossover/util/checksum.h"
 #include "data_test_util.h"
 #include "test_util.h"
 
@@ -85,8 +88,23 @@ TEST(DataCli, CorruptDatasetsAreOneLineErrors) {
   std::string flipped = bin;
   flipped[10] ^= 1;
   write_file(dir.file("ds/train.bin"), flipped);
-  expect_error("data info " + dir.file("ds"), 1, "fails its checksum");
+  expect_error("data info " + dir.file("ds"), 1, "fails its checksum (xxh3_64");
   write_file(dir.file("ds/train.bin"), bin);
+  // New datasets record XXH3-64 (the value xxhsum -H3 prints); one prepared before
+  // records FNV-1a and is still checked with it.
+  const std::string meta_path = dir.file("ds/meta.json"), meta_text = read_file(meta_path);
+  auto meta = nlohmann::json::parse(meta_text);
+  EXPECT_EQ(meta["files"]["train.bin"]["xxh3_64"], hex64(xxh3_64(bin.data(), bin.size())));
+  for (auto& [name, entry] : meta["files"].items()) {
+    entry.erase("xxh3_64");
+    entry["fnv1a64"] = hex64(fnv1a64_file(dir.file("ds/" + name)));
+  }
+  write_file(meta_path, meta.dump(2));
+  EXPECT_EQ(run_crossover("data info " + dir.file("ds")).exit_code, 0);
+  write_file(dir.file("ds/train.bin"), flipped);
+  expect_error("data info " + dir.file("ds"), 1, "fails its checksum (fnv1a64");
+  write_file(dir.file("ds/train.bin"), bin);
+  write_file(meta_path, meta_text);
   write_file(dir.file("ds/train.idx"), idx.substr(0, 20));
   expect_error("data info " + dir.file("ds"), 1, "train.idx");
   write_file(dir.file("ds/train.idx"), idx);

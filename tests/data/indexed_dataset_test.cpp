@@ -134,6 +134,9 @@ TEST(Checksum, Fnv1a64KnownVectors) {
   EXPECT_EQ(fnv1a64_update(kFnv1a64Offset, "", 0), 0xcbf29ce484222325ULL);
   EXPECT_EQ(fnv1a64_update(kFnv1a64Offset, "a", 1), 0xaf63dc4c8601ec8cULL);
   EXPECT_EQ(fnv1a64_update(kFnv1a64Offset, "foobar", 6), 0x85944171f73967e8ULL);
+  // XXH3-64 reference values (xxhsum -H3 / the xxhash package's test vectors).
+  EXPECT_EQ(xxh3_64("", 0), 0x2d06800538d394c2ULL);
+  EXPECT_EQ(xxh3_64("a", 1), 0xe6c632b61e964e1fULL);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "crossover/eval/codegen.h"
 #include "crossover/eval/codegen_task.h"
@@ -31,20 +32,31 @@ class SandboxTest : public ::testing::Test {
     opts_.memory_mb = 512;
     opts_.tmp_root = tmp_.path().string();
   }
-  // Nothing left under the sandbox root, and (as root) no process of a sandbox uid.
+  // Nothing left under the sandbox root, and (as root) no process of a uid this
+  // test's sandboxes ran under (other test processes may be running sandboxes).
   void ExpectNothingLeft() {
     EXPECT_TRUE(fs::is_empty(tmp_.path())) << "a sandbox directory was left behind";
     if (::geteuid() != 0) return;
+    EXPECT_FALSE(uids_.empty()) << "no sandbox uid recorded (isolation strings lack 'uid N')";
     for (const auto& e : fs::directory_iterator("/proc")) {
       const std::string name = e.path().filename().string();
       if (name.find_first_not_of("0123456789") != std::string::npos) continue;
       struct stat st;
       if (::stat(e.path().c_str(), &st) != 0) continue;  // it just exited
-      EXPECT_FALSE(st.st_uid >= 61000 && st.st_uid < 61064)
+      EXPECT_EQ(uids_.count(st.st_uid), 0u)
           << "process " << name << " of sandbox uid " << st.st_uid << " outlived its sandbox";
     }
   }
-  SandboxResult Run(const std::string& program) { return run_python_sandboxed(program, opts_); }
+  void Record(const SandboxResult& r) {
+    const auto at = r.isolation.find("uid ");
+    if (at != std::string::npos) uids_.insert(static_cast<uid_t>(std::stoul(r.isolation.substr(at + 4))));
+  }
+  SandboxResult Run(const std::string& program) {
+    SandboxResult r = run_python_sandboxed(program, opts_);
+    Record(r);
+    return r;
+  }
+  std::set<uid_t> uids_;
   TempDir tmp_;
   SandboxOptions opts_;
 };
@@ -146,6 +158,7 @@ TEST_F(SandboxTest, ManyInParallel) {
     completions.push_back(i == 4 ? "    while True: pass\n" : ok.canonical_solution);
   }
   auto results = execute_completions(problems, completions, opts_, 4);
+  for (const auto& r : results) Record(r);
   for (int i = 0; i < 12; ++i) {
     const char* want = i % 3 == 0 ? "failed" : (i == 4 ? "timeout" : "passed");
     EXPECT_EQ(results[i].status, want) << i << ": " << results[i].reason;
@@ -189,6 +202,8 @@ TEST_F(SandboxTest, HumanEvalCanonicalSolutionsPassPromptsFail) {
     EXPECT_TRUE(good[i].passed()) << task.problems[i].id << ": " << good[i].status << " " << good[i].reason;
   }
   auto bare = execute_completions(problems, empty, opts_, 2);
+  for (const auto& r : good) Record(r);
+  for (const auto& r : bare) Record(r);
   int64_t bare_pass = 0;
   for (const auto& r : bare) bare_pass += r.passed();
   EXPECT_EQ(bare_pass, 0) << "a prompt without a body passed its tests";

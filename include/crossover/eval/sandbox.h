@@ -15,8 +15,9 @@
 //     process the program started, so a fork bomb or a background child cannot
 //     outlive the call) and a new network namespace (no interfaces up: no
 //     network); as root the program runs under its own unprivileged uid
-//     (61000 + slot, one per concurrent call), which is what makes RLIMIT_NPROC
-//     bite and keeps it from writing anywhere but its directory. Without root,
+//     (61000..65095, leased with flock on /tmp/.crossover-sandbox-uids/<uid>.lock
+//     so no two sandboxes share one, in any process), which is what makes
+//     RLIMIT_NPROC bite and keeps it from writing anywhere but its directory. Without root,
 //     a user namespace provides the PID and network namespaces; where even that
 //     is refused, a plain fork in its own process group (killed as a group).
 //   - the process tree: evaluator -> init (clone()d, the namespace's PID 1,
