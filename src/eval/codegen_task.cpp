@@ -52,6 +52,25 @@ std::string read_maybe_gzip(const std::string& path) {
   return out;
 }
 
+// Calls fn(record, "path:line") for each non-blank line of a JSONL text until fn
+// returns false; a line that is not JSON is an error naming it.
+template <class Fn>
+void for_each_json_line(const std::string& text, const std::string& path, Fn fn) {
+  std::istringstream in(text);
+  std::string line;
+  for (int64_t lineno = 1; std::getline(in, line); ++lineno) {
+    if (str_trim(line).empty()) continue;
+    const std::string where = str_cat(path, ":", lineno);
+    nlohmann::json r;
+    try {
+      r = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(str_cat(where, ": not JSON (", e.what(), ")"));
+    }
+    if (!fn(r, where)) return;
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& codegen_formats() {
@@ -124,22 +143,13 @@ int64_t convert_codegen_file(const std::string& format, const std::string& in_pa
   if (!is_codegen_format(format))
     throw UsageError(str_cat("unknown code task format '", format, "' (expected ",
                              str_join(codegen_formats(), " | "), ")"));
-  std::istringstream in(read_maybe_gzip(in_path));
-  std::string out, line;
-  int64_t n = 0, lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (str_trim(line).empty()) continue;
-    const std::string where = str_cat(in_path, ":", lineno);
-    nlohmann::json r;
-    try {
-      r = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(str_cat(where, ": not JSON (", e.what(), ")"));
-    }
+  std::string out;
+  int64_t n = 0;
+  for_each_json_line(read_maybe_gzip(in_path), in_path, [&](const nlohmann::json& r, const std::string& where) {
     out += codegen_problem_to_json(convert_codegen_record(format, r, where)).dump() + "\n";
     ++n;
-  }
+    return true;
+  });
   CROSSOVER_CHECK(n > 0, "'", in_path, "' holds no records");
   auto parent = std::filesystem::path(out_path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
@@ -151,19 +161,7 @@ CodegenTask load_codegen_task(const std::string& path, int64_t limit) {
   CodegenTask task;
   task.path = path;
   task.name = std::filesystem::path(path).stem().string();
-  std::istringstream in(read_file_text(path));
-  std::string line;
-  int64_t lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (str_trim(line).empty()) continue;
-    const std::string where = str_cat(path, ":", lineno);
-    nlohmann::json r;
-    try {
-      r = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(str_cat(where, ": not JSON (", e.what(), ")"));
-    }
+  for_each_json_line(read_file_text(path), path, [&](const nlohmann::json& r, const std::string& where) {
     CodegenProblem p;
     p.id = field_string(r, "id", where);
     p.prompt = field_string(r, "prompt", where);
@@ -181,8 +179,8 @@ CodegenTask load_codegen_task(const std::string& path, int64_t limit) {
     CROSSOVER_CHECK(!p.prompt.empty(), where, ": empty prompt; hint: is this a multiple-choice ",
                     "task file? code tasks come from 'crossover data convert-task --format humaneval'");
     task.problems.push_back(std::move(p));
-    if (limit > 0 && static_cast<int64_t>(task.problems.size()) >= limit) break;
-  }
+    return limit <= 0 || static_cast<int64_t>(task.problems.size()) < limit;
+  });
   CROSSOVER_CHECK(!task.problems.empty(), "code task '", path, "' holds no problems");
   return task;
 }

@@ -132,7 +132,9 @@ void set_limit(int resource, rlim_t value) {
   set_limit(RLIMIT_CPU, p.cpu_s);
   set_limit(RLIMIT_AS, p.as_bytes);
   set_limit(RLIMIT_FSIZE, p.fsize_bytes);
-  set_limit(RLIMIT_NPROC, p.nproc);
+  // Only under a leased uid: without root, RLIMIT_NPROC would count every process
+  // of the user running the evaluator (and could stop Python from starting at all).
+  if (p.uid != static_cast<uid_t>(-1)) set_limit(RLIMIT_NPROC, p.nproc);
   set_limit(RLIMIT_CORE, 0);
   set_limit(RLIMIT_NOFILE, 256);
   // No inherited descriptors beyond 0-2.

@@ -18,7 +18,9 @@
 //     (61000..65095, leased with flock on /tmp/.crossover-sandbox-uids/<uid>.lock
 //     so no two sandboxes share one, in any process), which is what makes
 //     RLIMIT_NPROC bite and keeps it from writing anywhere but its directory. Without root,
-//     a user namespace provides the PID and network namespaces; where even that
+//     a user namespace provides the PID and network namespaces (and no
+//     RLIMIT_NPROC, which would count all of the user's processes: the PID
+//     namespace and the wall clock bound a fork bomb); where even that
 //     is refused, a plain fork in its own process group (killed as a group).
 //   - the process tree: evaluator -> init (clone()d, the namespace's PID 1,
 //     which only sets up, waits and reports) -> python. Python is never PID 1,
