@@ -15,6 +15,7 @@
 #include "crossover/data/validation.h"
 #include "crossover/eval/checkpoint_model.h"
 #include "crossover/eval/codegen.h"
+#include "crossover/eval/eval_options.h"
 #include "crossover/eval/multiple_choice.h"
 #include "crossover/eval/validation.h"
 #include "crossover/util/check.h"
@@ -83,11 +84,9 @@ nlohmann::ordered_json run_codegen(const CheckpointModel& m, const std::string& 
                                    const Args& args, const nlohmann::ordered_json& config) {
   CodegenTask task = load_codegen_task(path, limit);
   CodegenOptions co = codegen_options(args, m.diffusion);
-  LoglikOptions lo;
-  lo.diffusion = m.diffusion;
-  lo.mc_samples = args.get_int("mc-samples") > 0 ? args.get_int("mc-samples") : m.cfg.eval.task_mc_samples;
-  lo.mask_id = m.tokenizer->mask_id();
-  lo.bf16 = m.bf16;
+  LoglikOptions lo = make_eval_options(m.cfg, m.diffusion, m.tokenizer->mask_id(), m.bf16,
+                                       m.model->options.max_seq_len()).tasks.loglik;
+  if (args.get_int("mc-samples") > 0) lo.mc_samples = args.get_int("mc-samples");
   Transformer model = m.model;
   Stopwatch nll_time;
   SolutionNll nll = canonical_solution_nll(model, *m.tokenizer, task, lo, model->options.max_seq_len(), m.device);
@@ -181,6 +180,8 @@ int cmd_eval(const std::vector<std::string>& argv) {
             << cfg.objective.kind << ", " << human_count(m.model->param_count()) << " params, "
             << m.device.str() << ")\n";
 
+  const EvalOptions eval_opts = make_eval_options(cfg, m.diffusion, m.tokenizer->mask_id(), m.bf16,
+                                                  m.model->options.max_seq_len());
   nlohmann::ordered_json config;
   config["checkpoint"] = m.checkpoint;
   config["step"] = m.step;
@@ -193,13 +194,8 @@ int cmd_eval(const std::vector<std::string>& argv) {
       Stopwatch val_time;
       auto batches = validation_batches(*m.data, cfg.data.seq_len, cfg.eval.val_tokens,
                                         cfg.eval.val_batch_size);
-      ValidationOptions vo;
-      vo.diffusion = m.diffusion;
-      vo.mc_samples = cfg.eval.mc_samples;
-      vo.mask_eps = cfg.objective.mask_eps;
-      vo.mask_id = m.tokenizer->mask_id();
+      ValidationOptions vo = eval_opts.val;
       vo.bytes_per_token = validation_bytes_per_token(*m.tokenizer, batches);
-      vo.bf16 = m.bf16;
       ValidationResult v = evaluate_validation(m.model, batches, vo, m.device);
       std::cout << std::fixed << std::setprecision(4) << "validation: loss " << v.loss
                 << (v.loss_se > 0 ? str_cat(" ± ", v.loss_se) : "") << " nats/token, "
@@ -212,16 +208,11 @@ int cmd_eval(const std::vector<std::string>& argv) {
     }
   }
 
-  TaskScoringOptions so;
-  so.loglik.diffusion = m.diffusion;
-  so.loglik.mc_samples = args.get_int("mc-samples") > 0 ? args.get_int("mc-samples")
-                                                        : cfg.eval.task_mc_samples;
-  so.loglik.mask_id = m.tokenizer->mask_id();
-  so.loglik.bf16 = m.bf16;
+  TaskScoringOptions so = eval_opts.tasks;
+  if (args.get_int("mc-samples") > 0) so.loglik.mc_samples = args.get_int("mc-samples");
   so.loglik.max_batch_tokens = args.get_int("batch-tokens");
   if (args.has("pad-mask"))
     so.loglik.pad_to = std::min(cfg.data.seq_len, m.model->options.max_seq_len());
-  so.max_seq_len = m.model->options.max_seq_len();
   const int64_t limit = args.get_int("limit") >= 0 ? args.get_int("limit") : cfg.eval.task_limit;
   config["mc_samples"] = m.diffusion ? so.loglik.mc_samples : 0;
   config["pad_to"] = m.diffusion ? so.loglik.pad_to : 0;

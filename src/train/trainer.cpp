@@ -19,6 +19,7 @@
 #include "crossover/dist/dist.h"
 #include "crossover/dist/dist_env.h"
 #include "crossover/eval/codegen.h"
+#include "crossover/eval/eval_options.h"
 #include "crossover/eval/multiple_choice.h"
 #include "crossover/eval/validation.h"
 #include "crossover/io/checkpoint.h"
@@ -360,13 +361,11 @@ class Trainer {
   }
 
   double evaluate() {
-    ValidationOptions vo;
-    vo.diffusion = !st_.objective->causal();  // evaluated with make_eval_objective
-    vo.mc_samples = cfg_.eval.mc_samples;
-    vo.mask_eps = cfg_.objective.mask_eps;
-    vo.mask_id = st_.mask_id;
+    // diffusion = bidirectional: evaluated with make_eval_objective
+    const EvalOptions eo = make_eval_options(cfg_, !st_.objective->causal(), st_.mask_id, st_.bf16,
+                                             st_.model->options.max_seq_len());
+    ValidationOptions vo = eo.val;
     vo.bytes_per_token = bytes_per_token_;
-    vo.bf16 = st_.bf16;
     Stopwatch eval_time;
     ValidationResult v = evaluate_validation(st_.model, val_batches_, vo, device_, dist_.get());
     MetricRow r = base_row("val");
@@ -376,18 +375,12 @@ class Trainer {
     r["val_tokens"] = v.tokens;
     std::string task_line;
     for (const auto& task : tasks_) {
-      TaskScoringOptions so;
-      so.loglik.diffusion = vo.diffusion;
-      so.loglik.mc_samples = cfg_.eval.task_mc_samples;
-      so.loglik.mask_id = st_.mask_id;
-      so.loglik.bf16 = st_.bf16;
-      so.max_seq_len = st_.model->options.max_seq_len();
-      TaskResult tr = evaluate_task(st_.model, *tokenizer_, task, so, device_, dist_.get());
+      TaskResult tr = evaluate_task(st_.model, *tokenizer_, task, eo.tasks, device_, dist_.get());
       add_task_metrics(&r, tr);
       task_line += str_cat(" | ", tr.name, " acc ", tr.acc, " acc_norm ", tr.acc_norm, " ΔNLL ",
                            tr.delta_nll);
     }
-    for (const auto& task : codegen_) task_line += evaluate_codegen_task(task, vo.diffusion, &r);
+    for (const auto& task : codegen_) task_line += evaluate_codegen_task(task, eo.tasks.loglik, &r);
     r["eval_s"] = eval_time.seconds();
     if (main_) {
       write_metrics(r);
@@ -402,12 +395,7 @@ class Trainer {
   // eval.codegen: the canonical-solution NLL (every rank computes it: no
   // collectives inside); with eval.codegen_samples, pass@1 of sampled and
   // executed completions on rank 0 while the others wait at a barrier.
-  std::string evaluate_codegen_task(const CodegenTask& task, bool diffusion, MetricRow* r) {
-    LoglikOptions lo;
-    lo.diffusion = diffusion;
-    lo.mc_samples = cfg_.eval.task_mc_samples;
-    lo.mask_id = st_.mask_id;
-    lo.bf16 = st_.bf16;
+  std::string evaluate_codegen_task(const CodegenTask& task, const LoglikOptions& lo, MetricRow* r) {
     SolutionNll nll = canonical_solution_nll(st_.model, *tokenizer_, task, lo,
                                              st_.model->options.max_seq_len(), device_);
     const std::string p = "codegen/" + task.name + "/";
@@ -417,7 +405,7 @@ class Trainer {
     if (cfg_.eval.codegen_samples > 0) {
       if (main_) {
         CodegenOptions co;
-        co.diffusion = diffusion;
+        co.diffusion = lo.diffusion;
         co.samples = cfg_.eval.codegen_samples;
         co.seed = static_cast<uint64_t>(cfg_.run.seed);
         CodegenResult cr = evaluate_codegen(st_.model, *tokenizer_, task, co, device_);

@@ -1,0 +1,22 @@
+// eval_options.cpp — see eval_options.h.
+#include "crossover/eval/eval_options.h"
+
+namespace crossover {
+
+EvalOptions make_eval_options(const Config& cfg, bool diffusion, int64_t mask_id, bool bf16,
+                              int64_t max_seq_len) {
+  EvalOptions o;
+  o.val.diffusion = diffusion;
+  o.val.mc_samples = cfg.eval.mc_samples;
+  o.val.mask_eps = cfg.objective.mask_eps;
+  o.val.mask_id = mask_id;
+  o.val.bf16 = bf16;
+  o.tasks.loglik.diffusion = diffusion;
+  o.tasks.loglik.mc_samples = cfg.eval.task_mc_samples;
+  o.tasks.loglik.mask_id = mask_id;
+  o.tasks.loglik.bf16 = bf16;
+  o.tasks.max_seq_len = max_seq_len;
+  return o;
+}
+
+}  // namespace crossover
