@@ -44,8 +44,8 @@ CLI::App* add_data_prepare(CLI::App& data, PrepareArgs& a) {
   cmd->add_option("--out", a.opt.out, "output directory (must not exist unless --force)")
       ->type_name("DIR")
       ->required();
-  cmd->add_option("--tokenizer", a.opt.tokenizer, "the tokenizer to use or train")
-      ->check(one_of({"byte", "sentencepiece"}));
+  // Checked by prepare_dataset(), whose message names both.
+  cmd->add_option("--tokenizer", a.opt.tokenizer, "byte | sentencepiece");
   cmd->add_option("--tokenizer-model", a.opt.tokenizer_model,
                   "existing SentencePiece .model (implies sentencepiece)");
   cmd->add_option("--vocab-size", a.opt.vocab_size, "SentencePiece vocabulary to train (all pieces)");
