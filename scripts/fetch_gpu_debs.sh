@@ -9,5 +9,5 @@ mkdir -p .debs
 apt-get update -qq
 (cd .debs && apt-get download libyaml-cpp-dev libyaml-cpp0.7 libspdlog-dev libspdlog1.10 \
   libfmt-dev libfmt9 libgtest-dev googletest nlohmann-json3-dev libsentencepiece-dev \
-  libsentencepiece0 libgloo-dev libprotobuf32 libabsl20220623 libxxhash-dev 2>&1 | tail -n 2)
+  libsentencepiece0 libgloo-dev libprotobuf32 libabsl20220623 libxxhash-dev libcli11-dev 2>&1 | tail -n 2)
 ls .debs

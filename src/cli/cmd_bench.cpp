@@ -20,20 +20,18 @@
 namespace crossover {
 
 int cmd_bench(const std::vector<std::string>& argv) {
-  auto specs = config_option_specs();
-  specs.push_back({"steps", "timed steps", true, false, "10"});
-  specs.push_back({"warmup", "untimed warm-up steps", true, false, "3"});
-  specs.push_back({"json", "print one JSON object instead of a table row", false, false, ""});
-  Args args("bench", specs, argv);
-  if (args.help()) {
-    std::cout << args.usage("CONFIG [--set key=value ...] [--steps N] [--warmup W] [--json]",
-                            "Measure train-step tokens/s and MFU (random tokens, the config's "
-                            "model, objective,\nbatch and optimizer). scripts/bench_train.sh "
-                            "compares it with PyTorch eager.");
-    return 0;
-  }
-  args.expect_positional(1, "one CONFIG file");
-  Config cfg = load_command_config(args);
+  CommandLine cli("bench",
+                  "Measure train-step tokens/s and MFU (random tokens, the config's model, objective,\n"
+                  "batch and optimizer). scripts/bench_train.sh compares it with PyTorch eager.");
+  ConfigArgs config_args;
+  add_config_args(cli, config_args, /*config_required=*/true);
+  int64_t steps = 10, warmup = 3;
+  bool json = false;
+  cli.add_option("--steps", steps, "timed steps");
+  cli.add_option("--warmup", warmup, "untimed warm-up steps");
+  cli.add_flag("--json", json, "print one JSON object instead of a table row");
+  if (!cli.parse_args(argv)) return 0;
+  Config cfg = load_command_config(config_args);
   torch::Device device = runtime_setup(cfg.runtime);
   // Vocabulary and [MASK]: the dataset's tokenizer when the config names one, else the byte
   // tokenizer's; an explicit model.vocab_size without a dataset (random tokens of a larger
@@ -55,7 +53,6 @@ int cmd_bench(const std::vector<std::string>& argv) {
   const int64_t B = cfg.train.batch_size, T = cfg.data.seq_len;
   auto gen = make_generator(cfg.run.seed, "bench");
   auto tokens = torch::randint(0, mask_id, {B, T + 1}, gen, torch::kLong);  // (B, T+1)
-  const int64_t warmup = args.get_int("warmup"), steps = args.get_int("steps");
   for (int64_t s = 0; s < warmup; ++s) train_step(st, tokens, s, warmup + steps);
   if (device.is_cuda()) torch::cuda::synchronize();
   Stopwatch timer;
@@ -86,7 +83,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   j["peak_mem_mb"] = peak_memory_mb(device);
   j["baseline_mem_mb"] = baseline_mb;  // CPU: RSS before the model; peak - baseline = training memory
   j["last_loss"] = loss;
-  if (args.has("json")) {
+  if (json) {
     std::cout << j.dump() << "\n";
   } else {
     std::cout << "objective " << cfg.objective.kind << " | params " << human_count(st.model->param_count())

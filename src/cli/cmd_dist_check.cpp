@@ -280,27 +280,21 @@ Bandwidth measure_bandwidth(Dist& dist, int64_t bytes) {
 }  // namespace
 
 int cmd_dist_check(const std::vector<std::string>& argv) {
-  auto specs = config_option_specs();
-  specs.push_back({"die-rank", "this rank exits abruptly (_Exit(1)) mid-way; -1 = none", true,
-                   false, "-1"});
-  specs.push_back({"die-after-s", "seconds the dying rank waits before exiting", true, false, "0"});
-  specs.push_back({"bytes", "all-reduce size for the bandwidth measurement", true, false,
-                   "33554432"});
-  Args args("dist-check", specs, argv);
-  if (args.help()) {
-    std::cout << args.usage(
-        "[CONFIG] [--set key=value ...] [--die-rank R --die-after-s S] [--bytes N]",
-        "Check the distributed setup: rendezvous, config hash, all_reduce/broadcast,\n"
-        "gradient synchronisation against a single-process gradient, all-reduce bandwidth.\n"
-        "Run it under a launcher, e.g.\n"
-        "  scripts/launch.sh --nproc_per_node 2 -- build/crossover dist-check\n"
-        "  torchrun --no_python --nproc_per_node=2 build/crossover dist-check");
-    return 0;
-  }
-  Config cfg = load_command_config(args);
-  const int64_t die_rank = args.get_int("die-rank");
-  const double die_after_s = args.get_double("die-after-s");
-  const int64_t bytes = args.get_int("bytes");
+  CommandLine cli("dist-check",
+                  "Check the distributed setup: rendezvous, config hash, all_reduce/broadcast,\n"
+                  "gradient synchronisation against a single-process gradient, all-reduce bandwidth.",
+                  "Run it under a launcher, e.g.\n"
+                  "  scripts/launch.sh --nproc_per_node 2 -- build/crossover dist-check\n"
+                  "  torchrun --no_python --nproc_per_node=2 build/crossover dist-check");
+  ConfigArgs config_args;
+  add_config_args(cli, config_args, /*config_required=*/false);
+  int64_t die_rank = -1, bytes = 33554432;
+  double die_after_s = 0;
+  cli.add_option("--die-rank", die_rank, "this rank exits abruptly (_Exit(1)) mid-way; -1 = none");
+  cli.add_option("--die-after-s", die_after_s, "seconds the dying rank waits before exiting");
+  cli.add_option("--bytes", bytes, "all-reduce size for the bandwidth measurement");
+  if (!cli.parse_args(argv)) return 0;
+  Config cfg = load_command_config(config_args);
   if (bytes < 4) throw UsageError("dist-check: --bytes must be at least 4");
 
   DistEnv env = read_dist_env();

@@ -27,10 +27,72 @@ namespace crossover {
 namespace {
 
 
-std::vector<std::string> split_list(const Args& args, const char* option,
+// The command line of `crossover eval`.
+struct EvalArgs {
+  std::string checkpoint;  // CHECKPOINT_DIR | RUN_DIR
+  CheckpointModelOptions model;
+  std::vector<std::string> tasks, codegen;  // as given: comma-separated and/or repeated
+  int64_t limit = -1, mc_samples = 0, batch_tokens = 8192;
+  std::string out;
+  bool no_val = false, pad_mask = false;
+  // codegen
+  int64_t samples = 1;
+  std::string k = "1";
+  double temperature = 0.2, top_p = 0.95;
+  int64_t max_new_tokens = 256, steps = 0, block_length = 32, seed = 1234, jobs = 2;
+  double timeout = 5;
+  int64_t memory_mb = 1024;
+  std::string python = "python3";
+};
+
+// Parses argv into `a`; false when --help was printed.
+bool parse_eval_args(const std::vector<std::string>& argv, EvalArgs& a) {
+  CommandLine cli(
+      "eval",
+      "Score a checkpoint: validation loss (AR NLL or MDM negative ELBO), multiple-choice\n"
+      "tasks (acc, acc_norm, ΔNLL; MDM by a seeded Monte Carlo conditional ELBO) and code\n"
+      "tasks (completions sampled, run against the tests in a sandbox, unbiased pass@k; the\n"
+      "canonical solution's NLL). Task files: 'crossover data convert-task' or\n"
+      "'crossover data make-tasks'; docs/eval.md.");
+  cli.add_option("CHECKPOINT", a.checkpoint, "a checkpoint directory or a run directory (its latest)")
+      ->required();
+  add_repeated_option(cli, "--tasks", a.tasks,
+                      "task JSONL files, comma-separated or repeated (default: the run's eval.tasks)");
+  cli.add_option("--limit", a.limit, "items per task; 0 = all (default: the run's eval.task_limit)");
+  cli.add_option("--mc-samples", a.mc_samples,
+                 "MDM Monte Carlo samples per choice (default: eval.task_mc_samples)");
+  cli.add_option("--out", a.out, "write lm-eval style results JSON here");
+  cli.add_option("--config", a.model.config_path, "use this config instead of the one stored in the checkpoint");
+  cli.add_option("--data", a.model.data_path,
+                 "prepared dataset DIR (tokenizer, validation) instead of the run's data.path");
+  cli.add_option("--device", a.model.device, "default: the run's runtime.device")
+      ->check(one_of({"cpu", "cuda", "auto"}));
+  cli.add_flag("--no-val", a.no_val, "skip the validation loss");
+  cli.add_option("--batch-tokens", a.batch_tokens, "tokens per forward pass (rows x length)");
+  cli.add_flag("--pad-mask", a.pad_mask, "MDM: right-pad scoring rows with [MASK] to data.seq_len (as SMDM)");
+  add_repeated_option(cli, "--codegen", a.codegen,
+                      "code-task JSONL files (convert-task --format humaneval|mbpp), comma-separated "
+                      "or repeated: sample, execute, pass@k and canonical-solution NLL (default: the "
+                      "run's eval.codegen)");
+  cli.add_option("--samples", a.samples, "codegen: completions per problem (n)");
+  cli.add_option("--k", a.k, "codegen: pass@k for these k (each <= --samples), e.g. 1,10");
+  cli.add_option("--temperature", a.temperature, "codegen: sampling temperature (0 = greedy/argmax)");
+  cli.add_option("--top-p", a.top_p, "codegen: AR nucleus sampling");
+  cli.add_option("--max-new-tokens", a.max_new_tokens, "codegen: new tokens (MDM: the generation length)");
+  cli.add_option("--steps", a.steps, "codegen, MDM: denoising steps; 0 = one token per step");
+  cli.add_option("--block-length", a.block_length, "codegen, MDM: semi-autoregressive block length");
+  cli.add_option("--seed", a.seed, "codegen: sampling seed");
+  cli.add_option("--jobs", a.jobs, "codegen: programs executed in parallel");
+  cli.add_option("--timeout", a.timeout, "codegen: wall-clock seconds per program");
+  cli.add_option("--memory-mb", a.memory_mb, "codegen: address-space limit per program (MiB)");
+  cli.add_option("--python", a.python, "codegen: the Python 3 that runs the tests");
+  return cli.parse_args(argv);
+}
+
+std::vector<std::string> split_list(const std::vector<std::string>& values,
                                     const std::vector<std::string>& fallback) {
   std::vector<std::string> out;
-  for (const auto& v : args.all(option))
+  for (const auto& v : values)
     for (const auto& t : str_split(v, ','))
       if (!str_trim(t).empty()) out.push_back(str_trim(t));
   return out.empty() ? fallback : out;
@@ -49,21 +111,21 @@ std::vector<int64_t> parse_ks(const std::string& text) {
   return ks;
 }
 
-CodegenOptions codegen_options(const Args& args, bool diffusion) {
+CodegenOptions codegen_options(const EvalArgs& args, bool diffusion) {
   CodegenOptions o;
   o.diffusion = diffusion;
-  o.samples = args.get_int("samples");
-  o.ks = parse_ks(args.get("k"));
-  o.temperature = args.get_double("temperature");
-  o.top_p = args.get_double("top-p");
-  o.max_new_tokens = args.get_int("max-new-tokens");
-  o.mdm_steps = args.get_int("steps");
-  o.mdm_block_length = args.get_int("block-length");
-  o.seed = static_cast<uint64_t>(args.get_int("seed"));
-  o.jobs = args.get_int("jobs");
-  o.sandbox.timeout_s = args.get_double("timeout");
-  o.sandbox.memory_mb = args.get_int("memory-mb");
-  o.sandbox.python = args.get("python");
+  o.samples = args.samples;
+  o.ks = parse_ks(args.k);
+  o.temperature = args.temperature;
+  o.top_p = args.top_p;
+  o.max_new_tokens = args.max_new_tokens;
+  o.mdm_steps = args.steps;
+  o.mdm_block_length = args.block_length;
+  o.seed = static_cast<uint64_t>(args.seed);
+  o.jobs = args.jobs;
+  o.sandbox.timeout_s = args.timeout;
+  o.sandbox.memory_mb = args.memory_mb;
+  o.sandbox.python = args.python;
   if (o.samples < 1) throw UsageError(str_cat("eval: --samples ", o.samples, " must be >= 1"));
   for (int64_t k : o.ks)
     if (k > o.samples)
@@ -81,12 +143,12 @@ CodegenOptions codegen_options(const Args& args, bool diffusion) {
 // Samples, executes and scores one code task; prints its line and, with --out,
 // writes the per-problem JSONL beside the summary.
 nlohmann::ordered_json run_codegen(const CheckpointModel& m, const std::string& path, int64_t limit,
-                                   const Args& args, const nlohmann::ordered_json& config) {
+                                   const EvalArgs& args, const nlohmann::ordered_json& config) {
   CodegenTask task = load_codegen_task(path, limit);
   CodegenOptions co = codegen_options(args, m.diffusion);
   LoglikOptions lo = make_eval_options(m.cfg, m.diffusion, m.tokenizer->mask_id(), m.bf16,
                                        m.model->options.max_seq_len()).tasks.loglik;
-  if (args.get_int("mc-samples") > 0) lo.mc_samples = args.get_int("mc-samples");
+  if (args.mc_samples > 0) lo.mc_samples = args.mc_samples;
   Transformer model = m.model;
   Stopwatch nll_time;
   SolutionNll nll = canonical_solution_nll(model, *m.tokenizer, task, lo, model->options.max_seq_len(), m.device);
@@ -114,8 +176,8 @@ nlohmann::ordered_json run_codegen(const CheckpointModel& m, const std::string& 
                     {"seed", co.seed}, {"timeout_s", co.sandbox.timeout_s},
                     {"memory_mb", co.sandbox.memory_mb}, {"nll_mc_samples", m.diffusion ? lo.mc_samples : 0}};
   auto j = codegen_results_json(r, &nll, cfg);
-  if (args.has("out")) {
-    std::string out = args.get("out");
+  if (!args.out.empty()) {
+    const std::string& out = args.out;
     std::string stem = out.size() > 5 && out.compare(out.size() - 5, 5, ".json") == 0 ? out.substr(0, out.size() - 5) : out;
     std::string rows = stem + "." + r.name + ".jsonl";
     auto parent = std::filesystem::path(rows).parent_path();
@@ -130,51 +192,10 @@ nlohmann::ordered_json run_codegen(const CheckpointModel& m, const std::string& 
 }  // namespace
 
 int cmd_eval(const std::vector<std::string>& argv) {
-  Args args("eval",
-            {{"tasks", "task JSONL files, comma-separated or repeated (default: the run's "
-                       "eval.tasks)", true, true, ""},
-             {"limit", "items per task; 0 = all (default: the run's eval.task_limit)", true, false, "-1"},
-             {"mc-samples", "MDM Monte Carlo samples per choice (default: eval.task_mc_samples)",
-              true, false, "0"},
-             {"out", "write lm-eval style results JSON here", true, false, ""},
-             {"config", "use this config instead of the one stored in the checkpoint", true, false, ""},
-             {"data", "prepared dataset DIR (tokenizer, validation) instead of the run's data.path",
-              true, false, ""},
-             {"device", "cpu | cuda | auto (default: the run's runtime.device)", true, false, ""},
-             {"no-val", "skip the validation loss", false, false, ""},
-             {"batch-tokens", "tokens per forward pass (rows x length)", true, false, "8192"},
-             {"pad-mask", "MDM: right-pad scoring rows with [MASK] to data.seq_len (as SMDM)",
-              false, false, ""},
-             {"codegen", "code-task JSONL files (convert-task --format humaneval|mbpp), comma-"
-                         "separated or repeated: sample, execute, pass@k and canonical-solution NLL "
-                         "(default: the run's eval.codegen)", true, true, ""},
-             {"samples", "codegen: completions per problem (n)", true, false, "1"},
-             {"k", "codegen: pass@k for these k (each <= --samples)", true, false, "1"},
-             {"temperature", "codegen: sampling temperature (0 = greedy/argmax)", true, false, "0.2"},
-             {"top-p", "codegen: AR nucleus sampling", true, false, "0.95"},
-             {"max-new-tokens", "codegen: new tokens (MDM: the generation length)", true, false, "256"},
-             {"steps", "codegen, MDM: denoising steps; 0 = one token per step", true, false, "0"},
-             {"block-length", "codegen, MDM: semi-autoregressive block length", true, false, "32"},
-             {"seed", "codegen: sampling seed", true, false, "1234"},
-             {"jobs", "codegen: programs executed in parallel", true, false, "2"},
-             {"timeout", "codegen: wall-clock seconds per program", true, false, "5"},
-             {"memory-mb", "codegen: address-space limit per program (MiB)", true, false, "1024"},
-             {"python", "codegen: the Python 3 that runs the tests", true, false, "python3"}},
-            argv);
-  if (args.help()) {
-    std::cout << args.usage(
-        "CHECKPOINT_DIR|RUN_DIR [--tasks a.jsonl,b.jsonl] [--codegen he.jsonl --samples n --k 1,10] [options]",
-        "Score a checkpoint: validation loss (AR NLL or MDM negative ELBO), multiple-choice\n"
-        "tasks (acc, acc_norm, ΔNLL; MDM by a seeded Monte Carlo conditional ELBO) and code\n"
-        "tasks (completions sampled, run against the tests in a sandbox, unbiased pass@k; the\n"
-        "canonical solution's NLL). Task files: 'crossover data convert-task' or\n"
-        "'crossover data make-tasks'; docs/eval.md.");
-    return 0;
-  }
-  args.expect_positional(1, "one CHECKPOINT_DIR or RUN_DIR");
+  EvalArgs args;
+  if (!parse_eval_args(argv, args)) return 0;
   log_init(LogLevel::kInfo);
-  CheckpointModelOptions mo{args.get("config"), args.get("data"), args.get("device")};
-  CheckpointModel m = load_checkpoint_model(args.positional()[0], mo);
+  CheckpointModel m = load_checkpoint_model(args.checkpoint, args.model);
   const Config& cfg = m.cfg;
   std::cout << "checkpoint " << m.checkpoint << " (step " << m.step << ", objective "
             << cfg.objective.kind << ", " << human_count(m.model->param_count()) << " params, "
@@ -186,7 +207,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
   config["checkpoint"] = m.checkpoint;
   config["step"] = m.step;
   config["objective"] = cfg.objective.kind;
-  if (!args.has("no-val")) {
+  if (!args.no_val) {
     if (!m.data || !m.data->val) {
       std::cout << "validation: skipped (dataset '" << cfg.data.path
                 << "' or its validation split is not here; --data DIR to point at it)\n";
@@ -209,11 +230,11 @@ int cmd_eval(const std::vector<std::string>& argv) {
   }
 
   TaskScoringOptions so = eval_opts.tasks;
-  if (args.get_int("mc-samples") > 0) so.loglik.mc_samples = args.get_int("mc-samples");
-  so.loglik.max_batch_tokens = args.get_int("batch-tokens");
-  if (args.has("pad-mask"))
+  if (args.mc_samples > 0) so.loglik.mc_samples = args.mc_samples;
+  so.loglik.max_batch_tokens = args.batch_tokens;
+  if (args.pad_mask)
     so.loglik.pad_to = std::min(cfg.data.seq_len, m.model->options.max_seq_len());
-  const int64_t limit = args.get_int("limit") >= 0 ? args.get_int("limit") : cfg.eval.task_limit;
+  const int64_t limit = args.limit >= 0 ? args.limit : cfg.eval.task_limit;
   config["mc_samples"] = m.diffusion ? so.loglik.mc_samples : 0;
   config["pad_to"] = m.diffusion ? so.loglik.pad_to : 0;
   config["limit"] = limit;
@@ -222,7 +243,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
   std::vector<TaskResult> results;
   std::vector<int64_t> choices_scored;
   std::vector<double> task_seconds;
-  auto tasks = split_list(args, "tasks", cfg.eval.tasks);
+  auto tasks = split_list(args.tasks, cfg.eval.tasks);
   if (!tasks.empty()) {
     std::cout << "\n" << std::left << std::setw(24) << "task" << std::right << std::setw(7) << "n"
               << std::setw(16) << "acc" << std::setw(16) << "acc_norm" << std::setw(12)
@@ -250,9 +271,9 @@ int cmd_eval(const std::vector<std::string>& argv) {
               << "\n";
   }
   nlohmann::ordered_json codegen_json;
-  auto codegen = split_list(args, "codegen", cfg.eval.codegen);
+  auto codegen = split_list(args.codegen, cfg.eval.codegen);
   if (!codegen.empty()) {
-    std::cout << "\ncode tasks (sampling with temperature " << args.get("temperature")
+    std::cout << "\ncode tasks (sampling with temperature " << str_cat(args.temperature)
               << ", executing in the sandbox)\n"
               << std::left << std::setw(24) << "task" << std::right << std::setw(7) << "n"
               << std::setw(5) << "k\n";
@@ -261,14 +282,14 @@ int cmd_eval(const std::vector<std::string>& argv) {
       codegen_json[r["alias"].get<std::string>()] = r;
     }
   }
-  if (args.has("out")) {
+  if (!args.out.empty()) {
     auto j = lm_eval_results_json(results, config);
     for (auto& [name, r] : codegen_json.items()) j["results"][name] = r;
     for (size_t i = 0; i < results.size(); ++i) {  // throughput, for scripts/bench_eval.sh
       j["results"][results[i].name]["choices_scored"] = choices_scored[i];
       j["results"][results[i].name]["eval_s"] = task_seconds[i];
     }
-    std::string out = args.get("out");
+    const std::string& out = args.out;
     auto parent = std::filesystem::path(out).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
     std::ofstream f(out, std::ios::trunc);

@@ -16,27 +16,24 @@
 namespace crossover {
 
 int cmd_export(const std::vector<std::string>& argv) {
-  Args args("export",
-            {{"format", "output format: hf (Hugging Face transformers folder)", true, false, "hf"},
-             {"out", "output directory", true, false, ""},
-             {"config", "use this config instead of the checkpoint's", true, false, ""},
-             {"data", "prepared dataset DIR (for its tokenizer)", true, false, ""}},
-            argv);
-  if (args.help()) {
-    std::cout << args.usage(
-        "CHECKPOINT_DIR|RUN_DIR --format hf --out DIR",
-        "Write the model as a transformers folder: config.json (Qwen3, or Llama without\n"
-        "QK-norm), model.safetensors, generation_config.json, the tokenizer and a README.\n"
-        "A masked-diffusion model is marked bidirectional with its [MASK] id.");
-    return 0;
-  }
-  args.expect_positional(1, "one CHECKPOINT_DIR or RUN_DIR");
-  if (args.get("format") != "hf")
-    throw UsageError(str_cat("--format ", args.get("format"), " is not supported; hint: --format hf"));
-  if (args.get("out").empty()) throw UsageError("export needs --out DIR");
+  CommandLine cli("export",
+                  "Write the model as a transformers folder: config.json (Qwen3, or Llama without\n"
+                  "QK-norm), model.safetensors, generation_config.json, the tokenizer and a README.\n"
+                  "A masked-diffusion model is marked bidirectional with its [MASK] id.");
+  std::string checkpoint, format = "hf", out;
+  CheckpointModelOptions model{"", "", "cpu"};
+  cli.add_option("CHECKPOINT", checkpoint, "a checkpoint directory or a run directory (its latest)")
+      ->required();
+  cli.add_option("--format", format, "output format: hf (Hugging Face transformers folder)");
+  cli.add_option("--out", out, "output directory")->required();
+  cli.add_option("--config", model.config_path, "use this config instead of the checkpoint's");
+  cli.add_option("--data", model.data_path, "prepared dataset DIR (for its tokenizer)");
+  if (!cli.parse_args(argv)) return 0;
+  // Checked here rather than by CLI11 so the error can name the one format there is.
+  if (format != "hf")
+    throw UsageError(str_cat("export: --format ", format, " is not supported; hint: --format hf"));
   log_init(LogLevel::kWarn);
-  CheckpointModel m =
-      load_checkpoint_model(args.positional()[0], {args.get("config"), args.get("data"), "cpu"});
+  CheckpointModel m = load_checkpoint_model(checkpoint, model);
   HfExportSource src;
   src.options = m.model->options;
   for (const auto& [name, t] : module_tensors(*m.model)) src.params[name] = t;
@@ -45,10 +42,10 @@ int cmd_export(const std::vector<std::string>& argv) {
   src.diffusion = m.diffusion;
   src.origin = m.checkpoint;
   src.step = m.step;
-  export_hf(src, args.get("out"));
+  export_hf(src, out);
   std::cout << "exported " << (m.diffusion ? "MDM" : "AR") << " checkpoint " << m.checkpoint
             << " (step " << m.step << ") as " << (src.options.qk_norm() ? "Qwen3" : "Llama")
-            << "ForCausalLM to " << args.get("out") << "\n";
+            << "ForCausalLM to " << out << "\n";
   return 0;
 }
 

@@ -17,9 +17,9 @@
 namespace crossover {
 namespace {
 
-// The vocabulary: model.vocab_size, else the prepared dataset's, else --vocab.
-int64_t plan_vocab(const Config& c, const Args& args) {
-  if (args.has("vocab")) return args.get_int("vocab");
+// The vocabulary: --vocab, else model.vocab_size, else the prepared dataset's.
+int64_t plan_vocab(const Config& c, const CLI::Option* vocab_option, int64_t vocab) {
+  if (vocab_option->count() > 0) return vocab;
   if (c.model.vocab_size > 0) return c.model.vocab_size;
   if (!c.data.path.empty() && std::filesystem::exists(c.data.path))
     return PreparedDataset::open(c.data.path, c.data.val_path, /*verify=*/false).meta.vocab_size;
@@ -36,46 +36,47 @@ bool is_sweep_file(const std::string& path) {
 }  // namespace
 
 int cmd_plan(const std::vector<std::string>& argv) {
-  auto specs = config_option_specs();
-  specs.push_back({"gpus", "devices (data-parallel ranks)", true, false, "1"});
-  specs.push_back({"gpu", "h100 | h200 | a100 | cpu", true, false, "h100"});
-  specs.push_back({"mfu", "assumed model FLOPs utilisation for the time estimate", true, false, "0.4"});
-  specs.push_back({"json", "print the plan as one JSON object (single config only)", false, false, ""});
-  specs.push_back({"vocab", "vocabulary size when neither the config nor a prepared dataset says", true,
-                   false, ""});
-  Args args("plan", specs, argv);
-  if (args.help()) {
-    std::cout << args.usage("CONFIG|SWEEP [--set key=value ...] --gpus N --gpu h100|h200|a100|cpu [--mfu F]",
-                            "Per-rank memory (weights, gradients, AdamW state, activations) for every\n"
-                            "dist.shard setting with and without activation checkpointing, whether it\n"
-                            "fits, FLOPs/token, step time and GPU-hours at an assumed MFU. The memory\n"
-                            "model is in include/crossover/train/plan.h; docs/plan.md has its errors.");
-    return 0;
-  }
-  args.expect_positional(1, "one CONFIG or SWEEP file");
-  const int64_t gpus = args.get_int("gpus");
-  const double mfu = args.get_double("mfu");
+  CommandLine cli("plan",
+                  "Per-rank memory (weights, gradients, AdamW state, activations) for every\n"
+                  "dist.shard setting with and without activation checkpointing, whether it\n"
+                  "fits, FLOPs/token, step time and GPU-hours at an assumed MFU. CONFIG may be a\n"
+                  "sweep file: one line per run and the total. The memory model is in\n"
+                  "include/crossover/train/plan.h; docs/plan.md has its errors.");
+  ConfigArgs config_args;
+  add_config_args(cli, config_args, /*config_required=*/true);
+  int64_t gpus = 1, vocab = 0;
+  std::string gpu = "h100";
+  double mfu = 0.4;
+  bool json = false;
+  cli.add_option("--gpus", gpus, "devices (data-parallel ranks)");
+  cli.add_option("--gpu", gpu, "the device kind")->check(one_of({"h100", "h200", "a100", "cpu"}));
+  cli.add_option("--mfu", mfu, "assumed model FLOPs utilisation for the time estimate");
+  cli.add_flag("--json", json, "print the plan as one JSON object (single config only)");
+  const CLI::Option* vocab_option =
+      cli.add_option("--vocab", vocab, "vocabulary size when neither the config nor a prepared dataset says")
+          ->default_str("");
+  if (!cli.parse_args(argv)) return 0;
   if (gpus < 1) throw UsageError("plan: --gpus must be >= 1");
   if (!(mfu > 0 && mfu <= 1)) throw UsageError("plan: --mfu must be in (0, 1]");
-  const std::string path = args.positional()[0];
+  const std::string path = config_args.path;
   if (!std::filesystem::is_regular_file(path))
     throw UsageError(str_cat("plan: '", path, "' is not a file"));
   if (!is_sweep_file(path)) {
-    Config c = load_command_config(args);
-    DeviceSpec dev = device_spec(args.get("gpu"), c.runtime.precision);
-    Plan p = make_plan(c, plan_vocab(c, args), gpus, dev, mfu, c.dist.shard);
-    std::cout << (args.has("json") ? plan_json(p) + "\n" : plan_report(p, str_cat("plan for ", path)));
+    Config c = load_command_config(config_args);
+    DeviceSpec dev = device_spec(gpu, c.runtime.precision);
+    Plan p = make_plan(c, plan_vocab(c, vocab_option, vocab), gpus, dev, mfu, c.dist.shard);
+    std::cout << (json ? plan_json(p) + "\n" : plan_report(p, str_cat("plan for ", path)));
     return p.fits(p.chosen_shard, p.chosen_ckpt) ? 0 : 3;
   }
-  Sweep sw = load_sweep(path, "runs", args.all("set"));
+  Sweep sw = load_sweep(path, "runs", config_args.sets);
   double hours = 0;
   bool all_fit = true;
   std::cout << "plan for sweep " << sw.name << " (" << sw.runs.size() << " runs, " << gpus << " x "
-            << args.get("gpu") << ", MFU " << mfu << ")\n";
+            << gpu << ", MFU " << mfu << ")\n";
   for (const auto& run : sw.runs) {
     Config c = load_config(run.base, run.set_args());
-    DeviceSpec dev = device_spec(args.get("gpu"), c.runtime.precision);
-    Plan p = make_plan(c, plan_vocab(c, args), gpus, dev, mfu, c.dist.shard);
+    DeviceSpec dev = device_spec(gpu, c.runtime.precision);
+    Plan p = make_plan(c, plan_vocab(c, vocab_option, vocab), gpus, dev, mfu, c.dist.shard);
     std::cout << "  " << plan_row(p, run.name) << "\n";
     hours += p.gpu_hours;
     all_fit = all_fit && p.fits(p.chosen_shard, p.chosen_ckpt);

@@ -13,27 +13,26 @@
 namespace crossover {
 
 int cmd_report(const std::vector<std::string>& argv) {
-  std::vector<OptionSpec> specs = {
-      {"out", "folder for report.csv and report.json (default: the first path)", true, false, ""},
-      {"metric",
-       "metric key or pattern, e.g. val_loss or 'task/*/acc' (repeatable; default val_loss, "
-       "task/*/acc, task/*/acc_norm)",
-       true, true, ""},
-  };
-  Args args("report", specs, argv);
-  if (args.help() || args.positional().empty()) {
-    std::cout << args.usage(
-        "RUN_DIR_OR_SWEEP_DIR... [--out DIR] [--metric KEY ...]",
-        "Read config.yaml and metrics.jsonl of every run, pair AR-family runs (ar, ar_noise)\n"
-        "with mdm runs that differ only in objective.* / model.dropout_* (seeds averaged),\n"
-        "and find the current-value and best-so-far crossover in tokens seen for each\n"
-        "metric. Prints a table and writes report.csv and report.json.");
-    return args.help() ? 0 : static_cast<int>(ExitCode::kUsage);
-  }
+  CommandLine cli(
+      "report",
+      "Read config.yaml and metrics.jsonl of every run, pair AR-family runs (ar, ar_noise)\n"
+      "with mdm runs that differ only in objective.* / model.dropout_* (seeds averaged),\n"
+      "and find the current-value and best-so-far crossover in tokens seen for each\n"
+      "metric. Prints a table and writes report.csv and report.json.");
+  std::vector<std::string> dirs, metrics;
+  std::string out_dir;
+  cli.add_option("RUN_DIR_OR_SWEEP_DIR", dirs, "run folders, or folders that hold runs")
+      ->required()
+      ->default_str("");
+  cli.add_option("--out", out_dir, "folder for report.csv and report.json (default: the first path)");
+  add_repeated_option(cli, "--metric", metrics,
+                      "metric key or pattern, e.g. val_loss or 'task/*/acc' (repeatable; default "
+                      "val_loss, task/*/acc, task/*/acc_norm)");
+  if (!cli.parse_args(argv)) return 0;
   std::vector<RunData> runs;
-  for (const auto& dir : find_run_dirs(args.positional())) runs.push_back(load_run(dir));
-  Report r = build_report(std::move(runs), args.all("metric"));
-  std::filesystem::path out = args.has("out") ? args.get("out") : args.positional()[0];
+  for (const auto& dir : find_run_dirs(dirs)) runs.push_back(load_run(dir));
+  Report r = build_report(std::move(runs), metrics);
+  std::filesystem::path out = out_dir.empty() ? dirs[0] : out_dir;
   std::filesystem::create_directories(out);
   write_file_atomic((out / "report.csv").string(), report_csv(r));
   write_file_atomic((out / "report.json").string(), report_json(r));

@@ -15,54 +15,79 @@
 #include "crossover/util/rng.h"
 
 namespace crossover {
+namespace {
+
+// The command line of `crossover sample`.
+struct SampleArgs {
+  std::string checkpoint;  // CHECKPOINT_DIR | RUN_DIR
+  std::string prompt;
+  int64_t max_new_tokens = 128, num_samples = 1, seed = 0;
+  double temperature = 0;  // meaningful only when given: AR defaults to 1, MDM to 0
+  bool temperature_given = false;
+  int64_t top_k = 0;
+  double top_p = 1.0;
+  bool no_cache = false;
+  int64_t steps = 0, block_length = 0;
+  std::string remasking = "low_confidence";
+  CheckpointModelOptions model;
+};
+
+// Parses argv into `a`; false when --help was printed.
+bool parse_sample_args(const std::vector<std::string>& argv, SampleArgs& a) {
+  CommandLine cli("sample",
+                  "Generate text. AR: left to right with a KV cache. MDM: iterative\n"
+                  "unmasking of --max-new-tokens positions in --steps steps.");
+  cli.add_option("CHECKPOINT", a.checkpoint, "a checkpoint directory or a run directory (its latest)")
+      ->required();
+  cli.add_option("--prompt", a.prompt, "text to continue ('' = start of a document)");
+  cli.add_option("--max-new-tokens", a.max_new_tokens, "tokens to generate (MDM: the answer length)");
+  cli.add_option("--num-samples", a.num_samples, "samples, generated as one batch");
+  cli.add_option("--seed", a.seed, "sampling seed");
+  CLI::Option* temperature =
+      cli.add_option("--temperature", a.temperature,
+                     "AR: softmax temperature, 0 = greedy (default 1); MDM: Gumbel noise "
+                     "temperature (default 0)")
+          ->default_str("");
+  cli.add_option("--top-k", a.top_k, "AR: keep the k most likely tokens (0 = off)");
+  cli.add_option("--top-p", a.top_p, "AR: nucleus probability (1 = off)");
+  cli.add_flag("--no-cache", a.no_cache, "AR: recompute the prefix every step instead of the KV cache");
+  cli.add_option("--steps", a.steps, "MDM: denoising steps in total (0: max-new-tokens)");
+  cli.add_option("--block-length", a.block_length, "MDM: semi-autoregressive block (0: max-new-tokens)");
+  cli.add_option("--remasking", a.remasking, "MDM: which masked positions to keep unmasking")
+      ->check(one_of({"low_confidence", "random"}));
+  cli.add_option("--config", a.model.config_path, "use this config instead of the checkpoint's");
+  cli.add_option("--data", a.model.data_path, "prepared dataset DIR (for its tokenizer)");
+  cli.add_option("--device", a.model.device, "default: the run's runtime.device")
+      ->check(one_of({"cpu", "cuda", "auto"}));
+  if (!cli.parse_args(argv)) return false;
+  a.temperature_given = temperature->count() > 0;
+  if (a.num_samples < 1 || a.max_new_tokens < 1)
+    throw UsageError("sample: --num-samples and --max-new-tokens must be >= 1");
+  if (a.temperature < 0 || !std::isfinite(a.temperature))
+    throw UsageError(str_cat("sample: --temperature ", a.temperature, " must be >= 0 (0 = greedy)"));
+  if (!(a.top_p > 0 && a.top_p <= 1))
+    throw UsageError(str_cat("sample: --top-p ", a.top_p, " must be in (0, 1] (1 = off)"));
+  const std::pair<const char*, int64_t> non_negative[] = {
+      {"top-k", a.top_k}, {"steps", a.steps}, {"block-length", a.block_length}};
+  for (const auto& [name, value] : non_negative)
+    if (value < 0) throw UsageError(str_cat("sample: --", name, " ", value, " must be >= 0"));
+  return true;
+}
+
+}  // namespace
 
 int cmd_sample(const std::vector<std::string>& argv) {
-  Args args("sample",
-            {{"prompt", "text to continue ('' = start of a document)", true, false, ""},
-             {"max-new-tokens", "tokens to generate (MDM: the answer length)", true, false, "128"},
-             {"num-samples", "samples, generated as one batch", true, false, "1"},
-             {"seed", "sampling seed", true, false, "0"},
-             {"temperature", "AR: softmax temperature, 0 = greedy; MDM: Gumbel noise temperature",
-              true, false, ""},
-             {"top-k", "AR: keep the k most likely tokens (0 = off)", true, false, "0"},
-             {"top-p", "AR: nucleus probability (1 = off)", true, false, "1.0"},
-             {"no-cache", "AR: recompute the prefix every step instead of the KV cache", false, false, ""},
-             {"steps", "MDM: denoising steps in total (default: max-new-tokens)", true, false, "0"},
-             {"block-length", "MDM: semi-autoregressive block (default: max-new-tokens)", true, false, "0"},
-             {"remasking", "MDM: low_confidence | random", true, false, "low_confidence"},
-             {"config", "use this config instead of the checkpoint's", true, false, ""},
-             {"data", "prepared dataset DIR (for its tokenizer)", true, false, ""},
-             {"device", "cpu | cuda | auto", true, false, ""}},
-            argv);
-  if (args.help()) {
-    std::cout << args.usage("CHECKPOINT_DIR|RUN_DIR --prompt TEXT [options]",
-                            "Generate text. AR: left to right with a KV cache. MDM: iterative\n"
-                            "unmasking of --max-new-tokens positions in --steps steps.");
-    return 0;
-  }
-  args.expect_positional(1, "one CHECKPOINT_DIR or RUN_DIR");
-  const int64_t K = args.get_int("num-samples"), n_new = args.get_int("max-new-tokens");
-  if (K < 1 || n_new < 1)
-    throw UsageError("sample: --num-samples and --max-new-tokens must be >= 1");
-  const double temperature = args.get("temperature").empty() ? 0.0 : args.get_double("temperature");
-  if (temperature < 0 || !std::isfinite(temperature))
-    throw UsageError(str_cat("sample: --temperature ", args.get("temperature"),
-                             " must be >= 0 (0 = greedy)"));
-  const double top_p = args.get_double("top-p");
-  if (!(top_p > 0 && top_p <= 1))
-    throw UsageError(str_cat("sample: --top-p ", args.get("top-p"), " must be in (0, 1] (1 = off)"));
-  for (const char* opt : {"top-k", "steps", "block-length"})
-    if (args.get_int(opt) < 0)
-      throw UsageError(str_cat("sample: --", opt, " ", args.get(opt), " must be >= 0"));
+  SampleArgs a;
+  if (!parse_sample_args(argv, a)) return 0;
+  const int64_t K = a.num_samples, n_new = a.max_new_tokens;
   log_init(LogLevel::kWarn);
-  CheckpointModel m = load_checkpoint_model(args.positional()[0],
-                                            {args.get("config"), args.get("data"), args.get("device")});
+  CheckpointModel m = load_checkpoint_model(a.checkpoint, a.model);
   const Tokenizer& tok = *m.tokenizer;
-  std::vector<int32_t> ids = tok.encode(args.get("prompt"));
+  std::vector<int32_t> ids = tok.encode(a.prompt);
   ids.insert(ids.begin(), tok.eos_id());  // a document boundary, as in the packed training stream
   std::vector<int64_t> ids64(ids.begin(), ids.end());
   auto prompt = torch::tensor(ids64, torch::kInt64).unsqueeze(0).repeat({K, 1}).to(m.device);  // (K, P)
-  auto gen = make_generator(static_cast<uint64_t>(args.get_int("seed")), "sample", 0, 0, 0, m.device);
+  auto gen = make_generator(static_cast<uint64_t>(a.seed), "sample", 0, 0, 0, m.device);
   std::vector<int64_t> banned = {tok.bos_id(), tok.pad_id(), tok.mask_id()};
   torch::Tensor out;  // (K, P + n)
   const int64_t P0 = prompt.size(1), context = m.model->options.max_seq_len();
@@ -81,20 +106,20 @@ int cmd_sample(const std::vector<std::string>& argv) {
   if (!m.diffusion) {
     ArSampleOptions o;
     o.max_new_tokens = n_new;
-    o.temperature = args.get("temperature").empty() ? 1.0 : temperature;
-    o.top_k = args.get_int("top-k");
-    o.top_p = args.get_double("top-p");
+    o.temperature = a.temperature_given ? a.temperature : 1.0;
+    o.top_k = a.top_k;
+    o.top_p = a.top_p;
     o.eos_id = tok.eos_id();
     o.banned_ids = banned;
-    o.use_cache = !args.has("no-cache");
+    o.use_cache = !a.no_cache;
     out = ar_generate(m.model, prompt, o, gen);
   } else {
     MdmSampleOptions o;
     o.gen_length = n_new;
-    o.steps = args.get_int("steps") > 0 ? args.get_int("steps") : n_new;
-    o.block_length = args.get_int("block-length") > 0 ? args.get_int("block-length") : n_new;
-    o.temperature = args.get("temperature").empty() ? 0.0 : temperature;
-    o.remasking = args.get("remasking");
+    o.steps = a.steps > 0 ? a.steps : n_new;
+    o.block_length = a.block_length > 0 ? a.block_length : n_new;
+    o.temperature = a.temperature_given ? a.temperature : 0.0;
+    o.remasking = a.remasking;
     o.mask_id = tok.mask_id();
     o.banned_ids = banned;
     out = mdm_generate(m.model, prompt, o, gen);
@@ -102,7 +127,7 @@ int cmd_sample(const std::vector<std::string>& argv) {
   const int64_t P = prompt.size(1);
   for (int64_t k = 0; k < K; ++k) {
     std::cout << "=== sample " << k << " (" << m.objective->name() << ") ===\n"
-              << args.get("prompt") << decode_until_eos(tok, out[k].narrow(0, P, out.size(1) - P))
+              << a.prompt << decode_until_eos(tok, out[k].narrow(0, P, out.size(1) - P))
               << "\n";
   }
   return 0;

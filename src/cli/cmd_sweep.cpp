@@ -19,12 +19,17 @@ std::string describe_overrides(const SweepRun& run) {
   return parts.empty() ? "(base config)" : str_join(parts, " ");
 }
 
-int sweep_plan(const Args& args) {
-  args.expect_positional(2, "plan SWEEP.yaml");
-  Sweep s = load_sweep(args.positional()[1], args.get("out"), args.all("set"));
-  std::string format = args.get("format");
-  if (format != "table" && format != "tsv")
-    throw UsageError(str_cat("sweep plan: --format must be table or tsv, not '", format, "'"));
+// The command line of `crossover sweep plan`.
+struct SweepPlanArgs {
+  std::string file;                // SWEEP.yaml
+  std::string out = "runs";        // parent of the sweep's run folder
+  std::string format = "table";    // table | tsv
+  std::vector<std::string> sets;   // --set for every run
+};
+
+int sweep_plan(const SweepPlanArgs& args) {
+  Sweep s = load_sweep(args.file, args.out, args.sets);
+  const std::string& format = args.format;
   std::vector<RunStatus> status;
   int counts[4] = {0, 0, 0, 0};
   for (const auto& run : s.runs) {
@@ -60,25 +65,24 @@ int sweep_plan(const Args& args) {
 }  // namespace
 
 int cmd_sweep(const std::vector<std::string>& argv) {
-  std::vector<OptionSpec> specs = {
-      {"out", "parent folder of the sweep's run folder", true, false, "runs"},
-      {"format", "table (for people) | tsv (for scripts/sweep.sh)", true, false, "table"},
-      {"set", "extra override for every run, e.g. --set runtime.threads=1 (repeatable)", true,
-       true, ""},
-  };
-  Args args("sweep", specs, argv);
-  if (args.help() || args.positional().empty()) {
-    std::cout << args.usage(
-        "plan SWEEP.yaml [--out DIR] [--format table|tsv] [--set key=value ...]",
-        "Expand a sweep file (base config + grid of config keys) into named runs, validate\n"
-        "every run with the strict config loader, and print each run's status\n"
-        "(finished | partial | running | new) and overrides. Runs live in\n"
-        "<out>/<sweep name>/<run name>/. scripts/sweep.sh runs the plan.");
-    return args.help() ? 0 : static_cast<int>(ExitCode::kUsage);
-  }
-  if (args.positional()[0] == "plan") return sweep_plan(args);
-  throw UsageError(str_cat("sweep: unknown action '", args.positional()[0],
-                           "'; the only action is 'plan' (see 'crossover sweep --help')"));
+  CommandLine cli("sweep", "Expand a sweep file into named runs and show their status.");
+  cli.require_subcommand(1);
+  SweepPlanArgs plan_args;
+  CLI::App* plan = cli.add_subcommand("plan", "validate a sweep's runs and print their status");
+  plan->footer(
+      "Expand a sweep file (base config + grid of config keys) into named runs, validate\n"
+      "every run with the strict config loader, and print each run's status\n"
+      "(finished | partial | running | new) and overrides. Runs live in\n"
+      "<out>/<sweep name>/<run name>/. scripts/sweep.sh runs the plan.");
+  plan->add_option("SWEEP", plan_args.file, "the sweep file (YAML)")->required();
+  plan->add_option("--out", plan_args.out, "parent folder of the sweep's run folder");
+  plan->add_option("--format", plan_args.format, "table (for people) | tsv (for scripts/sweep.sh)")
+      ->check(one_of({"table", "tsv"}));
+  add_repeated_option(*plan, "--set", plan_args.sets,
+                      "extra override for every run, e.g. --set runtime.threads=1 (repeatable)")
+      ->type_name("KEY=VALUE");
+  if (!cli.parse_args(argv)) return 0;
+  return sweep_plan(plan_args);
 }
 
 }  // namespace crossover

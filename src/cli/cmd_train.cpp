@@ -10,24 +10,19 @@
 namespace crossover {
 
 int cmd_train(const std::vector<std::string>& argv) {
-  auto specs = config_option_specs();
-  specs.push_back({"resume", "continue a run: 'auto' (latest valid checkpoint) or a checkpoint "
-                             "directory", true, false, ""});
-  specs.push_back({"overwrite", "replace an existing run directory", false, false, ""});
-  Args args("train", specs, argv);
-  if (args.help()) {
-    std::cout << args.usage(
-        "CONFIG [--set key=value ...] [--resume auto|PATH] [--overwrite]",
-        "Train the config's objective (ar, mdm, ar_noise) on its data budget. Writes\n"
-        "<run.dir>/<run.name>/: config.yaml, log.txt, metrics.jsonl, metrics.csv,\n"
-        "checkpoints/, summary.json. Ctrl-C stops after the current step with a checkpoint.");
-    return 0;
-  }
-  args.expect_positional(1, "one CONFIG file");
-  Config cfg = load_command_config(args);
+  CommandLine cli("train",
+                  "Train the config's objective (ar, mdm, ar_noise) on its data budget. Writes\n"
+                  "<run.dir>/<run.name>/: config.yaml, log.txt, metrics.jsonl, metrics.csv,\n"
+                  "checkpoints/, summary.json. Ctrl-C stops after the current step with a checkpoint.");
+  ConfigArgs config_args;
+  add_config_args(cli, config_args, /*config_required=*/true);
   TrainOptions opts;
-  opts.resume = args.get("resume");
-  opts.overwrite = args.has("overwrite");
+  cli.add_option("--resume", opts.resume,
+                 "continue a run: 'auto' (latest valid checkpoint) or a checkpoint directory")
+      ->type_name("auto|PATH");
+  cli.add_flag("--overwrite", opts.overwrite, "replace an existing run directory");
+  if (!cli.parse_args(argv)) return 0;
+  Config cfg = load_command_config(config_args);
   TrainResult r = run_training(cfg, opts);
   if (r.interrupted)
     std::cerr << "crossover: stopped at step " << r.steps << "; checkpoint saved, continue with "

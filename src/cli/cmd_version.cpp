@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "crossover/cli/args.h"
 #include "crossover/cli/commands.h"
 #include "crossover/util/runtime.h"
 #include "crossover/util/strings.h"
@@ -19,6 +20,9 @@ std::string version_string() {
 }
 
 int cmd_version(const std::vector<std::string>& argv) {
+  CommandLine cli("version", "Print the versions of crossover and LibTorch, whether CUDA is there, "
+                             "and the CPU threads.");
+  if (!cli.parse_args(argv)) return 0;
   RuntimeConfig rc;
   runtime_setup(rc);
   std::cout << version_string() << "\n";

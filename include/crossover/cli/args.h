@@ -1,9 +1,13 @@
-// args.h — the command line of one subcommand: positionals, `--name value`
-// options, repeatable options (--set) and flags. Options are declared up
-// front so an unknown or misspelt option is an error with a suggestion.
+// args.h — the command line of one `crossover <command>`, on CLI11. A command
+// declares its positionals and options on a CommandLine (a CLI::App) bound to
+// plain variables and calls parse_args(): CLI11 converts and checks values and
+// writes --help; every parse error becomes one UsageError line (exit 2), an
+// unknown option with the nearest valid one. Not here: the dispatch from
+// `crossover <command>` to a command (src/main.cpp, cli/commands.h).
 #pragma once
 
-#include <map>
+#include <CLI/CLI.hpp>
+
 #include <string>
 #include <vector>
 
@@ -11,47 +15,49 @@
 
 namespace crossover {
 
-struct OptionSpec {
-  std::string name;        // without dashes: "resume"
-  std::string help;
-  bool takes_value = true;
-  bool repeatable = false;
-  std::string default_value;
-};
-
-class Args {
+class CommandLine : public CLI::App {
  public:
-  // Parses argv after the subcommand; throws UsageError for unknown options
-  // or a missing value. `-h`/`--help` sets help().
-  Args(const std::string& command, const std::vector<OptionSpec>& specs,
-       const std::vector<std::string>& argv);
+  // `command` as typed after `crossover` ("train"); `description` heads --help,
+  // `footer` ends it.
+  CommandLine(const std::string& command, const std::string& description,
+              const std::string& footer = "");
 
-  bool help() const { return help_; }
-  bool has(const std::string& name) const;
-  std::string get(const std::string& name) const;  // value or the spec's default
-  std::vector<std::string> all(const std::string& name) const;  // repeatable values
-  double get_double(const std::string& name) const;
-  long long get_int(const std::string& name) const;
-  const std::vector<std::string>& positional() const { return positional_; }
-  // Exactly n positionals or a UsageError naming `what`.
-  void expect_positional(size_t n, const std::string& what) const;
-
-  std::string usage(const std::string& synopsis, const std::string& description) const;
+  // Parses the words after the command. False when --help was asked for (it is
+  // printed; the command returns 0). Throws UsageError
+  // "<command>: <what>; see 'crossover <command> --help'" for an unknown option
+  // or subcommand (with the nearest valid one), a missing option, value or
+  // positional, an extra positional, a value that is not a number or not in its set.
+  bool parse_args(const std::vector<std::string>& argv);
 
  private:
+  std::string usage_error(const CLI::ParseError& e) const;
+
   std::string command_;
-  std::vector<OptionSpec> specs_;
-  std::map<std::string, std::vector<std::string>> values_;
-  std::vector<std::string> positional_;
-  bool help_ = false;
 };
 
-// `-v` / `--verbose` and `--set` are shared by every config-taking command.
-std::vector<OptionSpec> config_option_specs();
+// `--name VALUE` that may be given several times; each time takes exactly one
+// value (so a positional after it stays a positional).
+CLI::Option* add_repeated_option(CLI::App& app, const std::string& name,
+                                 std::vector<std::string>& values, const std::string& help);
 
-// The config of a command: its CONFIG positional (or the defaults when there is
-// none) with every --set applied and -v as runtime.log_level=debug; the console
-// log level follows runtime.log_level. More than one positional is a UsageError.
-Config load_command_config(const Args& args);
+// A CLI11 check that the value is one of `choices`; its error lists them and
+// suggests the nearest.
+CLI::Validator one_of(const std::vector<std::string>& choices);
+
+// CONFIG, --set and -v / --verbose: shared by every config-taking command.
+struct ConfigArgs {
+  std::string path;               // CONFIG; empty = the defaults of configs/base.yaml
+  std::vector<std::string> sets;  // --set key=value, in order
+  bool verbose = false;           // -v: runtime.log_level=debug
+};
+
+// Declares CONFIG (a required positional when `config_required`, else optional),
+// --set and -v / --verbose.
+void add_config_args(CLI::App& app, ConfigArgs& args, bool config_required);
+
+// The config of a command: its CONFIG (or the defaults when there is none) with
+// every --set applied and -v as runtime.log_level=debug; the console log level
+// follows runtime.log_level.
+Config load_command_config(const ConfigArgs& args);
 
 }  // namespace crossover
