@@ -60,9 +60,13 @@ CodegenResult evaluate_codegen(Transformer& model, const Tokenizer& tok, const C
   const int64_t context = model->options.max_seq_len();
   // One generation length for every problem: max_new_tokens, but never more than
   // half the context when the longest prompt would not fit beside it.
+  std::vector<std::vector<int32_t>> prompts;  // EOS (a document boundary) + the prompt's tokens
   int64_t longest_prompt = 0;
-  for (const auto& p : task.problems)
-    longest_prompt = std::max<int64_t>(longest_prompt, static_cast<int64_t>(tok.encode(p.prompt).size()) + 1);
+  for (const auto& p : task.problems) {
+    prompts.push_back(tok.encode(p.prompt));
+    prompts.back().insert(prompts.back().begin(), tok.eos_id());
+    longest_prompt = std::max<int64_t>(longest_prompt, static_cast<int64_t>(prompts.back().size()));
+  }
   int64_t gen = std::min(o.max_new_tokens, context - 1);  // leave room for >= 1 prompt token
   if (gen + longest_prompt > context) gen = std::min(gen, std::max(context / 2, context - longest_prompt));
   int64_t block = 0, steps = 0;
@@ -87,8 +91,7 @@ CodegenResult evaluate_codegen(Transformer& model, const Tokenizer& tok, const C
     model->eval();
     for (size_t i = 0; i < task.problems.size(); ++i) {
       const CodegenProblem& p = task.problems[i];
-      std::vector<int32_t> ids = tok.encode(p.prompt);
-      ids.insert(ids.begin(), tok.eos_id());  // a document boundary
+      std::vector<int32_t>& ids = prompts[i];
       const int64_t max_prompt = context - gen;
       if (static_cast<int64_t>(ids.size()) > max_prompt) {
         ids.erase(ids.begin(), ids.end() - max_prompt);
