@@ -140,10 +140,7 @@ void set_limit(int resource, rlim_t value) {
   // No inherited descriptors beyond 0-2.
   if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
     for (int fd = 3; fd < 4096; ++fd) ::close(fd);
-  // The raw system call, not glibc's fork(): that takes malloc's locks, which
-  // another evaluator thread may have held when this process was cloned (a
-  // deadlock that would be misrecorded as a timeout).
-  pid_t py = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  pid_t py = ::fork();
   if (py < 0) child_fail("cannot fork the Python process");
   if (py == 0) {
     if (p.uid != static_cast<uid_t>(-1)) {
@@ -257,11 +254,7 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxOpti
   std::unique_ptr<UidLease> lease;
   try {
     if (root) lease = std::make_unique<UidLease>();
-    // A scratch file read back at once: no fsync (one per completion would be the hot path).
-    std::ofstream f(prog_path, std::ios::binary | std::ios::trunc);
-    f << program;
-    f.close();
-    CROSSOVER_CHECK(f, "cannot write '", prog_path, "'; hint: is the disk full?");
+    write_file_synced(prog_path, program);
   } catch (const std::exception& e) {
     force_remove(dir);
     throw;
@@ -287,12 +280,9 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxOpti
                  static_cast<rlim_t>(opts.memory_mb) << 20, static_cast<rlim_t>(opts.max_file_mb) << 20,
                  static_cast<rlim_t>(opts.max_processes)};
 
+  Stopwatch wall;
   bool pid_ns = false;
   pid_t pid = spawn(plan, root, &pid_ns, &res.isolation);
-  // The clock starts once the child exists: creating a network namespace can
-  // block in the kernel for a second or more when many were just torn down, and
-  // that is not the program's time.
-  Stopwatch wall;
   if (pid < 0) {
     res.status = "error";
     res.reason = str_cat("cannot start a child process: ", std::strerror(errno));
