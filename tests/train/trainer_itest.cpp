@@ -1,4 +1,4 @@
-// End-to-end training through the binary: learning, golden losses,
+// End-to-end training through the binary: learning,
 // determinism, kill -9 + resume, corrupt checkpoints, NaN policy, signals and
 // user errors. Each run is a ~30k-parameter model for a few dozen steps.
 #include <gtest/gtest.h>
@@ -76,37 +76,18 @@ class TrainerTest : public ::testing::Test {
 TempDir* TrainerTest::dir_ = nullptr;
 std::string TrainerTest::data_;
 
-// Golden files: tests/fixtures/golden/<kind>.json = [[step, loss], ...], made by
-// scripts/update_golden.sh (CROSSOVER_UPDATE_GOLDEN=1). A changed model, objective, data order or optimizer
-// shows up here first.
-void expect_golden(const std::vector<nlohmann::json>& train, const std::string& kind) {
-  const std::string path = crossover::testing::source_path("tests/fixtures/golden/" + kind + ".json");
-  if (std::getenv("CROSSOVER_UPDATE_GOLDEN")) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& r : train) out.push_back({r["step"], r["loss"]});
-    write_file(path, out.dump() + "\n");
-  }
-  auto golden = nlohmann::json::parse(read_file(path));
-  ASSERT_EQ(golden.size(), train.size()) << kind;
-  for (size_t i = 0; i < golden.size(); ++i) {
-    EXPECT_EQ(golden[i][0].get<int64_t>(), train[i]["step"].get<int64_t>());
-    double want = golden[i][1].get<double>(), got = train[i]["loss"].get<double>();
-    EXPECT_NEAR(got, want, 2e-3 * std::max(1.0, std::fabs(want))) << kind << " step " << golden[i][0];
-  }
-}
-
-TEST_F(TrainerTest, TinyArAndMdmLearnAndMatchGoldenLosses) {
+// (Golden losses come from the independent PyTorch reference: tests/train/golden_ref_test.cpp.)
+TEST_F(TrainerTest, TinyArAndMdmLearn) {
   for (std::string kind : {"ar", "mdm"}) {
-    auto r = run_crossover("train " + config("golden_" + kind, kind) + " --set train.total_tokens=15360");
+    auto r = run_crossover("train " + config("learn_" + kind, kind) + " --set train.total_tokens=15360");
     ASSERT_EQ(r.exit_code, 0) << r.out;
-    auto val = rows(run_dir("golden_" + kind), "val");
+    auto val = rows(run_dir("learn_" + kind), "val");
     ASSERT_GE(val.size(), 2u);
     // 20 steps of a 30k-parameter model: validation loss falls well below uniform (ln 260 = 5.56).
     EXPECT_LT(val.back()["val_loss"].get<double>(), val.front()["val_loss"].get<double>());
     EXPECT_LT(val.back()["val_loss"].get<double>(), kind == "ar" ? 3.0 : 4.0);
     if (kind == "mdm") EXPECT_GT(val.back()["val_loss_se"].get<double>(), 0.0);
-    EXPECT_TRUE(fs::exists(run_dir("golden_" + kind) + "/summary.json"));
-    expect_golden(rows(run_dir("golden_" + kind), "train"), kind);
+    EXPECT_TRUE(fs::exists(run_dir("learn_" + kind) + "/summary.json"));
   }
 }
 
