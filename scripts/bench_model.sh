@@ -29,7 +29,7 @@ for cfg in "${CONFIGS[@]}"; do
   for kind in ar mdm; do
     runs=()
     for ((r = 0; r < REPEAT; r++)); do
-      cxx=$("$BIN" bench-model "$cfg" --set objective.kind=$kind --batch "$BATCH" \
+      cxx=$("$BIN" bench "$cfg" --part model --set objective.kind=$kind --batch "$BATCH" \
             --steps "$STEPS" --warmup "$WARMUP" "${EXTRA[@]}" --json)
       py=$("$PY" scripts/bench/model_ref_bench.py "$cxx")
       runs+=("$cxx" "$py")
@@ -37,9 +37,10 @@ for cfg in "${CONFIGS[@]}"; do
     "$PY" - "$cfg" "$kind" "${runs[@]}" <<'PYEOF'
 import json, os, sys
 cfg, kind, runs = sys.argv[1], sys.argv[2], [json.loads(a) for a in sys.argv[3:]]
-c, p = max(runs[0::2], key=lambda d: d["tok_s"]), max(runs[1::2], key=lambda d: d["tok_s"])
+best = lambda rs: max(rs, key=lambda d: d["tokens_per_s_best"])
+c, p = best(runs[0::2]), best(runs[1::2])
 print("%-22s %-4s %7.1fM %12.0f %12.0f %6.2fx" % (os.path.basename(cfg), kind, c["params"] / 1e6,
-      c["tok_s"], p["tok_s"], c["tok_s"] / p["tok_s"]))
+      c["tokens_per_s_best"], p["tokens_per_s_best"], c["tokens_per_s_best"] / p["tokens_per_s_best"]))
 PYEOF
   done
 done

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 # model_ref_bench.py — times forward+backward of the same Transformer in PyTorch
 # eager (tests/reference/model_ref.py, fast path: F.scaled_dot_product_attention,
-# F.rms_norm) for the shape and threads that `crossover bench-model --json` used.
+# F.rms_norm) for the shape and threads that `crossover bench --part model --json` used.
 # Cost: like the C++ run it mirrors (seconds to a minute on 2 CPU cores).
-# Example: python scripts/bench/model_ref_bench.py "$(build/crossover bench-model configs/bench_5m.yaml --json)"
+# Example: python scripts/bench/model_ref_bench.py "$(build/crossover bench configs/bench_5m.yaml --part model --json)"
 import json
 import os
 import sys
@@ -22,8 +22,8 @@ def main():
     torch.set_num_threads(cxx["threads"])
     torch.manual_seed(0)
     model = bench_model(o)
-    V, mask_id = o["vocab_size"], o["vocab_size"] - 1
-    tokens = torch.randint(0, V - 1, (B, T + 1))
+    V, mask_id = o["vocab_size"], cxx["mask_id"]
+    tokens = torch.randint(0, mask_id, (B, T + 1))
     mdm = cxx["objective"] == "mdm"
     seconds, best = 0.0, float("inf")
     for i in range(cxx["warmup"] + cxx["steps"]):
@@ -38,8 +38,8 @@ def main():
         if i >= cxx["warmup"]:
             seconds, best = seconds + dt, min(best, dt)
     # best step, as in the C++ command (least disturbed by other processes)
-    print(json.dumps({"tok_s": B * T / best, "tok_s_mean": B * T * cxx["steps"] / seconds,
-                      "ms_per_step": 1000 * seconds / cxx["steps"], "ms_best_step": 1000 * best,
+    print(json.dumps({"tokens_per_s_best": B * T / best, "tokens_per_s": B * T * cxx["steps"] / seconds,
+                      "step_ms": 1000 * seconds / cxx["steps"], "step_ms_best": 1000 * best,
                       "threads": torch.get_num_threads(), "torch": torch.__version__}))
 
 

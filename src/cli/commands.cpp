@@ -10,7 +10,7 @@ const std::vector<Command>& commands() {
       {"sample", "generate text from a checkpoint (AR with KV cache, MDM by unmasking)",
        cmd_sample},
       {"export", "write a checkpoint as a Hugging Face transformers folder", cmd_export},
-      {"bench", "measure train-step tokens/s and MFU", cmd_bench},
+      {"bench", "measure train-step (or model forward+backward) tokens/s and MFU", cmd_bench},
       {"plan", "memory per rank, fit, step time and GPU-hours of a config or sweep", cmd_plan},
       {"config", "validate a config and print it fully resolved", cmd_config},
       {"sweep", "expand a sweep file into named runs and show their status", cmd_sweep},
@@ -19,7 +19,6 @@ const std::vector<Command>& commands() {
        cmd_dist_check},
       {"data", "prepare a dataset, describe it, time its loader; convert/make task files",
        cmd_data},
-      {"bench-model", "time forward+backward of the model for a config", cmd_bench_model},
       {"version", "print versions of crossover and LibTorch, CUDA and threads", cmd_version},
   };
   return kCommands;

@@ -28,7 +28,6 @@ int cmd_version(const std::vector<std::string>& argv);
 int cmd_train(const std::vector<std::string>& argv);
 int cmd_bench(const std::vector<std::string>& argv);
 int cmd_plan(const std::vector<std::string>& argv);
-int cmd_bench_model(const std::vector<std::string>& argv);
 int cmd_eval(const std::vector<std::string>& argv);
 int cmd_sample(const std::vector<std::string>& argv);
 int cmd_export(const std::vector<std::string>& argv);
