@@ -17,35 +17,26 @@
 #include "crossover/objective/mdm_objective.h"
 #include "crossover/util/rng.h"
 #include "crossover/util/strings.h"
-#include "test_util.h"
+#include "reference_fixture.h"
 
 namespace crossover {
 namespace {
+using crossover::testing::load_reference_params;
+using crossover::testing::ReferenceRun;
+using crossover::testing::rel_err;
+using crossover::testing::run_reference;
 
 constexpr double kTol = 1e-5;
 
-double rel_err(const torch::Tensor& a, const torch::Tensor& b) {
-  double scale = b.abs().max().item<double>();
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>() /
-         std::max(scale, 1e-30);
-}
-
 class Parity : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new crossover::testing::TempDir();
-    auto r = crossover::testing::run_shell(
-        str_cat(CROSSOVER_PYTHON, " ", crossover::testing::source_path("tests/reference/model_ref.py"),
-                " parity --out ", dir_->path().string()));
-    python_ok_ = r.exit_code == 0;
-    python_out_ = r.out;
-  }
-  static void TearDownTestSuite() { delete dir_; }
+  static void SetUpTestSuite() { ref_ = run_reference("model_ref.py", "parity").release(); }
+  static void TearDownTestSuite() { delete ref_; }
 
   void run_case(const std::string& name) {
-    ASSERT_TRUE(python_ok_) << python_out_;
+    ASSERT_TRUE(ref_->ok) << ref_->out;
     std::map<std::string, std::string> meta;
-    auto fx = load_safetensors(dir_->file(name + ".safetensors"), &meta);
+    auto fx = load_safetensors(ref_->dir.file(name + ".safetensors"), &meta);
     auto o = nlohmann::json::parse(meta.at("options"));
     auto opts = TransformerOptions(o["vocab_size"], o["d_model"])
                     .n_layers(o["n_layers"]).n_heads(o["n_heads"]).n_kv_heads(o["n_kv_heads"])
@@ -55,20 +46,8 @@ class Parity : public ::testing::Test {
                     .moe_top_k(o["moe_top_k"]).moe_aux_coef(o["moe_aux_coef"])
                     .moe_z_coef(o["moe_z_coef"]);
     Transformer model(opts);
-    size_t n_params = 0;
-    {
-      torch::NoGradGuard g;
-      for (auto& item : model->named_parameters()) {
-        auto it = fx.find("param/" + item.key());
-        ASSERT_NE(it, fx.end()) << "no reference weight for " << item.key();
-        ASSERT_EQ(it->second.sizes(), item.value().sizes()) << item.key();
-        item.value().copy_(it->second);
-        ++n_params;
-      }
-    }
-    size_t n_ref = 0;
-    for (const auto& kv : fx) n_ref += kv.first.rfind("param/", 0) == 0;
-    ASSERT_EQ(n_params, n_ref) << "parameter sets differ";
+    const size_t n_params = load_reference_params(*model, fx, "param/");
+    ASSERT_FALSE(HasFailure());
 
     bool causal = meta.at("causal") == "1";
     int64_t mask_id = std::stoll(meta.at("mask_id"));
@@ -112,13 +91,9 @@ class Parity : public ::testing::Test {
               << " (worst " << worst << ", " << n_params << " tensors)\n";
   }
 
-  static crossover::testing::TempDir* dir_;
-  static bool python_ok_;
-  static std::string python_out_;
+  static ReferenceRun* ref_;
 };
-crossover::testing::TempDir* Parity::dir_ = nullptr;
-bool Parity::python_ok_ = false;
-std::string Parity::python_out_;
+ReferenceRun* Parity::ref_ = nullptr;
 
 TEST_F(Parity, ArDenseGqaQkNorm) { run_case("ar"); }
 TEST_F(Parity, MdmBidirectionalTiedWithBiases) { run_case("mdm"); }

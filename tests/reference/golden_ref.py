@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model_ref import Model, options, save_safetensors  # noqa: E402
+from model_ref import Model, options, randomise, save_safetensors  # noqa: E402
 
 STEPS = 10
 MASK64 = (1 << 64) - 1
@@ -147,12 +147,7 @@ def run_case(name, spec, out):
     gen = torch.Generator().manual_seed(20261129 + sum(map(ord, name)))
 
     model = Model(o)
-    with torch.no_grad():
-        for n, p in model.named_parameters():
-            if n.endswith("norm.weight"):
-                p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=gen))
-            else:
-                p.copy_(0.05 * torch.randn(p.shape, generator=gen))
+    randomise(model, gen, scale=0.05, gain_scale=0.1)
     init = [("init/" + n, p.detach().clone()) for n, p in model.named_parameters()]
 
     stream = token_stream(gen, V - 1, STEPS * B * (T + 1))
@@ -204,15 +199,15 @@ def run_case(name, spec, out):
 
 def main():
     ap = argparse.ArgumentParser(description="golden training losses from the PyTorch reference")
-    ap.add_argument("--out", required=True, help="folder for <case>.safetensors")
+    ap.add_argument("--out", required=True, help="folder for <case>.safetensors and <case>.json")
     ap.add_argument("--json", help="also write <case>.json ([[step, loss], ...]) here")
     args = ap.parse_args()
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
     for name, spec in CASES.items():
         rows = run_case(name, spec, args.out)
-        if args.json:
-            with open(os.path.join(args.json, f"{name}.json"), "w") as f:
+        for folder in filter(None, (args.out, args.json)):
+            with open(os.path.join(folder, f"{name}.json"), "w") as f:
                 f.write(json.dumps(rows) + "\n")
 
 

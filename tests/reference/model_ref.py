@@ -177,14 +177,15 @@ def options(**kw):
     return o
 
 
-def randomise(model, gen):
-    """Weights far from init so every path (norm gains, biases) matters."""
+def randomise(model, gen, scale=0.15, gain_scale=0.2):
+    """Weights far from init so every path (norm gains, biases) matters: norm gains
+    1 + gain_scale·N(0, 1), everything else scale·N(0, 1)."""
     with torch.no_grad():
         for name, p in model.named_parameters():
             if name.endswith("norm.weight"):
-                p.copy_(1.0 + 0.2 * torch.randn(p.shape, generator=gen))
+                p.copy_(1.0 + gain_scale * torch.randn(p.shape, generator=gen))
             else:
-                p.copy_(0.15 * torch.randn(p.shape, generator=gen))
+                p.copy_(scale * torch.randn(p.shape, generator=gen))
 
 
 # ---------------------------------------------------------------- benchmarks

@@ -23,52 +23,33 @@
 #include "crossover/io/safetensors.h"
 #include "crossover/train/train_step.h"
 #include "crossover/util/strings.h"
-#include "test_util.h"
+#include "reference_fixture.h"
 
 namespace crossover {
 namespace {
+using crossover::testing::load_reference_params;
+using crossover::testing::ReferenceRun;
+using crossover::testing::rel_err;
+using crossover::testing::run_reference;
 
 constexpr double kLossTol = 2e-4, kWeightTol = 2e-4;
-
-double rel_err(const torch::Tensor& a, const torch::Tensor& b) {
-  double scale = b.abs().max().item<double>();
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>() /
-         std::max(scale, 1e-30);
-}
 
 class GoldenRef : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new crossover::testing::TempDir();
-    auto r = crossover::testing::run_shell(str_cat(
-        CROSSOVER_PYTHON, " ", crossover::testing::source_path("tests/reference/golden_ref.py"),
-        " --out ", dir_->path().string(), " --json ", dir_->path().string()));
-    python_ok_ = r.exit_code == 0;
-    python_out_ = r.out;
+    ref_ = run_reference("golden_ref.py", "").release();
   }
-  static void TearDownTestSuite() { delete dir_; }
+  static void TearDownTestSuite() { delete ref_; }
 
   void run_case(const std::string& name) {
-    ASSERT_TRUE(python_ok_) << python_out_;
+    ASSERT_TRUE(ref_->ok) << ref_->out;
     std::map<std::string, std::string> meta;
-    auto fx = load_safetensors(dir_->file(name + ".safetensors"), &meta);
+    auto fx = load_safetensors(ref_->dir.file(name + ".safetensors"), &meta);
     Config cfg = load_config_from_string(meta.at("config"), "golden_ref.py:" + name);
     const int64_t mask_id = std::stoll(meta.at("mask_id"));
     TrainState st = make_train_state(cfg, cfg.model.vocab_size, mask_id, torch::kCPU, nullptr);
-    size_t n_params = 0;
-    {
-      torch::NoGradGuard g;
-      for (auto& item : st.model->named_parameters()) {
-        auto it = fx.find("init/" + item.key());
-        ASSERT_NE(it, fx.end()) << "no reference weight for " << item.key();
-        ASSERT_EQ(it->second.sizes(), item.value().sizes()) << item.key();
-        item.value().copy_(it->second);
-        ++n_params;
-      }
-    }
-    size_t n_ref = 0;
-    for (const auto& kv : fx) n_ref += kv.first.rfind("init/", 0) == 0;
-    ASSERT_EQ(n_params, n_ref) << "parameter sets differ";
+    const size_t n_params = load_reference_params(*st.model, fx, "init/");
+    ASSERT_FALSE(HasFailure());
 
     auto windows = fx.at("windows");                // (S, B, T+1)
     auto want = fx.at("loss");                      // (S) float64
@@ -97,7 +78,7 @@ class GoldenRef : public ::testing::Test {
     // The committed loss file is what this reference produces.
     auto committed = nlohmann::json::parse(
         crossover::testing::read_file(crossover::testing::source_path("tests/fixtures/golden/" + name + ".json")));
-    auto fresh = nlohmann::json::parse(crossover::testing::read_file(dir_->file(name + ".json")));
+    auto fresh = nlohmann::json::parse(crossover::testing::read_file(ref_->dir.file(name + ".json")));
     ASSERT_EQ(committed.size(), fresh.size()) << name;
     for (size_t i = 0; i < fresh.size(); ++i) {
       EXPECT_EQ(committed[i][0], fresh[i][0]);
@@ -110,13 +91,9 @@ class GoldenRef : public ::testing::Test {
               << " over " << n_params << " tensors\n";
   }
 
-  static crossover::testing::TempDir* dir_;
-  static bool python_ok_;
-  static std::string python_out_;
+  static ReferenceRun* ref_;
 };
-crossover::testing::TempDir* GoldenRef::dir_ = nullptr;
-bool GoldenRef::python_ok_ = false;
-std::string GoldenRef::python_out_;
+ReferenceRun* GoldenRef::ref_ = nullptr;
 
 TEST_F(GoldenRef, ArTenStepsMatchTheReference) { run_case("ar"); }
 TEST_F(GoldenRef, MdmTenStepsMatchTheReference) { run_case("mdm"); }
