@@ -1,9 +1,18 @@
-// sandbox.cpp — see sandbox.h. Between clone() and execve() the child only
-// makes async-signal-safe system calls: the evaluator is multi-threaded.
+// sandbox.cpp — see sandbox.h.
+//
+// Between clone() and execve() the children make raw system calls only, never a
+// glibc function that takes a lock: the evaluator is multi-threaded, and a lock
+// another thread held at clone() time (a malloc arena, the thread-stack cache,
+// stdio's list) stays held forever in the child's copy of memory. glibc's fork()
+// takes malloc's and stdio's locks, and its setuid()/setgid()/setgroups() take
+// the stack-cache lock to change every thread's credentials; so init starts
+// Python with the clone system call, and Python's child drops to the sandbox uid
+// with the raw per-thread system calls (it is the only thread there is).
+// tests/eval/sandbox_itest.cpp (SpawnsWhileOtherThreadsAllocateAndStartThreads)
+// deadlocked within a minute with glibc's fork() in init.
 #include "crossover/eval/sandbox.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -140,18 +149,19 @@ void set_limit(int resource, rlim_t value) {
   // No inherited descriptors beyond 0-2.
   if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
     for (int fd = 3; fd < 4096; ++fd) ::close(fd);
-  pid_t py = ::fork();
-  if (py < 0) child_fail("cannot fork the Python process");
+  const long py = ::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  if (py < 0) child_fail("cannot start the Python process");
   if (py == 0) {
     if (p.uid != static_cast<uid_t>(-1)) {
-      if (::setgroups(0, nullptr) != 0 || ::setgid(p.uid) != 0 || ::setuid(p.uid) != 0)
+      if (::syscall(SYS_setgroups, 0, nullptr) != 0 || ::syscall(SYS_setgid, p.uid) != 0 ||
+          ::syscall(SYS_setuid, p.uid) != 0)
         child_fail("cannot drop to the sandbox uid");
     }
     ::execve(p.python, p.argv, p.envp);
     child_fail("cannot execute the Python interpreter");
   }
   int status = 0;
-  while (::waitpid(py, &status, 0) < 0)
+  while (::waitpid(static_cast<pid_t>(py), &status, 0) < 0)
     if (errno != EINTR) child_fail("lost the Python process");
   if (WIFEXITED(status)) ::_exit(WEXITSTATUS(status));
   ::_exit(kSignalExitBase + (WTERMSIG(status) & 63));

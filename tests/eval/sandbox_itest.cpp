@@ -11,7 +11,12 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
+#include <iostream>
+#include <memory>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "crossover/eval/codegen.h"
 #include "crossover/eval/codegen_task.h"
@@ -116,8 +121,9 @@ TEST_F(SandboxTest, RmRfHomeOnlyHitsTheSandbox) {
                "os.system('rm -rf ~')\nos.system('rm -rf " + outside.path().string() + "')\n"
                "assert not os.path.exists('program.py')\n");
   EXPECT_EQ(r.status, "passed") << r.reason;
-  if (::geteuid() == 0)  // under its own uid the program cannot touch root's files
+  if (::geteuid() == 0) {  // under its own uid the program cannot touch root's files
     EXPECT_TRUE(fs::exists(outside.file("canary.txt"))) << "the sandbox deleted a file outside it";
+  }
   ExpectNothingLeft();
 }
 
@@ -135,8 +141,9 @@ TEST_F(SandboxTest, CrashesAreRecordedWithTheSignal) {
 TEST_F(SandboxTest, NoNetworkNoInheritedDescriptorsNoHugeFiles) {
   auto r = Run("import socket\ns = socket.create_connection(('127.0.0.1', 9), timeout=1)\n");
   EXPECT_EQ(r.status, "failed");
-  if (r.isolation.find("net") != std::string::npos)
+  if (r.isolation.find("net") != std::string::npos) {
     EXPECT_NE(r.reason.find("unreachable"), std::string::npos) << r.reason;
+  }
   // Descriptors 0-2 only (fd 3 is listdir's own handle on /proc/self/fd).
   r = Run("import os\nfds = sorted(int(f) for f in os.listdir('/proc/self/fd'))\n"
           "assert fds == [0, 1, 2, 3], fds\n");
@@ -163,6 +170,58 @@ TEST_F(SandboxTest, ManyInParallel) {
     const char* want = i % 3 == 0 ? "failed" : (i == 4 ? "timeout" : "passed");
     EXPECT_EQ(results[i].status, want) << i << ": " << results[i].reason;
   }
+  ExpectNothingLeft();
+}
+
+// The evaluator is multithreaded: other threads allocate and start threads
+// while a sandbox is spawned. Whatever lock they hold at that instant is held
+// forever in the child's copy of memory (malloc's arenas, the thread-stack cache,
+// stdio's list), so nothing between clone() and execve() may take one: a
+// deadlocked child would read as a timeout, a spurious failed completion that
+// biases pass@k low. Hundreds of spawns under that churn must all pass quickly.
+TEST_F(SandboxTest, SpawnsWhileOtherThreadsAllocateAndStartThreads) {
+  opts_.timeout_s = 20.0;  // a deadlock shows as a timeout; a healthy run takes ~0.05 s
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> churn;
+  for (int c = 0; c < 3; ++c) {
+    churn.emplace_back([&stop, c] {
+      size_t n = 0;
+      while (!stop.load()) {
+        std::thread t([&n, c] {  // thread start and exit take the stack-cache lock
+          std::vector<std::string> v;
+          for (int i = 0; i < 64; ++i) v.emplace_back(static_cast<size_t>(16 + (i * 37 + c) % 4000), 'x');
+          n += v.size();
+        });
+        t.join();
+        std::vector<std::unique_ptr<char[]>> blocks;  // malloc and free from this thread's arena
+        for (int i = 0; i < 256; ++i) blocks.emplace_back(new char[static_cast<size_t>(32 + (i * 131) % 70000)]);
+      }
+    });
+  }
+  constexpr int kRunners = 2, kEach = 60;
+  std::vector<std::vector<SandboxResult>> results(kRunners);
+  std::vector<std::thread> runners;
+  for (int w = 0; w < kRunners; ++w) {
+    runners.emplace_back([&, w] {
+      for (int i = 0; i < kEach; ++i) results[w].push_back(run_python_sandboxed("print(6 * 7)\n", opts_));
+    });
+  }
+  for (auto& t : runners) t.join();
+  stop = true;
+  for (auto& t : churn) t.join();
+  int passed = 0;
+  double slowest = 0;
+  for (const auto& rs : results) {
+    for (const auto& r : rs) {
+      Record(r);
+      passed += r.passed();
+      slowest = std::max(slowest, r.seconds);
+      EXPECT_TRUE(r.passed()) << r.status << ": " << r.reason << " after " << r.seconds << " s";
+    }
+  }
+  EXPECT_EQ(passed, kRunners * kEach);
+  std::cout << "[sandbox churn] " << passed << "/" << kRunners * kEach << " passed, slowest "
+            << slowest << " s\n";
   ExpectNothingLeft();
 }
 
