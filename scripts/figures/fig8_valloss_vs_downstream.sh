@@ -4,12 +4,14 @@
 # accuracy keeps rising, because the NLL gap between right and wrong options (delta NLL)
 # keeps widening. Plots: val loss, accuracy, delta NLL vs tokens, val loss vs accuracy.
 #
-# Multiple-choice tasks (eval.tasks): mini makes its own, the built-in next-line benchmark
-# from the validation documents (`crossover data make-tasks`, 200 items, data/tasks/
-# python-nextline.jsonl; ~1 s), or uses $FIG8_TASKS (comma-separated task JSONL files);
-# paper reuses the figure-1 runs, whose recipe scores HellaSwag, MMLU, ARC-e/c and PIQA.
-# --scale mini: 2 runs = {AR, DLM}, model_xs's shape at width 128 (493k params), 20k unique
-#   x 100 epochs = 2M tokens each, tasks (100 items, 64 MC samples for the DLM) every 50
+# Multiple-choice tasks (eval.tasks): mini makes its own, two built-in benchmarks from the
+# validation documents (`crossover data make-tasks`, 200 items each, ~1 s):
+# data/tasks/python-nextline.jsonl (distractors from other documents) and
+# data/tasks/python-wordorder.jsonl (--distractors shuffled-words), or uses $FIG8_TASKS
+# (comma-separated task JSONL files); paper reuses the figure-1 runs, whose recipe scores
+# HellaSwag, MMLU, ARC-e/c and PIQA.
+# --scale mini: 2 runs = {AR, DLM}, model_xs's shape at width 128 (493k params), 50k unique
+#   x 40 epochs = 2M tokens each, tasks (100 items, 32 MC samples for the DLM) every 50
 #   steps. Measured time: docs/results/fig8_valloss_vs_downstream_mini/RESULTS.md.
 # --scale paper: the 10 runs of fig1 (already finished ones are skipped).
 # Example: scripts/figures/fig8_valloss_vs_downstream.sh --scale mini --dry-run
@@ -19,10 +21,17 @@ ensure_mini_data
 METRICS=(--metric val_loss --metric 'task/*/acc' --metric 'task/*/acc_norm' --metric 'task/*/delta_nll')
 if [ "$FIG_SCALE" = mini ]; then
   if [ -z "${FIG8_TASKS:-}" ]; then
-    TASKS=data/tasks/python-nextline.jsonl
-    if [ ! -f "$TASKS" ]; then
-      mkdir -p data/tasks
-      fig_run "$CROSSOVER" data make-tasks data/python-stdlib-byte --out "$TASKS" --items 200
+    # Two built-in tasks from the held-out documents: the next line among lines of other
+    # documents (needs the context: at chance for models this small), and the next line
+    # among reorderings of its own words (word order only: above chance at this scale).
+    TASKS=data/tasks/python-nextline.jsonl,data/tasks/python-wordorder.jsonl
+    mkdir -p data/tasks
+    if [ ! -f data/tasks/python-nextline.jsonl ]; then
+      fig_run "$CROSSOVER" data make-tasks data/python-stdlib-byte --out data/tasks/python-nextline.jsonl --items 200
+    fi
+    if [ ! -f data/tasks/python-wordorder.jsonl ]; then
+      fig_run "$CROSSOVER" data make-tasks data/python-stdlib-byte --out data/tasks/python-wordorder.jsonl \
+        --items 200 --distractors shuffled-words
     fi
   else
     TASKS=$FIG8_TASKS

@@ -203,7 +203,8 @@ CLI::App* add_data_make_tasks(CLI::App& data, MakeTasksArgs& a) {
   cmd->footer(
       "Build a multiple-choice task from the dataset's held-out validation\n"
       "documents: pick the true next line (code) or sentence (prose) among\n"
-      "distractors of similar length from other validation documents.");
+      "distractors of similar length from other validation documents, or\n"
+      "(--distractors shuffled-words) among reorderings of its own words.");
   cmd->add_option("DATASET_DIR", a.dir, "the prepared dataset")->required();
   cmd->add_option("--out", a.out, "output task JSONL")->required();
   cmd->add_option("--items", a.opt.items, "items to make (at most)");
@@ -211,6 +212,9 @@ CLI::App* add_data_make_tasks(CLI::App& data, MakeTasksArgs& a) {
   cmd->add_option("--seed", a.seed, "seed of the item and distractor choice");
   cmd->add_option("--kind", a.opt.kind, "code (next line) | prose (next sentence) | auto")
       ->check(one_of({"code", "prose", "auto"}));
+  cmd->add_option("--distractors", a.opt.distractors,
+                  "other (units of other documents) | shuffled-words (the answer's words reordered)")
+      ->check(one_of({"other", "shuffled-words"}));
   cmd->add_option("--context", a.opt.context_units, "preceding lines/sentences shown");
   cmd->add_option("--min-chars", a.opt.min_chars, "shortest answer or distractor");
   cmd->add_option("--max-chars", a.opt.max_chars, "longest answer or distractor");
@@ -227,7 +231,7 @@ int data_make_tasks(MakeTasksArgs a) {
                   "); hint: more validation documents (--val-docs at prepare) or a smaller --min-chars");
   write_task(a.out, r.items);
   std::cout << "wrote " << r.items.size() << " " << r.kind << " items (" << o.choices
-            << " choices) to " << a.out << " from " << r.documents
+            << " choices, distractors " << o.distractors << ") to " << a.out << " from " << r.documents
             << " validation documents (" << r.candidates << " candidate units)\n";
   return 0;
 }

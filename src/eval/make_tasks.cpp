@@ -58,6 +58,31 @@ bool usable(const std::string& text, const MakeTasksOptions& o) {
   return n >= o.min_chars && static_cast<int64_t>(text.size()) <= o.max_chars && alnum >= 3;
 }
 
+// Up to n distinct reorderings of `text`'s words, none equal to `text`: the
+// leading whitespace and the whitespace runs between words stay where they are,
+// so every reordering has exactly the answer's characters and length. Fewer when
+// there are not that many.
+std::vector<std::string> shuffled_words(const std::string& text, int64_t n, std::mt19937_64& rng) {
+  const size_t start = text.find_first_not_of(" \t");
+  std::vector<std::string> words, gaps;  // gaps[k] follows words[k]
+  for (size_t i = start; i < text.size();) {
+    const size_t j = std::min(text.find_first_of(" \t", i), text.size());
+    const size_t k = std::min(text.find_first_not_of(" \t", j), text.size());
+    words.push_back(text.substr(i, j - i));
+    gaps.push_back(text.substr(j, k - j));
+    i = k;
+  }
+  std::set<std::string> seen = {text};
+  std::vector<std::string> out;
+  for (int attempt = 0; attempt < 64 && static_cast<int64_t>(out.size()) < n; ++attempt) {
+    std::shuffle(words.begin(), words.end(), rng);
+    std::string s = text.substr(0, start);
+    for (size_t w = 0; w < words.size(); ++w) s += words[w] + gaps[w];
+    if (seen.insert(s).second) out.push_back(s);
+  }
+  return out;
+}
+
 bool looks_like_code(const std::vector<std::string>& docs) {
   int64_t lines = 0, codey = 0, chars = 0;
   for (const auto& d : docs) {
@@ -80,6 +105,9 @@ MakeTasksReport make_tasks_from_texts(const std::vector<std::string>& docs,
   CROSSOVER_CHECK(opts.choices >= 2, "--choices must be at least 2, got ", opts.choices);
   CROSSOVER_CHECK(opts.kind == "code" || opts.kind == "prose" || opts.kind == "auto",
                   "--kind must be code | prose | auto, got '", opts.kind, "'");
+  CROSSOVER_CHECK(opts.distractors == "other" || opts.distractors == "shuffled-words",
+                  "--distractors must be other | shuffled-words, got '", opts.distractors, "'");
+  const bool shuffled = opts.distractors == "shuffled-words";
   MakeTasksReport rep;
   rep.documents = static_cast<int64_t>(docs.size());
   const bool code = opts.kind == "auto" ? looks_like_code(docs) : opts.kind == "code";
@@ -123,14 +151,18 @@ MakeTasksReport make_tasks_from_texts(const std::vector<std::string>& docs,
     auto hi = std::upper_bound(by_len.begin(), by_len.end(), 1.33 * n + 2.0, [&](double v, size_t a) {
       return v < static_cast<double>(pool[a].text.size());
     });
-    std::vector<size_t> window(lo, hi);
-    std::shuffle(window.begin(), window.end(), rng);
-    std::set<std::string> texts = {str_trim(u.text)};
     std::vector<std::string> distractors;
-    for (size_t c : window) {
-      if (static_cast<int64_t>(distractors.size()) == opts.choices - 1) break;
-      if (pool[c].doc == u.doc || !texts.insert(str_trim(pool[c].text)).second) continue;
-      distractors.push_back(pool[c].text);
+    if (shuffled) {
+      distractors = shuffled_words(u.text, opts.choices - 1, rng);
+    } else {
+      std::vector<size_t> window(lo, hi);
+      std::shuffle(window.begin(), window.end(), rng);
+      std::set<std::string> texts = {str_trim(u.text)};
+      for (size_t c : window) {
+        if (static_cast<int64_t>(distractors.size()) == opts.choices - 1) break;
+        if (pool[c].doc == u.doc || !texts.insert(str_trim(pool[c].text)).second) continue;
+        distractors.push_back(pool[c].text);
+      }
     }
     if (static_cast<int64_t>(distractors.size()) < opts.choices - 1) continue;
     TaskItem item;

@@ -59,7 +59,7 @@ const std::vector<CommandCase>& command_cases() {
       {"data convert-task", {"--format", "IN", "OUT"},
        "a b --fromat arc", "--format", "a.jsonl b.jsonl", ""},
       {"data make-tasks", {"DATASET_DIR", "--out", "--items", "--choices", "--seed", "--kind",
-                           "--context", "--min-chars", "--max-chars"},
+                           "--distractors", "--context", "--min-chars", "--max-chars"},
        "d --out t --itmes 3", "--items", "d", "d --out t --items x"},
       {"version", {"--help"}, "--verbos", "", "", ""},
   };

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
+#include <sstream>
 
 #include "crossover/data/prepare.h"
 #include "crossover/data/sources.h"
@@ -60,6 +62,47 @@ TEST(MakeTasks, DeterministicFromTheGivenDocsWithForeignDistractors) {
   auto c = make_tasks_from_texts(docs, o);
   EXPECT_NE(task_item_to_json_line(c.items[0]) + task_item_to_json_line(c.items[1]),
             task_item_to_json_line(a.items[0]) + task_item_to_json_line(a.items[1]));
+}
+
+// Word-order minimal pairs: every distractor holds exactly the answer's words
+// (as a multiset) and characters behind the answer's indentation, in another order.
+TEST(MakeTasks, ShuffledWordsDistractorsReorderTheAnswersOwnWords) {
+  std::vector<std::string> docs;
+  for (int d = 0; d < 6; ++d) docs.push_back(code_doc(d));
+  MakeTasksOptions o;
+  o.items = 30;
+  o.distractors = "shuffled-words";
+  auto a = make_tasks_from_texts(docs, o), b = make_tasks_from_texts(docs, o);
+  ASSERT_EQ(a.items.size(), 30u);
+  auto words = [](const std::string& s) {
+    std::multiset<std::string> w;
+    std::istringstream in(s);
+    for (std::string x; in >> x;) w.insert(x);
+    return w;
+  };
+  auto indent = [](const std::string& s) { return s.substr(0, s.find_first_not_of(" \t")); };
+  for (size_t i = 0; i < a.items.size(); ++i) {
+    EXPECT_EQ(task_item_to_json_line(a.items[i]), task_item_to_json_line(b.items[i]));
+    const TaskItem& it = a.items[i];
+    ASSERT_EQ(it.choices.size(), 4u);
+    const std::string& gold = it.choices[it.gold];
+    std::set<std::string> distinct(it.choices.begin(), it.choices.end());
+    EXPECT_EQ(distinct.size(), 4u) << gold;
+    for (int64_t c = 0; c < 4; ++c) {
+      if (c == it.gold) continue;
+      EXPECT_EQ(words(it.choices[c]), words(gold)) << it.choices[c] << " | " << gold;
+      EXPECT_EQ(indent(it.choices[c]), indent(gold)) << it.choices[c];
+      std::string x = it.choices[c], y = gold;  // the same characters, only reordered
+      std::sort(x.begin(), x.end());
+      std::sort(y.begin(), y.end());
+      EXPECT_EQ(x, y) << it.choices[c] << " | " << gold;
+    }
+  }
+  // A two-word line has one other order: never enough for three distractors.
+  auto two = make_tasks_from_texts({"x = 1\nreturn value\nalpha beta\n"}, o);
+  EXPECT_TRUE(two.items.empty());
+  o.distractors = "nearby";
+  EXPECT_THROW(make_tasks_from_texts(docs, o), std::exception);
 }
 
 TEST(MakeTasks, ProseSplitsSentences) {

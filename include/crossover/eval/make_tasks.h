@@ -9,6 +9,15 @@
 //   prose  the same with sentences (split after . ! ? followed by whitespace).
 //   auto   code when the validation text looks like code (short lines, many
 //          indented or ending in : { } ; ), prose otherwise.
+// Distractors (`distractors`):
+//   other           units of similar length from *other* validation documents
+//                   (above): the answer must fit its context.
+//   shuffled-words  the answer's own whitespace-separated words in other orders,
+//                   after its indentation (distinct, never the answer): a
+//                   minimal-pair test of word order that needs no knowledge of the
+//                   context and has the answer's exact characters, so models far
+//                   too small for `other` score above chance. Units with too few
+//                   distinct orders are skipped.
 // Blank, trivial (fewer than min_chars characters or fewer than 3
 // letters/digits after stripping) and long (> max_chars) units are never
 // answers or distractors. Items have target_delimiter "" (the continuation is
@@ -35,6 +44,7 @@ struct MakeTasksOptions {
   int64_t context_units = 8;   // K preceding lines (code) or sentences (prose)
   int64_t min_chars = 8;
   int64_t max_chars = 80;      // longer units are not used (long lines add noise, not signal)
+  std::string distractors = "other";  // other | shuffled-words
 };
 
 struct MakeTasksReport {
