@@ -11,7 +11,7 @@
 # (comma-separated task JSONL files); paper reuses the figure-1 runs, whose recipe scores
 # HellaSwag, MMLU, ARC-e/c and PIQA.
 # --scale mini: 2 runs = {AR, DLM}, model_xs's shape at width 128 (493k params), 50k unique
-#   x 40 epochs = 2M tokens each, tasks (100 items, 32 MC samples for the DLM) every 50
+#   x 40 epochs = 2M tokens each, tasks (100 items, 128 MC samples for the DLM) every 50
 #   steps. Measured time: docs/results/fig8_valloss_vs_downstream_mini/RESULTS.md.
 # --scale paper: the 10 runs of fig1 (already finished ones are skipped).
 # Example: scripts/figures/fig8_valloss_vs_downstream.sh --scale mini --dry-run

@@ -16,6 +16,7 @@
 #include "crossover/data/dataset.h"
 #include "crossover/data/tokenizer.h"
 #include "crossover/train/train_step.h"
+#include "crossover/util/autocast.h"
 #include "crossover/util/check.h"
 #include "crossover/util/device_info.h"
 #include "crossover/util/rng.h"
@@ -55,8 +56,12 @@ double model_step(TrainState& st, const torch::Tensor& tokens, int64_t i) {
   auto gen = make_generator(static_cast<uint64_t>(st.cfg.run.seed), "mask", i, 0, 0, st.device);
   auto batch = st.objective->prepare(tokens, T, gen);
   st.model->zero_grad();
-  auto out = st.model(batch.inputs, batch.causal);
-  auto loss = objective_loss_sum(out.logits, batch) / static_cast<double>(B * T) + out.aux_loss;
+  torch::Tensor loss;
+  {
+    AutocastScope autocast(st.bf16);  // as train_step: bf16 on CUDA unless runtime.precision=fp32
+    auto out = st.model(batch.inputs, batch.causal);
+    loss = objective_loss_sum(out.logits, batch) / static_cast<double>(B * T) + out.aux_loss.to(torch::kFloat32);
+  }
   loss.backward();
   return loss.item<double>();
 }
