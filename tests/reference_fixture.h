@@ -39,6 +39,19 @@ inline std::unique_ptr<ReferenceRun> run_reference(const std::string& script,
   return run;
 }
 
+// A test suite that runs Derived::kScript with Derived::kArgs once, before its
+// first test; its tests read ref_ (CRTP: one run per suite).
+template <class Derived>
+class ReferenceSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { ref_ = run_reference(Derived::kScript, Derived::kArgs).release(); }
+  static void TearDownTestSuite() {
+    delete ref_;
+    ref_ = nullptr;
+  }
+  static inline ReferenceRun* ref_ = nullptr;
+};
+
 // Copies fixture tensors "<prefix><name>" into every parameter of `module`;
 // the fixture must hold exactly the module's parameter set. Returns their count.
 inline size_t load_reference_params(torch::nn::Module& module,

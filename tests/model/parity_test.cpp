@@ -22,17 +22,17 @@
 namespace crossover {
 namespace {
 using crossover::testing::load_reference_params;
-using crossover::testing::ReferenceRun;
+using crossover::testing::ReferenceSuite;
 using crossover::testing::rel_err;
-using crossover::testing::run_reference;
 
 constexpr double kTol = 1e-5;
 
-class Parity : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { ref_ = run_reference("model_ref.py", "parity").release(); }
-  static void TearDownTestSuite() { delete ref_; }
+class Parity : public ReferenceSuite<Parity> {
+ public:
+  static constexpr const char* kScript = "model_ref.py";
+  static constexpr const char* kArgs = "parity";
 
+ protected:
   void run_case(const std::string& name) {
     ASSERT_TRUE(ref_->ok) << ref_->out;
     std::map<std::string, std::string> meta;
@@ -90,10 +90,7 @@ class Parity : public ::testing::Test {
               << " (loss " << loss.item<double>() << "), aux " << e_aux << ", grads " << e_grad
               << " (worst " << worst << ", " << n_params << " tensors)\n";
   }
-
-  static ReferenceRun* ref_;
 };
-ReferenceRun* Parity::ref_ = nullptr;
 
 TEST_F(Parity, ArDenseGqaQkNorm) { run_case("ar"); }
 TEST_F(Parity, MdmBidirectionalTiedWithBiases) { run_case("mdm"); }

@@ -28,19 +28,17 @@
 namespace crossover {
 namespace {
 using crossover::testing::load_reference_params;
-using crossover::testing::ReferenceRun;
+using crossover::testing::ReferenceSuite;
 using crossover::testing::rel_err;
-using crossover::testing::run_reference;
 
 constexpr double kLossTol = 2e-4, kWeightTol = 2e-4;
 
-class GoldenRef : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    ref_ = run_reference("golden_ref.py", "").release();
-  }
-  static void TearDownTestSuite() { delete ref_; }
+class GoldenRef : public ReferenceSuite<GoldenRef> {
+ public:
+  static constexpr const char* kScript = "golden_ref.py";
+  static constexpr const char* kArgs = "";
 
+ protected:
   void run_case(const std::string& name) {
     ASSERT_TRUE(ref_->ok) << ref_->out;
     std::map<std::string, std::string> meta;
@@ -90,10 +88,7 @@ class GoldenRef : public ::testing::Test {
               << " shorter), max rel loss err " << worst << ", final weights " << worst_w
               << " over " << n_params << " tensors\n";
   }
-
-  static ReferenceRun* ref_;
 };
-ReferenceRun* GoldenRef::ref_ = nullptr;
 
 TEST_F(GoldenRef, ArTenStepsMatchTheReference) { run_case("ar"); }
 TEST_F(GoldenRef, MdmTenStepsMatchTheReference) { run_case("mdm"); }
