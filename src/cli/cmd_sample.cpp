@@ -83,13 +83,8 @@ int cmd_sample(const std::vector<std::string>& argv) {
   log_init(LogLevel::kWarn);
   CheckpointModel m = load_checkpoint_model(a.checkpoint, a.model);
   const Tokenizer& tok = *m.tokenizer;
-  std::vector<int32_t> ids = tok.encode(a.prompt);
-  ids.insert(ids.begin(), tok.eos_id());  // a document boundary, as in the packed training stream
-  std::vector<int64_t> ids64(ids.begin(), ids.end());
-  auto prompt = torch::tensor(ids64, torch::kInt64).unsqueeze(0).repeat({K, 1}).to(m.device);  // (K, P)
+  auto prompt = torch::tensor(prompt_ids(tok, a.prompt), torch::kInt64).unsqueeze(0).repeat({K, 1}).to(m.device);  // (K, P)
   auto gen = make_generator(static_cast<uint64_t>(a.seed), "sample", 0, 0, 0, m.device);
-  std::vector<int64_t> banned = {tok.bos_id(), tok.pad_id(), tok.mask_id()};
-  torch::Tensor out;  // (K, P + n)
   const int64_t P0 = prompt.size(1), context = m.model->options.max_seq_len();
   if (P0 >= context)
     throw UsageError(str_cat("sample: the prompt is ", P0, " tokens (with the leading EOS) but the ",
@@ -103,27 +98,17 @@ int cmd_sample(const std::vector<std::string>& argv) {
               << "(max_seq_len " << context << ", prompt " << P0 << " tokens): generating at most "
               << context - P0 << " new tokens\n";
   }
-  if (!m.diffusion) {
-    ArSampleOptions o;
-    o.max_new_tokens = n_new;
-    o.temperature = a.temperature_given ? a.temperature : 1.0;
-    o.top_k = a.top_k;
-    o.top_p = a.top_p;
-    o.eos_id = tok.eos_id();
-    o.banned_ids = banned;
-    o.use_cache = !a.no_cache;
-    out = ar_generate(m.model, prompt, o, gen);
-  } else {
-    MdmSampleOptions o;
-    o.gen_length = n_new;
-    o.steps = a.steps > 0 ? a.steps : n_new;
-    o.block_length = a.block_length > 0 ? a.block_length : n_new;
-    o.temperature = a.temperature_given ? a.temperature : 0.0;
-    o.remasking = a.remasking;
-    o.mask_id = tok.mask_id();
-    o.banned_ids = banned;
-    out = mdm_generate(m.model, prompt, o, gen);
-  }
+  SampleOptions o;
+  o.diffusion = m.diffusion;
+  o.max_new_tokens = n_new;
+  o.temperature = a.temperature_given ? a.temperature : (m.diffusion ? 0.0 : 1.0);
+  o.top_k = a.top_k;
+  o.top_p = a.top_p;
+  o.use_cache = !a.no_cache;
+  o.steps = a.steps;
+  o.block_length = a.block_length;
+  o.remasking = a.remasking;
+  auto out = generate(m.model, tok, prompt, o, gen);  // (K, P + n)
   const int64_t P = prompt.size(1);
   for (int64_t k = 0; k < K; ++k) {
     std::cout << "=== sample " << k << " (" << m.objective->name() << ") ===\n"

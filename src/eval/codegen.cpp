@@ -60,11 +60,10 @@ CodegenResult evaluate_codegen(Transformer& model, const Tokenizer& tok, const C
   const int64_t context = model->options.max_seq_len();
   // One generation length for every problem: max_new_tokens, but never more than
   // half the context when the longest prompt would not fit beside it.
-  std::vector<std::vector<int32_t>> prompts;  // EOS (a document boundary) + the prompt's tokens
+  std::vector<std::vector<int64_t>> prompts;  // EOS (a document boundary) + the prompt's tokens
   int64_t longest_prompt = 0;
   for (const auto& p : task.problems) {
-    prompts.push_back(tok.encode(p.prompt));
-    prompts.back().insert(prompts.back().begin(), tok.eos_id());
+    prompts.push_back(prompt_ids(tok, p.prompt));
     longest_prompt = std::max<int64_t>(longest_prompt, static_cast<int64_t>(prompts.back().size()));
   }
   int64_t gen = std::min(o.max_new_tokens, context - 1);  // leave room for >= 1 prompt token
@@ -81,7 +80,14 @@ CodegenResult evaluate_codegen(Transformer& model, const Tokenizer& tok, const C
   CodegenResult res;
   res.name = task.name;
   res.gen_length = gen;
-  std::vector<int64_t> banned = {tok.bos_id(), tok.pad_id(), tok.mask_id()};
+  SampleOptions so;
+  so.diffusion = o.diffusion;
+  so.max_new_tokens = gen;
+  so.temperature = o.temperature;
+  so.top_p = o.top_p;
+  so.steps = steps;
+  so.block_length = block;
+  so.remasking = o.remasking;
   std::vector<const CodegenProblem*> run_problems;
   std::vector<std::string> completions;
   Stopwatch phase;
@@ -91,35 +97,15 @@ CodegenResult evaluate_codegen(Transformer& model, const Tokenizer& tok, const C
     model->eval();
     for (size_t i = 0; i < task.problems.size(); ++i) {
       const CodegenProblem& p = task.problems[i];
-      std::vector<int32_t>& ids = prompts[i];
+      std::vector<int64_t>& ids = prompts[i];
       const int64_t max_prompt = context - gen;
       if (static_cast<int64_t>(ids.size()) > max_prompt) {
         ids.erase(ids.begin(), ids.end() - max_prompt);
         ++res.prompts_truncated;
       }
-      std::vector<int64_t> ids64(ids.begin(), ids.end());
-      auto prompt = torch::tensor(ids64, torch::kInt64).unsqueeze(0).repeat({o.samples, 1}).to(device);  // (n, P)
+      auto prompt = torch::tensor(ids, torch::kInt64).unsqueeze(0).repeat({o.samples, 1}).to(device);  // (n, P)
       auto g = make_generator(o.seed, "codegen", static_cast<int64_t>(i), 0, 0, device);
-      torch::Tensor out;  // (n, P + new)
-      if (o.diffusion) {
-        MdmSampleOptions m;
-        m.gen_length = gen;
-        m.steps = steps;
-        m.block_length = block;
-        m.temperature = o.temperature;
-        m.remasking = o.remasking;
-        m.mask_id = tok.mask_id();
-        m.banned_ids = banned;
-        out = mdm_generate(model, prompt, m, g);
-      } else {
-        ArSampleOptions a;
-        a.max_new_tokens = gen;
-        a.temperature = o.temperature;
-        a.top_p = o.top_p;
-        a.eos_id = tok.eos_id();
-        a.banned_ids = banned;
-        out = ar_generate(model, prompt, a, g);
-      }
+      auto out = generate(model, tok, prompt, so, g);  // (n, P + new)
       const int64_t P = prompt.size(1);
       for (int64_t s = 0; s < o.samples; ++s) {
         run_problems.push_back(&p);

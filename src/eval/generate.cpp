@@ -150,6 +150,40 @@ torch::Tensor mdm_generate(Transformer& model, const torch::Tensor& prompt,
   return x;
 }
 
+torch::Tensor generate(Transformer& model, const Tokenizer& tok, const torch::Tensor& prompt,
+                       const SampleOptions& o, torch::Generator& gen) {
+  const std::vector<int64_t> banned = {tok.bos_id(), tok.pad_id(), tok.mask_id()};
+  if (o.diffusion) {
+    MdmSampleOptions m;
+    m.gen_length = o.max_new_tokens;
+    m.steps = o.steps > 0 ? o.steps : o.max_new_tokens;
+    m.block_length = o.block_length > 0 ? o.block_length : o.max_new_tokens;
+    m.temperature = o.temperature;
+    m.remasking = o.remasking;
+    m.mask_id = tok.mask_id();
+    m.banned_ids = banned;
+    return mdm_generate(model, prompt, m, gen);
+  }
+  ArSampleOptions a;
+  a.max_new_tokens = o.max_new_tokens;
+  a.temperature = o.temperature;
+  a.top_k = o.top_k;
+  a.top_p = o.top_p;
+  a.eos_id = tok.eos_id();
+  a.banned_ids = banned;
+  a.use_cache = o.use_cache;
+  return ar_generate(model, prompt, a, gen);
+}
+
+std::vector<int64_t> prompt_ids(const Tokenizer& tok, const std::string& text) {
+  std::vector<int32_t> ids = tok.encode(text);
+  std::vector<int64_t> out;
+  out.reserve(ids.size() + 1);
+  out.push_back(tok.eos_id());
+  out.insert(out.end(), ids.begin(), ids.end());
+  return out;
+}
+
 std::string decode_until_eos(const Tokenizer& tok, const torch::Tensor& row) {
   auto ids = row.to(torch::kInt32).cpu().contiguous();
   std::vector<int32_t> v(ids.data_ptr<int32_t>(), ids.data_ptr<int32_t>() + ids.numel());

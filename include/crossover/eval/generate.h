@@ -78,6 +78,28 @@ torch::Tensor add_gumbel_noise(const torch::Tensor& logits, double temperature,
 // one more (LLaDA's get_num_transfer_tokens).
 torch::Tensor num_transfer_tokens(const torch::Tensor& masked_per_row, int64_t steps);
 
+// One sampling call for a model of either paradigm (`crossover sample`, code
+// generation): a diffusion model unmasks (mdm_generate), an AR model decodes
+// left to right (ar_generate). BOS, PAD and [MASK] are never sampled; AR rows
+// stop at EOS.
+struct SampleOptions {
+  bool diffusion = false;
+  int64_t max_new_tokens = 128;              // AR: at most; MDM: the generation length
+  double temperature = 1.0;                  // 0 = greedy (AR) / argmax (MDM)
+  int64_t top_k = 0;                         // AR
+  double top_p = 1.0;                        // AR
+  bool use_cache = true;                     // AR
+  int64_t steps = 0;                         // MDM; 0 = max_new_tokens
+  int64_t block_length = 0;                  // MDM; 0 = max_new_tokens
+  std::string remasking = "low_confidence";  // MDM
+};
+torch::Tensor generate(Transformer& model, const Tokenizer& tok, const torch::Tensor& prompt,
+                       const SampleOptions& opts, torch::Generator& gen);
+
+// A prompt as generation sees it: EOS (a document boundary, as in the packed
+// training stream), then the text's tokens.
+std::vector<int64_t> prompt_ids(const Tokenizer& tok, const std::string& text);
+
 // The text of generated token ids (1-D), cut at the first EOS, specials dropped.
 std::string decode_until_eos(const Tokenizer& tok, const torch::Tensor& row);
 
