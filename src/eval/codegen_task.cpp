@@ -78,6 +78,11 @@ const std::vector<std::string>& codegen_formats() {
   return f;
 }
 
+[[noreturn]] static void throw_unknown_format(const std::string& format) {
+  throw UsageError(str_cat("unknown code task format '", format, "' (expected ",
+                           str_join(codegen_formats(), " | "), ")"));
+}
+
 bool is_codegen_format(const std::string& format) {
   for (const auto& f : codegen_formats())
     if (f == format) return true;
@@ -120,8 +125,7 @@ CodegenProblem convert_codegen_record(const std::string& format, const nlohmann:
     for (const auto& a : asserts) p.tests += a + "\n";
     p.stop = kMbppStop;
   } else {
-    throw UsageError(str_cat("unknown code task format '", format, "' (expected ",
-                             str_join(codegen_formats(), " | "), ")"));
+    throw_unknown_format(format);
   }
   CROSSOVER_CHECK(!p.prompt.empty() && !p.tests.empty(), where, ": empty prompt or tests");
   return p;
@@ -140,9 +144,7 @@ nlohmann::ordered_json codegen_problem_to_json(const CodegenProblem& p) {
 
 int64_t convert_codegen_file(const std::string& format, const std::string& in_path,
                              const std::string& out_path) {
-  if (!is_codegen_format(format))
-    throw UsageError(str_cat("unknown code task format '", format, "' (expected ",
-                             str_join(codegen_formats(), " | "), ")"));
+  if (!is_codegen_format(format)) throw_unknown_format(format);
   std::string out;
   int64_t n = 0;
   for_each_json_line(read_maybe_gzip(in_path), in_path, [&](const nlohmann::json& r, const std::string& where) {
