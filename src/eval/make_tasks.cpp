@@ -83,6 +83,30 @@ std::vector<std::string> shuffled_words(const std::string& text, int64_t n, std:
   return out;
 }
 
+// Up to n distinct units of similar length ([0.75·len − 2, 1.33·len + 2]
+// characters) from documents other than u's; by_len: pool indices sorted by length.
+std::vector<std::string> other_document_units(const Unit& u, const std::vector<Unit>& pool,
+                                              const std::vector<size_t>& by_len, int64_t n,
+                                              std::mt19937_64& rng) {
+  const double len = static_cast<double>(u.text.size());
+  auto lo = std::lower_bound(by_len.begin(), by_len.end(), 0.75 * len - 2.0, [&](size_t a, double v) {
+    return static_cast<double>(pool[a].text.size()) < v;
+  });
+  auto hi = std::upper_bound(by_len.begin(), by_len.end(), 1.33 * len + 2.0, [&](double v, size_t a) {
+    return v < static_cast<double>(pool[a].text.size());
+  });
+  std::vector<size_t> window(lo, hi);
+  std::shuffle(window.begin(), window.end(), rng);
+  std::set<std::string> texts = {str_trim(u.text)};
+  std::vector<std::string> out;
+  for (size_t c : window) {
+    if (static_cast<int64_t>(out.size()) == n) break;
+    if (pool[c].doc == u.doc || !texts.insert(str_trim(pool[c].text)).second) continue;
+    out.push_back(pool[c].text);
+  }
+  return out;
+}
+
 bool looks_like_code(const std::vector<std::string>& docs) {
   int64_t lines = 0, codey = 0, chars = 0;
   for (const auto& d : docs) {
@@ -143,27 +167,9 @@ MakeTasksReport make_tasks_from_texts(const std::vector<std::string>& docs,
 
   for (size_t oi = 0; oi < order.size() && static_cast<int64_t>(rep.items.size()) < opts.items; ++oi) {
     const Unit& u = pool[order[oi]];
-    // Candidates of similar length: [0.75·n − 2, 1.33·n + 2] characters.
-    const double n = static_cast<double>(u.text.size());
-    auto lo = std::lower_bound(by_len.begin(), by_len.end(), 0.75 * n - 2.0, [&](size_t a, double v) {
-      return static_cast<double>(pool[a].text.size()) < v;
-    });
-    auto hi = std::upper_bound(by_len.begin(), by_len.end(), 1.33 * n + 2.0, [&](double v, size_t a) {
-      return v < static_cast<double>(pool[a].text.size());
-    });
-    std::vector<std::string> distractors;
-    if (shuffled) {
-      distractors = shuffled_words(u.text, opts.choices - 1, rng);
-    } else {
-      std::vector<size_t> window(lo, hi);
-      std::shuffle(window.begin(), window.end(), rng);
-      std::set<std::string> texts = {str_trim(u.text)};
-      for (size_t c : window) {
-        if (static_cast<int64_t>(distractors.size()) == opts.choices - 1) break;
-        if (pool[c].doc == u.doc || !texts.insert(str_trim(pool[c].text)).second) continue;
-        distractors.push_back(pool[c].text);
-      }
-    }
+    std::vector<std::string> distractors =
+        shuffled ? shuffled_words(u.text, opts.choices - 1, rng)
+                 : other_document_units(u, pool, by_len, opts.choices - 1, rng);
     if (static_cast<int64_t>(distractors.size()) < opts.choices - 1) continue;
     TaskItem item;
     item.id = str_cat("val", u.doc, ":", u.index);
