@@ -201,6 +201,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
   EvalArgs args;
   if (!parse_eval_args(argv, args)) return 0;
   log_init(LogLevel::kInfo);
+  if (!args.codegen.empty()) require_sandbox_isolation(args.unsafe_exec);  // before reading anything
   CheckpointModel m = load_checkpoint_model(args.checkpoint, args.model);
   const Config& cfg = m.cfg;
   std::cout << "checkpoint " << m.checkpoint << " (step " << m.step << ", objective "
@@ -210,7 +211,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
   const EvalOptions eval_opts = make_eval_options(cfg, m.diffusion, m.tokenizer->mask_id(), m.bf16,
                                                   m.model->options.max_seq_len());
   auto codegen = split_list(args.codegen, cfg.eval.codegen);
-  // Before any scoring: a refusal must not come after minutes of validation.
+  // The run's eval.codegen: refused before any scoring, not after minutes of validation.
   if (!codegen.empty()) require_sandbox_isolation(args.unsafe_exec);
   nlohmann::ordered_json config;
   config["checkpoint"] = m.checkpoint;

@@ -538,9 +538,10 @@ void classify_signal(int sig, const ChildPlan& plan, const SandboxOptions& opts,
   }
 }
 
-bool is_real_dir(const char* path) {
+// A directory to hide behind a bind; `follow`: also through a symlink (/tmp -> /private/tmp).
+bool is_dir(const char* path, bool follow) {
   struct stat st;
-  return ::lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+  return (follow ? ::stat(path, &st) : ::lstat(path, &st)) == 0 && S_ISDIR(st.st_mode);
 }
 
 }  // namespace
@@ -670,7 +671,7 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxOpti
   for (const Bind& b : {Bind{"tmp", "/tmp", 01777}, Bind{"var_tmp", "/var/tmp", 01777},
                         Bind{"dev_shm", "/dev/shm", 01777}, Bind{"run", "/run", 0755},
                         Bind{"var_run", "/var/run", 0755}}) {
-    if (!is_real_dir(b.dst)) continue;
+    if (!is_dir(b.dst, /*follow=*/std::strcmp(b.dst, "/var/run") != 0)) continue;
     plan.bind_src[plan.binds] = b.src;
     plan.bind_dst[plan.binds] = b.dst;
     plan.bind_mode[plan.binds] = b.mode;
