@@ -616,8 +616,9 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxOpti
   std::unique_ptr<UidLease> lease;
   std::unique_ptr<MemoryCgroup> cgroup;
   Channels ch;
-  const std::string token = random_token();
+  std::string token;
   try {
+    token = random_token();
     if (iso.root) lease = std::make_unique<UidLease>();
     open_channels(&ch, token);
   } catch (const std::exception& e) {
