@@ -26,6 +26,9 @@ void add_fit_options(CLI::App& cli, FitOptions& o) {
                  "Huber scale on log-loss residuals for the law fit (0 = least squares)")
       ->check(CLI::Range(0.0, 10.0));
   cli.add_option("--seed", o.seed, "bootstrap seed");
+  cli.add_option("--law-after-warmups", o.law_after_warmups,
+                 "law points start after this many LR warm-ups of each run")
+      ->check(CLI::Range(0.0, 1000.0));
   cli.add_flag("--pool-models", o.pool_models,
                "fit one law across model sizes (adds the A/N^alpha term)");
 }

@@ -216,7 +216,7 @@ void fit_efficiency(const std::string& family, const std::string& ar, const std:
 // ---- laws ------------------------------------------------------------------
 
 std::vector<LawPoint> law_points(const Report& r, const std::vector<std::pair<const ReportGroup*, const ReportVariant*>>& cells,
-                                 const std::string& metric, int* next_run) {
+                                 const std::string& metric, double after_warmups, int* next_run) {
   std::vector<LawPoint> pts;
   for (const auto& gv : cells) {
     const ReportGroup& g = *gv.first;
@@ -225,8 +225,11 @@ std::vector<LawPoint> law_points(const Report& r, const std::vector<std::pair<co
       auto it = r.runs[i].curves.find(metric);
       if (it == r.runs[i].curves.end() || it->second.empty()) continue;
       const Curve best = curve_best_so_far(it->second, true);
+      const TrainConfig& t = r.runs[i].config.train;
+      const double warmup_tokens = static_cast<double>(t.lr_warmup_steps) * t.batch_size *
+                                   r.runs[i].config.data.seq_len;
       for (size_t k = 0; k < best.x.size(); ++k) {
-        if (best.x[k] <= 0) continue;
+        if (best.x[k] <= 0 || best.x[k] < after_warmups * warmup_tokens) continue;
         LawPoint p;
         p.N = static_cast<double>(g.params_nonembed);
         p.U = static_cast<double>(g.unique_tokens);
@@ -361,7 +364,7 @@ FitReport fit_runs(const Report& r, const FitOptions& opts) {
       lr.variant = v.first;
       lr.kind = kind_of[f.first][v.first];
       lr.dlm = is_dlm[f.first][v.first];
-      lr.points = law_points(r, v.second, opts.metric, &next_run);
+      lr.points = law_points(r, v.second, opts.metric, opts.law_after_warmups, &next_run);
       std::set<double> ns, us;
       for (const auto& p : lr.points) {
         ns.insert(p.N);
@@ -426,8 +429,9 @@ std::string fit_table(const FitReport& f) {
                          ? str_cat(" (ep ", fmt(c.point.tokens * c.epoch_per_token, "%.3g"), ")")
                          : "";
     std::string pred = c.kind != "best" || c.predicted < -1.5 ? ""
-                       : c.predicted < 0 ? "  law: none in range"
-                                         : str_cat("  law: ", human_count(c.predicted));
+                       : c.predicted < 0  ? "  law: none in range"
+                       : c.predicted == 0 ? "  law: DLM lower from the start"
+                                          : str_cat("  law: ", human_count(c.predicted));
     out += str_cat("  ", c.group, "  ", c.ar, " vs ", c.dlm, "  ", c.kind, ": ", point, ep, "  CI ",
                    interval_text(c.ci, true), "  crossed in ", fmt(100 * c.crossed_fraction, "%.0f"),
                    "% of resamples, seeds ", c.ar_seeds, "/", c.dlm_seeds, pred, "\n");

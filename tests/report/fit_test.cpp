@@ -18,7 +18,7 @@ namespace {
 RunData synth_run(const std::string& kind, int64_t unique, int64_t seed, Curve val) {
   RunData d;
   d.config = load_config_from_string(str_cat("objective:\n  kind: ", kind, "\ndata:\n  unique_tokens: ",
-                                             unique, "\nrun:\n  seed: ", seed, "\n"),
+                                             unique, "\nrun:\n  seed: ", seed, "\ntrain:\n  lr_warmup_steps: 1\n"),
                                      "synthetic");
   d.config.run.name = str_cat(kind, "-", unique, "-", seed);
   for (const auto& kv : config_settings(d.config)) d.settings[kv.first] = kv.second;
@@ -151,6 +151,22 @@ TEST(Fit, SyntheticSweepRecoversLawsAndPredictsMeasuredCrossovers) {
   }
   for (const char* frag : {"\"laws\"", "\"r_star\"", "\"efficiency\"", "\"predicted\"", "\"curves\""})
     EXPECT_NE(fit_json(f).find(frag), std::string::npos) << frag;
+}
+
+TEST(Fit, LawPointsStartAfterTheWarmup) {
+  auto runs = law_sweep(2);
+  for (auto& r : runs) r.config.train.lr_warmup_steps = 10;  // 10 x 16 x 256 = 40,960 tokens
+  FitOptions o;
+  o.bootstrap = 0;
+  o.law.bootstrap = 0;
+  FitReport f = fit_runs(build_report(runs, {"val_loss"}), o);
+  ASSERT_EQ(f.laws.size(), 2u);
+  size_t expected = 0;
+  for (const auto& r : runs)
+    if (r.config.objective.kind == "ar")
+      for (double x : r.curves.at("val_loss").x) expected += x >= 40960;
+  EXPECT_EQ(f.laws[0].points.size(), expected);
+  for (const auto& p : f.laws[0].points) EXPECT_GE(p.D, 40960);
 }
 
 TEST(Fit, RefusesAMetricNoRunLogged) {

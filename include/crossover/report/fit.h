@@ -15,7 +15,8 @@
 //      largest budget gives a lower bound ("≥"), one worse than AR's smallest
 //      an upper bound.
 //   3. A data-constrained scaling law per variant (scaling_law.h) fitted on the
-//      best-so-far curve of every run (each evaluation is a (U, D, L) point),
+//      best-so-far curve of every run (each evaluation after the LR warm-up is a
+//      (U, D, L) point),
 //      with residuals, bootstrap intervals and a held-out-budget check. (The
 //      running best of a noisy estimate is biased low, the more so the more
 //      evaluations precede it: the DLM's Monte Carlo validation needs enough
@@ -45,6 +46,9 @@ struct FitOptions {
   int bootstrap = 1000;             // resamples for crossover and efficiency intervals
   LawFitOptions law;                // law fits (law.bootstrap resamples)
   bool pool_models = false;
+  // Law points start after this many LR warm-ups (train.lr_warmup_steps × batch ×
+  // seq_len tokens): during warm-up the loss measures the optimiser, not the data.
+  double law_after_warmups = 1.0;
   double confidence = 0.95;
   uint64_t seed = 0;
 };
