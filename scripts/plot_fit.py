@@ -65,7 +65,8 @@ def plot_laws(fit, out_dir, title, written):
         handles, labels = axes[0][-1].get_legend_handles_labels()
         fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9,
                    title="unique tokens")
-        fig.suptitle(f"{title}: data-constrained law $L = E + B/D'^\\beta$ ({fam})", fontsize=11)
+        where = "" if fam == "all" else f" ({fam})"
+        fig.suptitle(f"{title}: data-constrained law $L = E + B/D'^\\beta${where}", fontsize=11)
         fig.tight_layout()
         path = os.path.join(out_dir, f"fit_law_{fam.replace('/', '_')}.png")
         fig.savefig(path, dpi=120, bbox_inches="tight")
