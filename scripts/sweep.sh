@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # sweep.sh — run a sweep file: print the plan, skip finished runs, resume
 # interrupted ones (`crossover train ... --resume auto`), and never run two jobs
-# in one run directory (each run holds `flock` on <out>/<sweep>/.<run>.lock).
+# in one run directory (`crossover train` itself holds flock on
+# <out>/<sweep>/.<run>.lock and exits 75 when another process trains that run).
 # Runs go to <out>/<sweep name>/<run name>/ via --set run.dir=... --set run.name=...
+# The sweep file's path is recorded in <out>/<sweep>/.sweep_file, so another sweep
+# file with the same name but other settings is refused by name (`sweep plan`).
 #
 # Cost: the sum of the runs' training time divided by --jobs; planning takes
 # about a second (every run's config is validated first).
@@ -76,7 +79,7 @@ run_one() {  # name status dir lock config sets...
   [ "$JOBS" -gt 1 ] && console="$(dirname "$lock")/.$name.console.log"
   if [ "$LAUNCHER" = slurm ]; then
     local wrapped
-    wrapped=$(printf '%q ' flock -n -E 75 "$lock" "${CMD[@]}")
+    wrapped=$(printf '%q ' "${CMD[@]}")
     local sb=(sbatch --parsable --job-name "$(basename "$(dirname "$dir")")/$name" --nodes 1
               --ntasks 1 --gpus-per-node "$NPROC" --output "$(dirname "$lock")/.$name.slurm-%j.out")
     read -r -a extra <<< "${SBATCH_ARGS:-}"
@@ -87,25 +90,32 @@ run_one() {  # name status dir lock config sets...
     return 0
   fi
   if [ $DRY = 1 ]; then
-    printf '  '; printf '%q ' flock -n "$lock" "${CMD[@]}"; echo
+    printf '  '; printf '%q ' "${CMD[@]}"; echo
     return 0
   fi
   mkdir -p "$(dirname "$lock")"
   echo "[$name] start ($status)$([ -n "$console" ] && echo ", console -> $console")"
   local rc=0
   if [ -n "$console" ]; then
-    flock -n -E 75 "$lock" "${CMD[@]}" > "$console" 2>&1 || rc=$?
+    "${CMD[@]}" > "$console" 2>&1 || rc=$?
   else
-    flock -n -E 75 "$lock" "${CMD[@]}" || rc=$?
+    "${CMD[@]}" || rc=$?
   fi
   case $rc in
     0) echo "[$name] done" ;;
-    75) echo "[$name] skipped: another job holds $lock" ;;
+    75) echo "[$name] skipped: another process trains it (holds $lock)" ;;
     *) echo "[$name] FAILED (exit $rc)"; return $rc ;;
   esac
 }
 
 [ $DRY = 1 ] && echo "dry run: commands of the runs that are not finished:"
+if [ $DRY = 0 ]; then  # which sweep file owns <out>/<sweep>/ (crossover sweep plan names it)
+  SWEEP_DIR=$(printf '%s\n' "$PLAN" | head -n 1 | cut -f 3)
+  if [ -n "$SWEEP_DIR" ]; then
+    mkdir -p "$(dirname "$SWEEP_DIR")"
+    realpath "$SWEEP" > "$(dirname "$SWEEP_DIR")/.sweep_file"
+  fi
+fi
 FAILFILE=$(mktemp)
 trap 'rm -f "$FAILFILE"' EXIT
 while IFS=$'\t' read -r -a F; do

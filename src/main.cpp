@@ -1,9 +1,11 @@
 // main.cpp — parses `crossover <command> ...` and dispatches. Every error
 // reaches the user as one line on stderr and a non-zero exit code.
 #include <c10/util/Exception.h>
+#include <c10/util/Logging.h>
 
 #include <cstring>
 #include <iostream>
+#include <new>
 
 #include "crossover/cli/commands.h"
 #include "crossover/util/check.h"
@@ -52,17 +54,41 @@ std::string first_line(const char* what) {
   return nl == std::string::npos ? s : s.substr(0, nl);
 }
 
+// An allocation that failed (host or device): one line with a hint, exit 1.
+int out_of_memory(const std::string& what) {
+  std::cerr << "crossover: error: out of memory: " << what << "; hint: smaller model.* sizes, "
+            << "train.micro_batch_size or --num-samples, or more memory (ulimit -v, the "
+            << "device's free memory); `crossover plan` estimates what a config needs\n";
+  return 1;
+}
+
+bool is_allocation_failure(const std::string& what) {
+  return what.find("can't allocate memory") != std::string::npos ||
+         what.find("out of memory") != std::string::npos ||
+         what.find("Cannot allocate memory") != std::string::npos;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The torch wheel turns a failed CAFFE_ENFORCE — the CPU allocator's "can't
+  // allocate memory" among them — into LOG(FATAL), i.e. SIGABRT, unless this
+  // is off; then it is a c10::Error we can report as one line.
+  FLAGS_caffe2_use_fatal_for_enforce = false;
   try {
     return run(argc, argv);
   } catch (const crossover::Error& e) {
     std::cerr << "crossover: error: " << e.what() << "\n";
     return static_cast<int>(e.code());
+  } catch (const c10::OutOfMemoryError& e) {
+    return out_of_memory(first_line(e.what_without_backtrace()));
   } catch (const c10::Error& e) {
-    std::cerr << "crossover: error: " << first_line(e.what_without_backtrace()) << "\n";
+    const std::string line = first_line(e.what_without_backtrace());
+    if (is_allocation_failure(line)) return out_of_memory(line);
+    std::cerr << "crossover: error: " << line << "\n";
     return 1;
+  } catch (const std::bad_alloc& e) {
+    return out_of_memory(std::string("std::bad_alloc (") + e.what() + ")");
   } catch (const std::exception& e) {
     std::cerr << "crossover: error: " << first_line(e.what()) << "\n";
     return 1;

@@ -28,10 +28,14 @@ int cmd_export(const std::vector<std::string>& argv) {
   cli.add_option("--out", out, "output directory")->required();
   cli.add_option("--config", model.config_path, "use this config instead of the checkpoint's");
   cli.add_option("--data", model.data_path, "prepared dataset DIR (for its tokenizer)");
+  bool overwrite = false;
+  cli.add_flag("--overwrite", overwrite,
+               "replace an earlier export in a non-empty --out (never inside a run directory)");
   if (!cli.parse_args(argv)) return 0;
   // Checked here rather than by CLI11 so the error can name the one format there is.
   if (format != "hf")
     throw UsageError(str_cat("export: --format ", format, " is not supported; hint: --format hf"));
+  check_hf_export_out(out, overwrite);  // before the checkpoint is read: refuse fast
   log_init(LogLevel::kWarn);
   CheckpointModel m = load_checkpoint_model(checkpoint, model);
   HfExportSource src;
@@ -42,7 +46,7 @@ int cmd_export(const std::vector<std::string>& argv) {
   src.diffusion = m.diffusion;
   src.origin = m.checkpoint;
   src.step = m.step;
-  export_hf(src, out);
+  export_hf(src, out, overwrite);
   std::cout << "exported " << (m.diffusion ? "MDM" : "AR") << " checkpoint " << m.checkpoint
             << " (step " << m.step << ") as " << (src.options.qk_norm() ? "Qwen3" : "Llama")
             << "ForCausalLM to " << out << "\n";

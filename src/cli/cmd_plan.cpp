@@ -27,6 +27,20 @@ int64_t plan_vocab(const Config& c, const CLI::Option* vocab_option, int64_t voc
                            c.data.path, "' is not prepared here); hint: --vocab N"));
 }
 
+// Every number the command line gives, range-checked before any arithmetic
+// (a negative vocabulary would print negative parameters and memory). The
+// config's own numbers are range-checked by the strict loader.
+void check_plan_options(int64_t gpus, double mfu, bool vocab_given, int64_t vocab) {
+  constexpr int64_t kMaxGpus = int64_t{1} << 20;   // a million devices
+  constexpr int64_t kMaxVocab = int64_t{1} << 24;  // as model.vocab_size (config.cpp)
+  if (gpus < 1 || gpus > kMaxGpus)
+    throw UsageError(str_cat("plan: --gpus ", gpus, " must be in [1, ", kMaxGpus, "]"));
+  if (!(mfu > 0 && mfu <= 1))
+    throw UsageError(str_cat("plan: --mfu ", mfu, " must be in (0, 1] (a fraction of peak FLOP/s)"));
+  if (vocab_given && (vocab < 1 || vocab > kMaxVocab))
+    throw UsageError(str_cat("plan: --vocab ", vocab, " must be in [1, ", kMaxVocab, "]"));
+}
+
 bool is_sweep_file(const std::string& path) {
   const std::string text = read_file_text(path);
   return text.find("\ngrid:") != std::string::npos || text.rfind("grid:", 0) == 0 ||
@@ -56,8 +70,7 @@ int cmd_plan(const std::vector<std::string>& argv) {
       cli.add_option("--vocab", vocab, "vocabulary size when neither the config nor a prepared dataset says")
           ->default_str("");
   if (!cli.parse_args(argv)) return 0;
-  if (gpus < 1) throw UsageError("plan: --gpus must be >= 1");
-  if (!(mfu > 0 && mfu <= 1)) throw UsageError("plan: --mfu must be in (0, 1]");
+  check_plan_options(gpus, mfu, vocab_option->count() > 0, vocab);
   const std::string path = config_args.path;
   if (!std::filesystem::is_regular_file(path))
     throw UsageError(str_cat("plan: '", path, "' is not a file"));

@@ -3,6 +3,9 @@
 // or an MDM (iterative unmasking, LLaDA-style), batched and seeded.
 #include <torch/torch.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 
@@ -11,6 +14,7 @@
 #include "crossover/eval/checkpoint_model.h"
 #include "crossover/eval/generate.h"
 #include "crossover/util/check.h"
+#include "crossover/util/device_info.h"
 #include "crossover/util/log.h"
 #include "crossover/util/rng.h"
 
@@ -74,6 +78,33 @@ bool parse_sample_args(const std::vector<std::string>& argv, SampleArgs& a) {
   return true;
 }
 
+// The K samples are one batch. A lower bound of what it holds — the token ids,
+// the logits (every position for an MDM or without the KV cache, one per step
+// with it) and the AR KV cache, fp32 — checked against the memory there is
+// (MemAvailable, or the address-space limit `ulimit -v` when it is lower), so
+// an absurd --num-samples is one line before the allocator fails.
+void check_sample_memory(const CheckpointModel& m, int64_t K, int64_t T, bool no_cache) {
+  const auto& o = m.model->options;
+  const double V = static_cast<double>(o.vocab_size());
+  const double kv_heads = static_cast<double>(o.n_kv_heads() > 0 ? o.n_kv_heads() : o.n_heads());
+  const double head_dim = static_cast<double>(o.d_model() / o.n_heads());
+  const bool all_logits = m.diffusion || no_cache;
+  const double per_sample = static_cast<double>(T) * 8.0 +                    // ids (int64)
+                            (all_logits ? static_cast<double>(T) : 1.0) * V * 4.0 +  // logits
+                            (all_logits ? 0.0 : 2.0 * static_cast<double>(o.n_layers()) * kv_heads *
+                                                 head_dim * static_cast<double>(T) * 4.0);  // K/V cache
+  const double need = per_sample * static_cast<double>(K);
+  double have = available_memory_bytes(m.device);
+  struct rlimit lim;
+  if (!m.device.is_cuda() && ::getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+    have = have > 0 ? std::min(have, static_cast<double>(lim.rlim_cur)) : static_cast<double>(lim.rlim_cur);
+  if (have > 0 && need > have)
+    throw UsageError(str_cat("sample: --num-samples ", K, " x ", T, " tokens is one batch that needs ",
+                             "at least ", std::llround(need / (1 << 20)), " MiB (ids, logits",
+                             all_logits ? "" : ", KV cache", ") but ", m.device.str(), " has ",
+                             std::llround(have / (1 << 20)), " MiB; hint: fewer --num-samples"));
+}
+
 }  // namespace
 
 int cmd_sample(const std::vector<std::string>& argv) {
@@ -83,12 +114,12 @@ int cmd_sample(const std::vector<std::string>& argv) {
   log_init(LogLevel::kWarn);
   CheckpointModel m = load_checkpoint_model(a.checkpoint, a.model);
   const Tokenizer& tok = *m.tokenizer;
-  auto prompt = torch::tensor(prompt_ids(tok, a.prompt), torch::kInt64).unsqueeze(0).repeat({K, 1}).to(m.device);  // (K, P)
-  auto gen = make_generator(static_cast<uint64_t>(a.seed), "sample", 0, 0, 0, m.device);
-  const int64_t P0 = prompt.size(1), context = m.model->options.max_seq_len();
+  const auto ids = prompt_ids(tok, a.prompt);
+  const int64_t P0 = static_cast<int64_t>(ids.size()), context = m.model->options.max_seq_len();
   if (P0 >= context)
     throw UsageError(str_cat("sample: the prompt is ", P0, " tokens (with the leading EOS) but the ",
                              "model's context is max_seq_len=", context, "; hint: a shorter --prompt"));
+  check_sample_memory(m, K, std::min(P0 + n_new, context), a.no_cache);
   if (P0 + n_new > context) {
     if (m.diffusion)
       throw UsageError(str_cat("sample: prompt ", P0, " + --max-new-tokens ", n_new, " exceeds the ",
@@ -98,6 +129,8 @@ int cmd_sample(const std::vector<std::string>& argv) {
               << "(max_seq_len " << context << ", prompt " << P0 << " tokens): generating at most "
               << context - P0 << " new tokens\n";
   }
+  auto prompt = torch::tensor(ids, torch::kInt64).unsqueeze(0).repeat({K, 1}).to(m.device);  // (K, P)
+  auto gen = make_generator(static_cast<uint64_t>(a.seed), "sample", 0, 0, 0, m.device);
   SampleOptions o;
   o.diffusion = m.diffusion;
   o.max_new_tokens = n_new;

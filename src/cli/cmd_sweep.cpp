@@ -6,12 +6,54 @@
 
 #include "crossover/cli/args.h"
 #include "crossover/cli/commands.h"
+#include "crossover/config/config_roles.h"
+#include "crossover/config/loader.h"
 #include "crossover/config/sweep.h"
+#include "crossover/io/run_layout.h"
+#include "crossover/io/run_lock.h"
 #include "crossover/report/run_dir.h"
 #include "crossover/util/check.h"
+#include "crossover/util/file_io.h"
 
 namespace crossover {
 namespace {
+namespace fs = std::filesystem;
+
+// scripts/sweep.sh records the sweep file that launched a sweep's runs here, so
+// a second sweep file with the same name can be told which one it collides with.
+std::string sweep_file_marker(const Sweep& s) { return (fs::path(s.runs_dir) / ".sweep_file").string(); }
+
+// A run folder is this sweep's run only if the trainer wrote it from the same
+// experiment: every science and variant key of its config.yaml equal to the
+// sweep's resolved config (config/config_roles.h; cadence and runtime keys,
+// e.g. --set runtime.threads=1, may differ). Otherwise a same-named sweep with
+// other settings wrote it, and counting it finished (or resuming it) would mix
+// the two: one line naming both, exit 2.
+void check_run_is_the_sweeps(const Sweep& s, const SweepRun& run, const std::string& dir) {
+  const std::string saved = run_config_path(dir);
+  if (!fs::exists(saved)) return;
+  Config have;
+  try {
+    have = load_config(saved);
+  } catch (const Error& e) {
+    throw UsageError(str_cat("sweep ", s.name, " (", s.file, "): run '", run.name, "' in ", dir,
+                             " has a config.yaml that does not load: ", e.what()));
+  }
+  std::vector<ConfigChange> defining;
+  for (auto& c : config_changes(have, load_config(run.base, run.set_args())))
+    if (config_role_defines_run(c.role)) defining.push_back(c);
+  if (defining.empty()) return;
+  std::string other = "another sweep file";
+  if (fs::exists(sweep_file_marker(s))) {
+    std::string recorded = str_trim(read_file_text(sweep_file_marker(s)));
+    if (!recorded.empty()) other = str_cat("sweep file ", recorded);
+  }
+  throw UsageError(str_cat(
+      "sweep ", s.name, " (", s.file, "): run '", run.name, "' in ", dir, " was trained by ", other,
+      " with another config (", saved, " vs this sweep: ", describe_config_changes(defining),
+      "), so it is not this sweep's run and is neither skipped nor resumed; hint: give one of ",
+      "the two sweeps another name, or --out another folder"));
+}
 
 std::string describe_overrides(const SweepRun& run) {
   std::vector<std::string> parts;
@@ -33,7 +75,9 @@ int sweep_plan(const SweepPlanArgs& args) {
   std::vector<RunStatus> status;
   int counts[4] = {0, 0, 0, 0};
   for (const auto& run : s.runs) {
-    status.push_back(run_status((std::filesystem::path(s.runs_dir) / run.name).string()));
+    const std::string dir = (fs::path(s.runs_dir) / run.name).string();
+    check_run_is_the_sweeps(s, run, dir);
+    status.push_back(run_status(dir));
     counts[static_cast<int>(status.back())]++;
   }
   if (format == "tsv") {

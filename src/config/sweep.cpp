@@ -282,10 +282,15 @@ Sweep load_sweep(const std::string& path, const std::string& out,
   if (!root["name"] || !root["name"].IsScalar())
     sweep_fail(str_cat(path, ": missing 'name: <sweep name>'"));
   s.name = root["name"].Scalar();
+  // The runs go to <out>/<name>/: one plain folder name, as run names are, so
+  // a name can never reach <out>'s parent or hide its folder ('..', '.x', 'a/b').
+  bool plain = !s.name.empty() && s.name[0] != '.';
   for (char c : s.name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'))
-      sweep_fail(str_cat(where(path, root["name"]), ": sweep name '", s.name,
-                         "' may only use letters, digits, '_', '-' and '.'"));
+    plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.');
+  if (!plain)
+    sweep_fail(str_cat(where(path, root["name"]), ": sweep name '", s.name, "' must be one plain ",
+                       "folder name: letters, digits, '_', '-' and '.', not empty and not starting ",
+                       "with '.'"));
   auto resolve_base = [&](const std::string& value, const std::string& origin) {
     std::string b = (fs::path(path).parent_path() / value).lexically_normal().string();
     if (!fs::exists(b)) sweep_fail(str_cat(origin, ": base config '", b, "' does not exist"));

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -39,6 +40,22 @@ void check_state_json(const nlohmann::json& j, const std::string& path) {
   if (!j.contains("data_cursor") || !j["data_cursor"].is_object()) bad("has no 'data_cursor' object");
   for (const char* k : {"config_hash", "config_yaml"})
     if (j.contains(k) && !j[k].is_string()) bad(str_cat("has a non-string '", k, "'"));
+  // `extra`: free-form, but the fields resume reads must have their type.
+  if (j.contains("extra") && !j["extra"].is_null()) {
+    const auto& extra = j["extra"];
+    if (!extra.is_object()) bad("has an 'extra' that is not an object");
+    if (extra.contains("world_size") &&
+        !(extra["world_size"].is_number_integer() && extra["world_size"].get<int64_t>() > 0))
+      bad(str_cat("has extra.world_size ", extra["world_size"].dump(), ", not a positive integer"));
+  }
+  // A step_N directory holds step N: rotation and --resume auto order by the name.
+  fs::path dir = fs::path(path);
+  if (dir.filename().empty()) dir = dir.parent_path();  // "step_00000005/"
+  const std::string name = dir.filename().string();
+  if (name.size() > 5 && name.size() <= 23 && str_starts_with(name, "step_") &&
+      name.find_first_not_of("0123456789", 5) == std::string::npos &&
+      std::strtoll(name.c_str() + 5, nullptr, 10) != j["step"].get<int64_t>())
+    bad(str_cat("says step ", j["step"].get<int64_t>(), " in a directory named ", name));
   if (!j.contains("files") || !j["files"].is_object()) bad("has no 'files' object");
   for (const char* f : {"model.safetensors", "optim.safetensors"}) {
     const auto& files = j["files"];
@@ -111,7 +128,7 @@ std::string save_checkpoint(const std::string& checkpoints_dir, const std::strin
   return final_dir;
 }
 
-Checkpoint load_checkpoint(const std::string& path) {
+Checkpoint load_checkpoint(const std::string& path, int64_t max_step) {
   const std::string state_path = path + "/state.json";
   CROSSOVER_CHECK(fs::exists(state_path), "checkpoint '", path,
                   "' is incomplete: no state.json");
@@ -120,6 +137,9 @@ Checkpoint load_checkpoint(const std::string& path) {
   CROSSOVER_CHECK(!j.is_discarded(), "checkpoint '", path,
                   "': state.json is not valid JSON (corrupt or truncated)");
   check_state_json(j, path);
+  CROSSOVER_CHECK(max_step < 0 || j["step"].get<int64_t>() <= max_step, "checkpoint '", path,
+                  "': state.json says step ", j["step"].get<int64_t>(), ", beyond this run's ",
+                  max_step, " steps (corrupt, or a checkpoint of a longer run)");
   for (const char* f : {"model.safetensors", "optim.safetensors"}) {
     std::string p = path + "/" + f;
     CROSSOVER_CHECK(fs::exists(p), "checkpoint '", path, "' is missing ", f);
@@ -155,17 +175,23 @@ std::vector<std::string> list_checkpoints(const std::string& checkpoints_dir) {
   return out;
 }
 
-std::optional<Checkpoint> load_latest_valid_checkpoint(const std::string& checkpoints_dir) {
+std::optional<Checkpoint> load_latest_valid_checkpoint(const std::string& checkpoints_dir,
+                                                       int64_t max_step) {
   auto all = list_checkpoints(checkpoints_dir);
-  std::vector<std::string> reasons;
+  std::vector<std::string> reasons, skipped;
   for (auto it = all.rbegin(); it != all.rend(); ++it) {
     try {
-      return load_checkpoint(*it);
+      Checkpoint c = load_checkpoint(*it, max_step);
+      for (const auto& why : skipped)
+        log_warn(str_cat("skipping checkpoint: ", why, "; falling back to step ", c.state.step,
+                         " (", fs::path(c.path).filename().string(), ")"));
+      return c;
     } catch (const Error& e) {
-      log_warn(str_cat("skipping checkpoint: ", e.what()));
+      skipped.push_back(e.what());
       reasons.push_back(fs::path(*it).filename().string());
     }
   }
+  for (const auto& why : skipped) log_warn(str_cat("skipping checkpoint: ", why));
   if (!all.empty())
     throw Error(str_cat("every checkpoint in '", checkpoints_dir, "' is corrupt (",
                         str_join(reasons, ", "), "; reasons above); nothing was changed; hint: ",

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "crossover/io/run_layout.h"
 #include "crossover/io/safetensors.h"
 #include "crossover/util/check.h"
 
@@ -200,12 +201,40 @@ nlohmann::ordered_json hf_byte_tokenizer_json(const Tokenizer& tok) {
   return j;
 }
 
-void export_hf(const HfExportSource& src, const std::string& out_dir) {
+const std::vector<std::string>& hf_export_file_names() {
+  static const std::vector<std::string> names = {
+      "config.json",    "generation_config.json", "model.safetensors", "tokenizer.json",
+      "tokenizer.model", "tokenizer_config.json", "README.md"};
+  return names;
+}
+
+void check_hf_export_out(const std::string& out_dir, bool overwrite) {
+  if (out_dir.empty()) throw UsageError("export: --out is empty; hint: --out export/<name>");
+  const std::string run = enclosing_run_dir(out_dir);
+  if (!run.empty())
+    throw UsageError(str_cat("export: --out '", out_dir, "' is inside the run or checkpoint ",
+                             "directory '", run, "', whose files an export would overwrite; ",
+                             "refused even with --overwrite; hint: --out a folder outside the ",
+                             "runs, e.g. export/<name>"));
+  std::error_code ec;
+  if (fs::exists(out_dir, ec) && !fs::is_directory(out_dir, ec))
+    throw UsageError(str_cat("export: --out '", out_dir, "' is a file, not a folder"));
+  if (fs::is_directory(out_dir, ec) && !fs::is_empty(out_dir, ec) && !overwrite)
+    throw UsageError(str_cat("export: --out '", out_dir, "' is not empty; hint: --overwrite ",
+                             "replaces an earlier export there, or choose a new folder"));
+}
+
+void export_hf(const HfExportSource& src, const std::string& out_dir, bool overwrite) {
   CROSSOVER_CHECK(src.tokenizer != nullptr, "export_hf needs the model's tokenizer");
   const Tokenizer& tok = *src.tokenizer;
+  check_hf_export_out(out_dir, overwrite);
   auto config = hf_config(src.options, tok, src.diffusion);  // refuses before writing anything
   auto tensors = hf_tensors(src.params, src.options);
   fs::create_directories(out_dir);
+  for (const auto& name : hf_export_file_names()) {  // only reached empty or with --overwrite
+    const fs::path p = fs::path(out_dir) / name;
+    if (fs::is_regular_file(fs::symlink_status(p))) fs::remove(p);
+  }
   const std::string dir = out_dir + "/";
   write_text(dir + "config.json", config.dump(2) + "\n");
   nlohmann::ordered_json gen = {{"bos_token_id", tok.bos_id()},

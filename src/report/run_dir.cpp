@@ -1,10 +1,6 @@
 // Reading run directories: status, config, validation curves.
 #include "crossover/report/run_dir.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -42,16 +38,6 @@ class SettingsCollector : public ConfigVisitor {
   }
 };
 
-// True when another process holds the lock (we probe and release at once).
-bool lock_held(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return false;
-  bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
-  if (!held) ::flock(fd, LOCK_UN);
-  ::close(fd);
-  return held;
-}
-
 }  // namespace
 
 const char* run_status_name(RunStatus s) {
@@ -64,15 +50,9 @@ const char* run_status_name(RunStatus s) {
   return "?";
 }
 
-std::string run_lock_path(const std::string& run_dir) {
-  fs::path p = fs::path(run_dir).lexically_normal();
-  if (p.filename().empty()) p = p.parent_path();
-  return (p.parent_path() / ("." + p.filename().string() + ".lock")).string();
-}
-
 RunStatus run_status(const std::string& run_dir) {
   if (run_is_finished(run_dir)) return RunStatus::kFinished;
-  if (lock_held(run_lock_path(run_dir))) return RunStatus::kRunning;
+  if (run_lock_held(run_dir)) return RunStatus::kRunning;
   for (const auto& f : {run_config_path(run_dir), run_metrics_jsonl_path(run_dir),
                         run_checkpoints_dir(run_dir)})
     if (fs::exists(f)) return RunStatus::kPartial;

@@ -12,6 +12,7 @@
 #include <iostream>
 #include <optional>
 
+#include "crossover/config/config_roles.h"
 #include "crossover/config/loader.h"
 #include "crossover/data/dataset.h"
 #include "crossover/data/loader.h"
@@ -25,6 +26,7 @@
 #include "crossover/io/checkpoint.h"
 #include "crossover/io/metrics.h"
 #include "crossover/io/run_layout.h"
+#include "crossover/io/run_lock.h"
 #include "crossover/model/model_size.h"
 #include "crossover/train/train_step.h"
 #include "crossover/util/check.h"
@@ -44,6 +46,8 @@ std::string gib(double bytes) {
 }
 
 // Decides what happens to an existing run directory before any work starts.
+// Called on rank 0 with the run's lock held (io/run_lock.h), so nothing else
+// writes or deletes the directory between this decision and the end of the run.
 void prepare_run_dir(const std::string& run_dir, const std::string& parent, const TrainOptions& opts) {
   if (!fs::exists(run_dir)) return;
   if (opts.overwrite) {
@@ -59,6 +63,51 @@ void prepare_run_dir(const std::string& run_dir, const std::string& parent, cons
                              "auto to continue it, or --overwrite to start again)"));
   if (fs::exists(run_metrics_jsonl_path(run_dir)))
     throw UsageError(str_cat("run '", run_dir, "' exists (hint: --overwrite to replace it)"));
+}
+
+// The config a checkpoint continues must be the same experiment: every
+// science and variant key (config/config_roles.h) equal to the saved config's,
+// for each saved config there is (the run's config.yaml, the checkpoint's own;
+// ck is null when --resume auto found no checkpoint and would start afresh).
+// Throws UsageError naming the keys; returns the cadence/runtime changes, for
+// the log.
+std::vector<std::string> check_resume_config(const Config& cfg, const Checkpoint* ck,
+                                             const std::string& run_dir) {
+  std::vector<std::pair<std::string, std::string>> saved;  // (origin, yaml)
+  if (fs::exists(run_config_path(run_dir)))
+    saved.emplace_back(run_config_path(run_dir), read_file_text(run_config_path(run_dir)));
+  if (ck && !ck->state.config_yaml.empty())
+    saved.emplace_back(ck->path + "/state.json", ck->state.config_yaml);
+  std::vector<std::string> notes;
+  for (const auto& [origin, yaml] : saved) {
+    Config before;
+    try {
+      before = load_config_from_string(yaml, origin);
+    } catch (const Error& e) {
+      throw UsageError(str_cat("cannot resume: the saved config ", origin, " does not load (",
+                               e.what(), "), so this resume cannot be checked against it; hint: ",
+                               "--overwrite to start the run again"));
+    }
+    std::vector<ConfigChange> defining, other;
+    for (auto& c : config_changes(before, cfg))
+      (config_role_defines_run(c.role) ? defining : other).push_back(c);
+    if (!defining.empty()) {
+      std::vector<std::string> keys;
+      for (const auto& c : defining) keys.push_back(c.key);
+      throw UsageError(str_cat("cannot resume ", run_dir, " with a different experiment: ",
+                               str_join(keys, ", "), keys.size() == 1 ? " differs" : " differ",
+                               " from ", origin, " (",
+                               describe_config_changes(defining), "); nothing was changed; hint: ",
+                               "keep these keys, or train a new run (another run.name)"));
+    }
+    if (notes.empty() && !other.empty())
+      notes.push_back(str_cat("resume changes ", other.size(), " cadence/runtime key(s) from ",
+                              origin, ": ", describe_config_changes(other, other.size())));
+  }
+  if (saved.empty() && ck)
+    notes.push_back(str_cat("resuming ", ck->path, ": it holds no saved config to check this ",
+                            "run's against"));
+  return notes;
 }
 
 class Trainer {
@@ -115,7 +164,10 @@ class Trainer {
       codegen_.push_back(load_codegen_task(path, cfg_.eval.codegen_limit));
     // eval.codegen_samples executes generated code: refuse now, not at the first evaluation.
     if (main_ && !codegen_.empty() && cfg_.eval.codegen_samples > 0) require_sandbox_isolation(false);
-    if (main_) prepare_run_dir(run_dir_, cfg_.run.dir, opts_);
+    if (main_) {
+      run_lock_ = RunLock(run_dir_);  // before anything looks at, deletes or writes the run
+      prepare_run_dir(run_dir_, cfg_.run.dir, opts_);
+    }
     dist_->barrier();
 
     st_ = make_train_state(cfg_, vocab, meta.mask_id, device_, dist_);
@@ -131,6 +183,7 @@ class Trainer {
       metrics_ = std::make_unique<MetricsWriter>(run_dir_, metrics_csv_columns(task_names(), codegen_names()), keep_through,
                                                  cfg_.train.tensorboard);
     }
+    for (const auto& note : resume_notes_) log_info(note);  // now in log.txt too
     log_debug(str_cat("resolved config:\n", config_to_yaml(cfg_)));
     log_start_banner();
     install_stop_signals();
@@ -168,19 +221,18 @@ class Trainer {
   int64_t resume() {
     std::optional<Checkpoint> ck;
     if (opts_.resume == "auto") {
-      ck = load_latest_run_checkpoint(run_dir_);
+      ck = load_latest_run_checkpoint(run_dir_, total_steps_);
       if (!ck) {  // (every checkpoint corrupt is an error above, never a fresh start)
+        check_resume_config(cfg_, nullptr, run_dir_);  // another experiment's run is not ours to delete
         log_info(str_cat("--resume auto: no checkpoint in ", run_dir_, ", starting fresh"));
         if (main_) remove_run_tree(run_dir_, cfg_.run.dir);
         dist_->barrier();
         return -1;
       }
     } else {
-      ck = load_checkpoint(opts_.resume);
+      ck = load_checkpoint(opts_.resume, total_steps_);
     }
-    if (ck->state.config_hash != config_hash(cfg_))
-      log_warn(str_cat("resuming ", ck->path, " written with config ", ck->state.config_hash,
-                       "; this run's config is ", config_hash(cfg_)));
+    resume_notes_ = check_resume_config(cfg_, &*ck, run_dir_);
     load_into_module(*st_.model, ck->model, ck->path);
     st_.optim->load_state(ck->optim, ck->state.step);
     loader_->restore(DataCursor::from_json(ck->state.data_cursor));
@@ -472,6 +524,9 @@ class Trainer {
     return r;
   }
 
+  // Rank 0: the run's lock, taken in setup() and released when the trainer
+  // is destroyed. Declared first so it is released last.
+  RunLock run_lock_;
   Config cfg_;
   TrainOptions opts_;
   torch::Device device_ = torch::kCPU;
@@ -490,6 +545,7 @@ class Trainer {
   std::unique_ptr<MetricsWriter> metrics_;
   int64_t step_ = 0, total_steps_ = 0, nan_skips_ = 0;
   int64_t resumed_step_ = -1;  // the checkpoint's step when resumed
+  std::vector<std::string> resume_notes_;  // cadence/runtime keys the resume changed
   std::string subset_hash_;    // of the unique tokens this run trains on
   double last_val_ = 0;
   bool interrupted_ = false;

@@ -36,7 +36,7 @@ const std::vector<CommandCase>& command_cases() {
                   "--temperature", "--top-k", "--top-p", "--no-cache", "--steps", "--block-length",
                   "--remasking", "--config", "--data", "--device"},
        "run --sedd 3", "--seed", "--prompt x", "run --num-samples two"},
-      {"export", {"CHECKPOINT", "--format", "--out", "--config", "--data"},
+      {"export", {"CHECKPOINT", "--format", "--out", "--config", "--data", "--overwrite"},
        "run --fromat hf --out o", "--format", "run --format hf", ""},
       {"bench", {"CONFIG", "--set", "--verbose", "--part", "--batch", "--steps", "--warmup", "--json"},
        "c.yaml --stesp 3", "--steps", "--steps 3", "c.yaml --steps ten"},

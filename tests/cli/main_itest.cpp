@@ -67,5 +67,25 @@ TEST(Cli, ConfigPrintsResolvedYamlThatLoadsBack) {
   EXPECT_EQ(again.out, r.out);
 }
 
+// Issue 27 item 11: every number `plan` takes is range-checked — one line,
+// exit 2 — instead of printing negative parameters and memory.
+TEST(Cli, PlanRangeChecksEveryNumber) {
+  TempDir dir;
+  write_file(dir.file("c.yaml"), "model:\n  vocab_size: 256\n");
+  const std::string plan = "plan " + dir.file("c.yaml") + " ";
+  for (const std::string bad :
+       {"--vocab -1000000", "--vocab 0", "--vocab 100000000", "--gpus 0", "--gpus -8",
+        "--gpus 100000000", "--mfu 0", "--mfu -0.5", "--mfu 1.5", "--mfu nan",
+        "--set train.batch_size=-16", "--set model.d_model=-1", "--set train.total_tokens=-5"}) {
+    auto r = run_crossover(plan + bad);
+    EXPECT_EQ(r.exit_code, 2) << bad << "\n" << r.out;
+    EXPECT_EQ(count_lines(r.out), 1) << bad << "\n" << r.out;
+    EXPECT_EQ(r.out.rfind("crossover: error: ", 0), 0u) << r.out;
+    EXPECT_EQ(r.out.find("parameters:"), std::string::npos) << r.out;  // no plan printed
+  }
+  auto ok = run_crossover(plan + "--vocab 32000 --gpus 8");
+  EXPECT_NE(ok.exit_code, 2) << ok.out;  // 0 (fits) or 3 (does not fit)
+}
+
 }  // namespace
 }  // namespace crossover

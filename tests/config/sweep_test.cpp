@@ -129,6 +129,23 @@ TEST(Sweep, Errors) {
   EXPECT_NE(e.find("both named 'base'"), std::string::npos) << e;
 }
 
+// The runs go to <out>/<name>/, so the name is one plain folder name, as
+// run.name is: '..' would put them beside <out>, 'a/b' below another folder.
+TEST(Sweep, NameMustBeOnePlainFolderName) {
+  TempDir dir;
+  write_file(dir.file("base.yaml"), "");
+  for (const char* bad : {"..", ".", "a/b", "\"\"", ".hidden", "../x", "a b"}) {
+    write_file(dir.file("n.yaml"), str_cat("name: ", bad, "\nbase: base.yaml\n"));
+    std::string e = usage_error([&] { load_sweep(dir.file("n.yaml"), dir.file("out")); });
+    EXPECT_NE(e.find("n.yaml:1"), std::string::npos) << bad << ": " << e;
+    EXPECT_NE(e.find("one plain folder name"), std::string::npos) << bad << ": " << e;
+  }
+  for (const char* good : {"fig1_data-budget", "v1.2"}) {
+    write_file(dir.file("n.yaml"), str_cat("name: ", good, "\nbase: base.yaml\n"));
+    EXPECT_EQ(load_sweep(dir.file("n.yaml"), dir.file("out")).name, good);
+  }
+}
+
 TEST(Sweep, ValueLabels) {
   EXPECT_EQ(sweep_value_label("100000"), "100k");
   EXPECT_EQ(sweep_value_label("96000000000"), "96B");

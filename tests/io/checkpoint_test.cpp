@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "crossover/util/check.h"
 #include "test_util.h"
@@ -86,6 +87,47 @@ TEST(Checkpoint, WrongStateFieldsAreCorruptionNotJsonErrors) {
       EXPECT_NE(std::string(e.what()).find("state.json"), std::string::npos) << e.what();
     }
   }
+}
+
+// Issue 27 item 8: a wrongly typed field inside `extra` (which resume reads)
+// and a step that cannot be this checkpoint's are corruption too, so --resume
+// auto falls back to the checkpoint before instead of dying in nlohmann.
+TEST(Checkpoint, WrongExtraAndAbsurdStepsAreCorruption) {
+  auto corrupt = [](const std::string& ck, const std::function<void(nlohmann::json&)>& edit,
+                    int64_t max_step = -1) {
+    auto j = nlohmann::json::parse(crossover::testing::read_file(ck + "/state.json"));
+    edit(j);
+    crossover::testing::write_file(ck + "/state.json", j.dump());
+    try {
+      load_checkpoint(ck, max_step);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  TempDir dir;
+  auto ck = save(dir, 4, 1.0f);
+  EXPECT_NE(corrupt(ck, [](auto& j) { j["extra"]["world_size"] = "abc"; }).find("extra.world_size \"abc\""),
+            std::string::npos);
+  EXPECT_NE(corrupt(ck, [](auto& j) { j["extra"] = {{"world_size", 0}}; }).find("extra.world_size 0"),
+            std::string::npos);
+  EXPECT_NE(corrupt(ck, [](auto& j) { j["extra"] = "x"; }).find("'extra' that is not an object"),
+            std::string::npos);
+  EXPECT_NE(corrupt(ck, [](auto& j) {
+              j["extra"] = {{"world_size", 2}};
+              j["step"] = 99999999999999;
+            }).find("says step 99999999999999 in a directory named step_00000004"),
+            std::string::npos);
+  EXPECT_EQ(corrupt(ck, [](auto& j) { j["step"] = 4; }), "accepted");
+  EXPECT_NE(corrupt(ck, [](auto&) {}, 3).find("beyond this run's 3 steps"), std::string::npos);
+  EXPECT_EQ(corrupt(ck, [](auto&) {}, 4), "accepted");
+  // The newest is skipped, the one before is taken.
+  save(dir, 2, 2.0f);
+  corrupt(ck, [](auto& j) { j["extra"]["world_size"] = "abc"; });
+  auto c = load_latest_valid_checkpoint(dir.file("ck"));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->state.step, 2);
+  EXPECT_THROW(load_latest_valid_checkpoint(dir.file("ck"), 1), Error);  // both beyond step 1
 }
 
 TEST(Checkpoint, PruneKeepsNewest) {

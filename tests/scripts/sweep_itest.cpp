@@ -11,7 +11,11 @@
 #include <map>
 #include <sstream>
 
+#include "crossover/config/loader.h"
+#include "crossover/config/sweep.h"
+#include "crossover/io/run_lock.h"
 #include "crossover/report/run_dir.h"
+#include "crossover/util/strings.h"
 #include "test_util.h"
 
 namespace crossover {
@@ -104,6 +108,54 @@ TEST(SweepSh, HeldLockKeepsASecondJobOutAndJobsRunInParallel) {
   EXPECT_EQ(count(f.log(), "run.name=kind-mdm_unique-1k"), 0);
   EXPECT_EQ(run_status(f.dir.file("runs/t/kind-ar_unique-2k")), RunStatus::kFinished);
   EXPECT_EQ(run_status(f.dir.file("runs/t/kind-mdm_unique-1k")), RunStatus::kNew);
+}
+
+// Issue 27 item 10: a run folder written by another sweep file with the same
+// name but other settings is not this sweep's finished run: `sweep plan` (and
+// so sweep.sh) refuses with one line naming both sweep files and the keys.
+// Cadence/runtime differences (--set runtime.threads=3) do not count.
+TEST(SweepSh, ASameNamedSweepWithOtherSettingsIsRefusedByName) {
+  SweepFixture f;
+  auto first = f.sweep("");
+  ASSERT_EQ(first.exit_code, 0) << first.out;
+  EXPECT_EQ(str_trim(read_file(f.dir.file("runs/t/.sweep_file"))),
+            fs::canonical(f.dir.file("s.yaml")).string());
+  // What the real trainer leaves: the resolved config of each run.
+  for (const auto& run : load_sweep(f.dir.file("s.yaml"), f.dir.file("runs")).runs)
+    write_file(f.dir.file("runs/t/" + run.name + "/config.yaml"),
+               "# config hash: x\n" + config_to_yaml(load_config(run.base, run.set_args())));
+  const std::string plan = std::string(CROSSOVER_BINARY) + " sweep plan --out " + f.dir.file("runs") + " ";
+  auto same = run_shell(plan + f.dir.file("s.yaml") + " --set runtime.threads=3");
+  ASSERT_EQ(same.exit_code, 0) << same.out;
+  EXPECT_NE(same.out.find("4 finished"), std::string::npos) << same.out;
+
+  write_file(f.dir.file("b.yaml"),
+             "name: t\nbase: base.yaml\nset:\n  train.lr: 0.002\ngrid:\n  objective.kind: [ar, mdm]\n"
+             "  data.unique_tokens: [1000, 2000]\n");
+  auto other = run_shell(plan + f.dir.file("b.yaml"));
+  EXPECT_EQ(other.exit_code, 2) << other.out;
+  EXPECT_EQ(count(other.out, "\n"), 1) << other.out;
+  for (const std::string& part : {f.dir.file("b.yaml"), fs::canonical(f.dir.file("s.yaml")).string(),
+                                  std::string("train.lr: 0.0003 -> 0.002"), std::string("kind-ar_unique-1k")})
+    EXPECT_NE(other.out.find(part), std::string::npos) << part << "\n" << other.out;
+  const std::string log_before = f.log();
+  auto launched = run_shell(f.env + source_path("scripts/sweep.sh") + " " + f.dir.file("b.yaml") +
+                            " --out " + f.dir.file("runs"));
+  EXPECT_NE(launched.exit_code, 0) << launched.out;
+  EXPECT_EQ(f.log(), log_before);  // nothing was launched
+}
+
+// A trainer that finds its run locked exits 75: sweep.sh reports it skipped, not failed.
+TEST(SweepSh, ARunLockedByAnotherTrainerIsSkipped) {
+  SweepFixture f;
+  write_file(f.dir.file("busy.sh"), "#!/usr/bin/env bash\necho busy >> \"$FAKE_LOG\"\nexit 75\n");
+  fs::permissions(f.dir.file("busy.sh"), fs::perms::owner_all);
+  auto r = run_shell("CROSSOVER=" + std::string(CROSSOVER_BINARY) + " CROSSOVER_TRAIN=" + f.dir.file("busy.sh") +
+                     " FAKE_LOG=" + f.dir.file("log.txt") + " " + source_path("scripts/sweep.sh") + " " +
+                     f.dir.file("s.yaml") + " --out " + f.dir.file("runs"));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(count(r.out, "skipped: another process trains it"), 4) << r.out;
+  EXPECT_EQ(count(f.log(), "busy"), 4);
 }
 
 TEST(SweepSh, LaunchersAndErrors) {

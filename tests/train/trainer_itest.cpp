@@ -1,6 +1,7 @@
 // End-to-end training through the binary: learning,
 // determinism, kill -9 + resume, corrupt checkpoints, NaN policy, signals and
 // user errors. Each run is a ~30k-parameter model for a few dozen steps.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -14,9 +15,13 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "crossover/io/metrics.h"
+#include "crossover/io/run_layout.h"
+#include "crossover/io/run_lock.h"
+#include "crossover/report/run_dir.h"
 #include "test_util.h"
 
 namespace crossover {
@@ -61,6 +66,48 @@ class TrainerTest : public ::testing::Test {
       _exit(127);
     }
     return pid;
+  }
+  // `crossover ARGS...` in a child process with stdout and stderr to `out`; returns its pid.
+  static pid_t spawn(const std::vector<std::string>& args, const std::string& out) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      std::vector<char*> argv{const_cast<char*>(CROSSOVER_BINARY)};
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(CROSSOVER_BINARY, argv.data());
+      _exit(127);
+    }
+    return pid;
+  }
+  // Polls `file` until it contains `what` (at most `seconds`).
+  static bool wait_for_text(const std::string& file, const std::string& what, int seconds = 60) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (fs::exists(file) && read_file(file).find(what) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+  // The exit status of a child (-1 when it did not exit normally, e.g. killed).
+  static int wait_exit(pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  // Every line of metrics.jsonl is one whole JSON object (no torn or interleaved rows).
+  static void expect_whole_rows(const std::string& run) {
+    std::istringstream in(read_file(run + "/metrics.jsonl"));
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+      ++n;
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      EXPECT_TRUE(j.is_object()) << "row " << n << ": " << line;
+    }
+    EXPECT_GT(n, 0);
   }
   // Polls metrics.jsonl until it holds n train rows (at most 60 s).
   static void wait_for_train_rows(const std::string& run, size_t n) {
@@ -297,15 +344,16 @@ TEST_F(TrainerTest, FullDiskStopsAtFirstFailedWriteAndKeepsCheckpoint) {
     ~Unmount() { run_shell("umount " + dir); }
   } unmount{mnt};
   const std::string cfg = config("full", "ar");
-  const std::string sets = " --set run.dir=" + mnt + " --set train.ckpt_every=5";
-  ASSERT_EQ(run_crossover("train " + cfg + sets + " --set train.total_tokens=1280").exit_code, 0);
+  const std::string sets = " --set run.dir=" + mnt + " --set train.ckpt_every=5 --set train.ckpt_keep=10";
+  ASSERT_EQ(run_crossover("train " + cfg + sets + " --set train.total_tokens=2560").exit_code, 0);
   const std::string run = mnt + "/full";
-  fs::remove(run + "/summary.json");
+  fs::remove(run + "/summary.json");  // back to step 5: a resume has 5 steps to write
+  fs::remove_all(run + "/checkpoints/step_00000010");
   const auto metrics_before = read_file(run + "/metrics.jsonl");
   const auto config_before = read_file(run + "/config.yaml");
-  // Fill the disk to the last byte, then resume with a larger budget.
+  // Fill the disk to the last byte, then resume.
   run_shell("dd if=/dev/zero of=" + mnt + "/filler bs=4k 2>/dev/null");
-  auto r = run_crossover("train " + cfg + sets + " --set train.total_tokens=5120 --resume auto");
+  auto r = run_crossover("train " + cfg + sets + " --set train.total_tokens=2560 --resume auto");
   auto says_disk_full = [](const std::string& out) {
     return out.find("disk full") != std::string::npos || out.find("No space left") != std::string::npos;
   };
@@ -385,10 +433,222 @@ TEST_F(TrainerTest, CheckpointFromBeforeExactBudgetsIsRefused) {
   state["data_cursor"].erase("subset_seed");  // what crossover wrote before the change
   write_file(state_path, state.dump(2));
   const auto before = tree_listing(run);
-  auto r = run_crossover("train " + cfg + " --set train.total_tokens=2560 --resume auto");
+  auto r = run_crossover("train " + cfg + " --set train.total_tokens=1280 --resume auto");
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("before exact unique-token budgets"), std::string::npos) << r.out;
   EXPECT_EQ(tree_listing(run), before);
+}
+
+// --- One writer per run, one experiment per run (issue 27) -----------------
+
+// Lines of an output that speak of an error: a refusal is one line ("crossover:
+// error: ..."; info lines the trainer logged before it may precede it).
+int error_lines(const std::string& out) {
+  std::istringstream in(out);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line))
+    n += line.find("error") != std::string::npos || line.find("exception") != std::string::npos;
+  return out.find("crossover: error: ") == std::string::npos ? -1 : n;
+}
+
+// A run that trains until it is stopped (~78k steps) — the holder of the lock.
+const char* kSlowBudget = "train.total_tokens=20000000";
+
+// Item 6: while a run trains, a second `train` on it — new, --resume auto or
+// --overwrite — is refused with the holder's pid (exit 75) and changes
+// nothing; readers do not need the lock; after a SIGKILL of the holder the
+// lock file left behind is harmless and --resume auto takes the run over.
+TEST_F(TrainerTest, SecondTrainerOnARunIsRefusedAndKillNineFreesIt) {
+  const std::string cfg = config("locked", "ar"), run = run_dir("locked");
+  const pid_t first = spawn({"train", cfg, "--set", kSlowBudget}, dir_->file("locked_1.out"));
+  wait_for_train_rows(run, 12);  // past its first checkpoint (ckpt_every 10)
+  ASSERT_GE(rows(run, "train").size(), 12u) << read_file(dir_->file("locked_1.out"));
+  const std::string config_before = read_file(run + "/config.yaml");
+  const std::string holder = "pid " + std::to_string(first) + " holds its lock";
+  for (const std::string mode : {"", " --resume auto", " --overwrite",
+                                 " --overwrite --set objective.kind=mdm"}) {
+    auto r = run_shell("timeout 60 " + std::string(CROSSOVER_BINARY) + " train " + cfg + " --set " +
+                       kSlowBudget + mode);
+    EXPECT_EQ(r.exit_code, 75) << mode << "\n" << r.out;
+    EXPECT_NE(r.out.find(holder), std::string::npos) << mode << "\n" << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  }
+  // The first run is intact and still training; nothing of the others is in it.
+  EXPECT_EQ(::kill(first, 0), 0);
+  EXPECT_EQ(read_file(run + "/config.yaml"), config_before);
+  const size_t n = rows(run, "train").size();
+  wait_for_train_rows(run, n + 5);
+  EXPECT_GE(rows(run, "train").size(), n + 5);
+  // Readers need no lock: the run shows as running and `report` reads it.
+  EXPECT_EQ(run_status(run), RunStatus::kRunning);
+  auto report = run_crossover("report " + run + " --out " + dir_->file("locked_report"));
+  EXPECT_EQ(report.exit_code, 0) << report.out;
+
+  ::kill(first, SIGKILL);
+  EXPECT_EQ(wait_exit(first), -1);
+  EXPECT_NE(read_file(run_lock_path(run)).find(std::to_string(first)), std::string::npos);  // left over
+  EXPECT_EQ(run_status(run), RunStatus::kPartial);
+  const std::string out2 = dir_->file("locked_2.out");
+  const pid_t second = spawn({"train", cfg, "--set", kSlowBudget, "--resume", "auto"}, out2);
+  EXPECT_TRUE(wait_for_text(out2, "resumed from")) << read_file(out2);
+  const size_t m = rows(run, "train").size();
+  wait_for_train_rows(run, m + 3);
+  ::kill(second, SIGTERM);  // stops after the step with a checkpoint, exit 0
+  EXPECT_EQ(wait_exit(second), 0) << read_file(out2);
+  EXPECT_NE(read_file(out2).find("stopping after step"), std::string::npos) << read_file(out2);
+  expect_whole_rows(run);
+  EXPECT_EQ(read_file(run_lock_path(run)), "");  // a clean exit leaves no pid behind
+}
+
+// Item 6: two new trainers on one run at the same moment — one trains, the
+// other is refused; the rows are one run's.
+TEST_F(TrainerTest, TwoTrainersStartingTogetherOneIsRefused) {
+  const std::string cfg = config("race", "ar"), run = run_dir("race");
+  const std::string out_a = dir_->file("race_a.out"), out_b = dir_->file("race_b.out");
+  pid_t a = spawn({"train", cfg, "--set", kSlowBudget}, out_a);
+  pid_t b = spawn({"train", cfg, "--set", kSlowBudget}, out_b);
+  // The loser exits within seconds; the winner trains on.
+  pid_t loser = -1;
+  int status = 0;
+  for (int i = 0; i < 1500 && loser < 0; ++i) {  // 30 s
+    for (pid_t p : {a, b})
+      if (loser < 0 && ::waitpid(p, &status, WNOHANG) == p) loser = p;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const pid_t winner = loser == a ? b : a;
+  if (loser < 0) {  // both still training: the bug
+    ::kill(a, SIGKILL);
+    ::kill(b, SIGKILL);
+    wait_exit(a);
+    wait_exit(b);
+    FAIL() << "two trainers ran on one run at once";
+  }
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 75) << read_file(loser == a ? out_a : out_b);
+  EXPECT_NE(read_file(loser == a ? out_a : out_b).find("pid " + std::to_string(winner)), std::string::npos)
+      << read_file(loser == a ? out_a : out_b);
+  wait_for_train_rows(run, 3);
+  EXPECT_EQ(::kill(winner, 0), 0);
+  ::kill(winner, SIGTERM);
+  EXPECT_EQ(wait_exit(winner), 0);
+  expect_whole_rows(run);
+  int64_t step = 0;  // one run's rows: steps 1, 2, 3, ... once each
+  for (const auto& r : rows(run, "train")) EXPECT_EQ(r["step"].get<int64_t>(), ++step);
+}
+
+// Item 7: a resume that changes a science or variant key is refused, naming
+// the keys, and changes nothing; cadence/runtime keys may change and are logged.
+TEST_F(TrainerTest, ResumeRefusesAnotherExperimentAndLogsCadenceChanges) {
+  const std::string cfg = config("science", "mdm"), run = run_dir("science");
+  const std::string sets = " --set train.total_tokens=2560 --set train.ckpt_every=5";
+  ASSERT_EQ(run_crossover("train " + cfg + sets).exit_code, 0);
+  fs::remove(run + "/summary.json");  // back to step 5, as if killed there
+  fs::remove_all(run + "/checkpoints/step_00000010");
+  const auto before = tree_listing(run);
+  auto ar = run_crossover("train " + cfg + sets + " --set objective.kind=ar --set train.lr=0.001 --resume auto");
+  EXPECT_EQ(ar.exit_code, 2) << ar.out;
+  EXPECT_NE(ar.out.find("objective.kind, train.lr differ"), std::string::npos) << ar.out;
+  EXPECT_NE(ar.out.find("objective.kind: mdm -> ar"), std::string::npos) << ar.out;
+  EXPECT_EQ(error_lines(ar.out), 1) << ar.out;
+  auto budget = run_crossover("train " + cfg + " --set train.total_tokens=5120 --set train.ckpt_every=5 "
+                              "--resume " + run + "/checkpoints/step_00000005");
+  EXPECT_EQ(budget.exit_code, 2) << budget.out;
+  EXPECT_NE(budget.out.find("train.total_tokens: 2560 -> 5120"), std::string::npos) << budget.out;
+  EXPECT_EQ(tree_listing(run), before);
+  // Intervals and threads may change; the log says which.
+  auto ok = run_crossover("train " + cfg + sets + " --set train.log_every=2 --set train.eval_every=7 "
+                          "--set runtime.threads=2 --resume auto");
+  ASSERT_EQ(ok.exit_code, 0) << ok.out;
+  const std::string log = read_file(run + "/log.txt");
+  for (const char* change : {"runtime.threads: 1 -> 2", "train.log_every: 1 -> 2", "train.eval_every: 20 -> 7"})
+    EXPECT_NE(log.find(change), std::string::npos) << change << "\n" << log;
+  auto summary = nlohmann::json::parse(read_file(run + "/summary.json"));
+  EXPECT_EQ(summary["objective"], "mdm");
+  EXPECT_EQ(summary["steps"], 10);
+}
+
+// Item 8: wrong types inside state.json's `extra` and an absurd step are a
+// corrupt checkpoint: --resume auto falls back to the one before, --resume
+// PATH is one line; never a raw JSON exception.
+TEST_F(TrainerTest, WrongExtraTypesAndAbsurdStepsFallBack) {
+  const std::string cfg = config("residual", "ar"), run = run_dir("residual");
+  const std::string sets = " --set train.total_tokens=2560 --set train.ckpt_every=5";
+  ASSERT_EQ(run_crossover("train " + cfg + sets).exit_code, 0);
+  const std::string state10 = run + "/checkpoints/step_00000010/state.json";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"world_size", "extra.world_size \"abc\""}, {"step", "says step 99999999999999"}};
+  for (const auto& [field, reason] : cases) {
+    fs::remove(run + "/summary.json");
+    auto state = nlohmann::json::parse(read_file(state10));
+    if (field == "world_size") state["extra"]["world_size"] = "abc";
+    if (field == "step") state["step"] = 99999999999999;
+    write_file(state10, state.dump(2));
+    auto named = run_crossover("train " + cfg + sets + " --resume " + run + "/checkpoints/step_00000010");
+    EXPECT_EQ(named.exit_code, 1) << named.out;
+    EXPECT_NE(named.out.find(reason), std::string::npos) << named.out;
+    EXPECT_EQ(error_lines(named.out), 1) << named.out;
+    EXPECT_EQ(named.out.find("json.exception"), std::string::npos) << named.out;
+    auto r = run_crossover("train " + cfg + sets + " --resume auto");
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("skipping checkpoint"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(reason), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("falling back to step 5"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("json.exception"), std::string::npos) << r.out;
+    EXPECT_TRUE(run_is_finished(run));
+  }
+}
+
+// Item 8: out of memory under `ulimit -v` is one line and exit 1 (the torch
+// wheel aborted with SIGABRT); an absurd sample batch is refused before it
+// is allocated.
+TEST_F(TrainerTest, OutOfMemoryIsOneLineNotAnAbort) {
+  const std::string cfg = config("oom", "ar");
+  const std::string limit = "ulimit -v 6000000; ";  // 6 GB of address space: torch loads, 4096-wide AdamW does not
+  auto big = run_shell(limit + CROSSOVER_BINARY + " train " + cfg + " --set model.d_model=4096");
+  std::string last = big.out.substr(0, big.out.find_last_not_of('\n') + 1);
+  last = last.substr(last.rfind('\n') + 1);
+  // Exit 1 from the allocator's error; exit 2 if MemAvailable is already below the
+  // trainer's lower bound (6.5 GB here) and it refuses first. Never 134 (SIGABRT).
+  const bool oom = big.exit_code == 1 && last.find("crossover: error: out of memory") == 0;
+  const bool refused = big.exit_code == 2 && last.find("needs at least") != std::string::npos;
+  EXPECT_TRUE(oom || refused) << big.exit_code << "\n" << big.out;
+  EXPECT_EQ(big.out.find("[F"), std::string::npos) << big.out;  // no torch FATAL log
+  ASSERT_EQ(run_crossover("train " + config("oom_sample", "ar") + " --set train.total_tokens=1280").exit_code, 0);
+  auto many = run_shell(limit + CROSSOVER_BINARY + " sample " + run_dir("oom_sample") +
+                        " --prompt 'def ' --num-samples 100000000");
+  EXPECT_EQ(many.exit_code, 2) << many.out;
+  EXPECT_NE(many.out.find("--num-samples 100000000"), std::string::npos) << many.out;
+  EXPECT_EQ(std::count(many.out.begin(), many.out.end(), '\n'), 1) << many.out;
+}
+
+// Item 9: export never writes into a run or checkpoint directory, and into a
+// non-empty folder only with --overwrite.
+TEST_F(TrainerTest, ExportRefusesRunDirsAndNonEmptyFolders) {
+  ASSERT_EQ(run_crossover("train " + config("exported", "ar") + " --set train.total_tokens=1280").exit_code, 0);
+  const std::string run = run_dir("exported"), ck = run + "/checkpoints/step_00000005";
+  const auto before = tree_listing(run);
+  for (const std::string out : {run, ck, run + "/hf", ck + "/hf", run + "/checkpoints",
+                                run + "/../exported/x", dir_->file("runs/exported_link/hf")}) {
+    if (out.find("exported_link") != std::string::npos && !fs::exists(dir_->file("runs/exported_link")))
+      fs::create_directory_symlink(run, dir_->file("runs/exported_link"));
+    for (const char* flag : {"", " --overwrite"}) {
+      auto r = run_crossover("export " + run + " --format hf --out " + out + flag);
+      EXPECT_EQ(r.exit_code, 2) << out << flag << "\n" << r.out;
+      EXPECT_NE(r.out.find("inside the run or checkpoint directory"), std::string::npos) << r.out;
+    }
+  }
+  EXPECT_EQ(tree_listing(run), before);
+  const std::string out = dir_->file("exports/one");
+  write_file(out + "/notes.txt", "mine");
+  auto refused = run_crossover("export " + run + " --format hf --out " + out);
+  EXPECT_EQ(refused.exit_code, 2) << refused.out;
+  EXPECT_NE(refused.out.find("is not empty"), std::string::npos) << refused.out;
+  EXPECT_FALSE(fs::exists(out + "/config.json"));
+  auto ok = run_crossover("export " + run + " --format hf --out " + out + " --overwrite");
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_TRUE(fs::exists(out + "/config.json"));
+  EXPECT_EQ(read_file(out + "/notes.txt"), "mine");  // what the export did not write stays
+  EXPECT_EQ(run_crossover("export " + run + " --format hf --out " + dir_->file("exports/new")).exit_code, 0);
 }
 
 }  // namespace

@@ -47,17 +47,21 @@ std::string save_checkpoint(const std::string& checkpoints_dir, const std::strin
                             const NamedTensors& model, const NamedTensors& optim,
                             const CheckpointState& state);
 
-// Loads and verifies (sizes, checksums, JSON); throws crossover::Error naming
-// the checkpoint and what is wrong.
-Checkpoint load_checkpoint(const std::string& path);
+// Loads and verifies (sizes, checksums, JSON fields and their types, `extra`
+// included; a step_N directory must hold step N); throws crossover::Error
+// naming the checkpoint and what is wrong. max_step >= 0: a step beyond it
+// (the run's total steps) is corrupt too.
+Checkpoint load_checkpoint(const std::string& path, int64_t max_step = -1);
 
 // "step_*" checkpoint directories under checkpoints_dir, oldest first.
 std::vector<std::string> list_checkpoints(const std::string& checkpoints_dir);
 
-// The newest checkpoint that verifies; corrupt ones are reported (warning) and
-// skipped. nullopt when there is none; throws Error (naming each) when there
-// are checkpoints but every one is corrupt — never a silent fresh start.
-std::optional<Checkpoint> load_latest_valid_checkpoint(const std::string& checkpoints_dir);
+// The newest checkpoint that verifies (load_checkpoint with max_step); each
+// corrupt one is reported ("skipping checkpoint ...: why; falling back to step
+// N") and skipped. nullopt when there is none; throws Error (naming each) when
+// there are checkpoints but every one is corrupt — never a silent fresh start.
+std::optional<Checkpoint> load_latest_valid_checkpoint(const std::string& checkpoints_dir,
+                                                       int64_t max_step = -1);
 
 // Removes all but the newest `keep` step_* checkpoints.
 void prune_checkpoints(const std::string& checkpoints_dir, int64_t keep);

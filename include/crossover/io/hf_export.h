@@ -65,8 +65,21 @@ std::vector<std::pair<std::string, torch::Tensor>> hf_tensors(
 // merges (so id = byte value), and the specials at their crossover ids.
 nlohmann::ordered_json hf_byte_tokenizer_json(const Tokenizer& tok);
 
-// Writes config.json, generation_config.json, model.safetensors, the tokenizer
-// files and README.md into out_dir (created; existing files are replaced).
-void export_hf(const HfExportSource& src, const std::string& out_dir);
+// The files an export writes (README.md included): what --overwrite replaces.
+const std::vector<std::string>& hf_export_file_names();
+
+// Refuses (UsageError) an output folder that would destroy something the
+// export did not create: any path inside a run or checkpoint directory
+// (run_layout.h: enclosing_run_dir; resolved with weakly_canonical, so '..'
+// and symlinks do not hide one), a path that is a file, and a non-empty folder
+// unless `overwrite`.
+void check_hf_export_out(const std::string& out_dir, bool overwrite);
+
+// check_hf_export_out, then writes config.json, generation_config.json,
+// model.safetensors, the tokenizer files and README.md into out_dir (created).
+// With `overwrite`, earlier export files there are removed first (a stale
+// tokenizer.model next to a new tokenizer.json would mislead AutoTokenizer);
+// nothing else in the folder is touched.
+void export_hf(const HfExportSource& src, const std::string& out_dir, bool overwrite = false);
 
 }  // namespace crossover

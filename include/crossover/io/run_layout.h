@@ -34,8 +34,20 @@ std::string epoch_checkpoint_name(int64_t epoch);
 // or truncated is not a finished run).
 bool run_is_finished(const std::string& run_dir);
 
+// A run directory is recognised by its layout: config.yaml plus one of
+// metrics.jsonl, log.txt, summary.json, checkpoints/. A checkpoint directory
+// holds state.json.
+bool is_run_dir(const std::string& dir);
+bool is_checkpoint_dir(const std::string& dir);
+
+// The nearest of `path` and its ancestors (after weakly_canonical, so '..' and
+// symlinks are resolved) that is a run or checkpoint directory; "" when none.
+// Commands that write elsewhere (export) refuse outputs inside one.
+std::string enclosing_run_dir(const std::string& path);
+
 // The newest checkpoint under <run>/checkpoints/ that verifies (corrupt ones
 // are reported and skipped); nullopt when there is none.
-std::optional<Checkpoint> load_latest_run_checkpoint(const std::string& run_dir);
+std::optional<Checkpoint> load_latest_run_checkpoint(const std::string& run_dir,
+                                                     int64_t max_step = -1);
 
 }  // namespace crossover

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "crossover/config/config.h"
+#include "crossover/io/run_lock.h"
 #include "crossover/report/curve.h"
 
 namespace crossover {
@@ -18,14 +19,11 @@ enum class RunStatus {
   kNew,       // no run directory, or nothing the trainer writes in it yet
   kPartial,   // config.yaml, metrics.jsonl or checkpoints/ exist, no finished summary
   kFinished,  // summary.json with "status": "finished"
-  kRunning,   // its lock file is held by a live process (scripts/sweep.sh)
+  kRunning,   // its lock file is held by a live process (crossover train)
 };
 const char* run_status_name(RunStatus s);  // new | partial | finished | running
 
-// The lock file scripts/sweep.sh holds (flock) while a run trains:
-// <parent>/.<name>.lock, beside the run directory so the run directory itself
-// is only ever created by the trainer.
-std::string run_lock_path(const std::string& run_dir);
+// kRunning: `crossover train` holds the run's lock (io/run_lock.h).
 RunStatus run_status(const std::string& run_dir);
 
 struct RunData {
