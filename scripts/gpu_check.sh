@@ -21,7 +21,8 @@
 # build still runs with GPU_CHECK_ALLOW_NO_GPU=1; scripts/prove_offline_build.sh
 # runs the build with the system's copies of the packages masked).
 # Knobs: GPU_CHECK_BUDGET_S, GPU_CHECK_BUILD_S (build time box, 300),
-# GPU_CHECK_JOBS (default all cores), GPU_CHECK_BUILD_DIR, BENCH_STEPS, PY.
+# GPU_CHECK_JOBS (default all cores), GPU_CHECK_TARGETS (default "crossover
+# gpu_tests"), GPU_CHECK_BUILD_DIR, GPU_CHECK_DEB_ROOT, BENCH_STEPS, PY.
 # Cost: ~2-3 min build on 16 cores, ~4 min of runs; ~3 GB in build-gpu/.
 # Example (device tool): run(command="OUT=$OUT scripts/gpu_check.sh", carry=[".debs"])
 set -uo pipefail
@@ -180,16 +181,18 @@ configure_and_build() {
   # Every package from the carried root, nothing from the system's /usr.
   grep -E '^(yaml-cpp|spdlog|fmt|nlohmann_json|CLI11|GTest)_DIR|^SENTENCEPIECE_(LIBRARY|INCLUDE_DIR)' \
     "$BUILD/CMakeCache.txt"
-  cmake --build "$BUILD" -j "$GPU_CHECK_JOBS" --target crossover gpu_tests
+  # shellcheck disable=SC2086  # GPU_CHECK_TARGETS is a list
+  cmake --build "$BUILD" -j "$GPU_CHECK_JOBS" --target $GPU_CHECK_TARGETS
 }
 export -f unpack_debs configure_and_build
 GPU_CHECK_JOBS=${GPU_CHECK_JOBS:-$(nproc)}
-export OUT PY ROOT LIBDIR BUILD REPO TORCH_PREFIX NCCL_INC NVCC GPU_CHECK_JOBS
+GPU_CHECK_TARGETS=${GPU_CHECK_TARGETS:-crossover gpu_tests}
+export OUT PY ROOT LIBDIR BUILD REPO TORCH_PREFIX NCCL_INC NVCC GPU_CHECK_JOBS GPU_CHECK_TARGETS
 part build "${GPU_CHECK_BUILD_S:-300}" configure_and_build || { note "- build failed: nothing to run"; exit 1; }
 grep -E '_DIR:|SENTENCEPIECE' "$OUT/build.log" | sed 's/^/    /' >>"$SUMMARY"
 CROSSOVER=$BUILD/crossover
-"$CROSSOVER" version | sed 's/^/- /' | tee -a "$SUMMARY"
 [ "${GPU_CHECK_ONLY:-}" = build ] && exit $failed
+"$CROSSOVER" version | sed 's/^/- /' | tee -a "$SUMMARY"
 
 # ---- 3 ctest -L gpu ---------------------------------------------------------
 part ctest_gpu 90 ctest --test-dir "$BUILD" -L gpu --output-on-failure --timeout 60

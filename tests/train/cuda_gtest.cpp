@@ -164,7 +164,7 @@ TEST(Cuda, CheckpointReplayRunsUnderTheForwardsBf16Autocast) {
     torch::Tensor loss;
     {
       AutocastScope autocast(true);
-      loss = m->forward(x, true).logits.float().logsumexp(-1).mean();
+      loss = m->forward(x, true).logits.to(torch::kFloat32).logsumexp(-1).mean();
     }
     loss.backward();
     set_checkpoint_replay_observer(nullptr);
@@ -190,7 +190,7 @@ TEST(Cuda, NativeGqaMatchesRepeatedKeysAndValuesInBf16) {
   auto x = torch::randn({2, 128, 256}, torch::kCUDA);
   torch::NoGradGuard no_grad;
   AutocastScope autocast(true);
-  auto y = a(x, true).float();
+  auto y = a(x, true).to(torch::kFloat32);
   // Reference: the same layer with every kv head copied (n_kv_heads = n_heads).
   auto b = Attention(AttentionOptions(256, 8).max_seq_len(128));
   b->to(torch::kCUDA);
@@ -202,7 +202,7 @@ TEST(Cuda, NativeGqaMatchesRepeatedKeysAndValuesInBf16) {
   b->wo->weight.copy_(a->wo->weight);
   b->q_norm->weight.copy_(a->q_norm->weight);
   b->k_norm->weight.copy_(a->k_norm->weight);
-  auto want = b(x, true).float();
+  auto want = b(x, true).to(torch::kFloat32);
   EXPECT_LE((y - want).abs().max().item<double>(), 2e-2 * want.abs().max().item<double>());
 }
 
