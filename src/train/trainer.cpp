@@ -101,6 +101,7 @@ class Trainer {
                                             cfg_.run.seed, rank_, world_,
                                             total_steps_ * cfg_.train.batch_size);
     loader_->set_pin_memory(device_.is_cuda());  // async host-to-device copies in train_step
+    loader_->set_prefetch(device_.is_cuda());    // the next batch read while the GPU steps
     subset_hash_ = loader_->subset_hash();
     val_batches_ = validation_batches(*data_, cfg_.data.seq_len, cfg_.eval.val_tokens,
                                       cfg_.eval.val_batch_size);

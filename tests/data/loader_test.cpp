@@ -253,6 +253,7 @@ TEST(TokenLoader, PrefetchHandsOutTheSameBatchesAsDirectReads) {
     TokenLoader pre(f.ds, config(8, 0, shuffle), 6, 7, 1, 2, total);
     TokenLoader direct(f.ds, config(8, 0, shuffle), 6, 7, 1, 2, total);
     TokenLoader probe(f.ds, config(8, 0, shuffle), 6, 7, 1, 2, total);
+    pre.set_prefetch(true);
     direct.set_prefetch(false);
     for (int i = 0; i < 40; ++i) {
       if (i == 17) {  // a resume mid-way drops the batch read ahead
