@@ -15,13 +15,13 @@
 #include "crossover/config/loader.h"
 #include "crossover/data/dataset.h"
 #include "crossover/data/tokenizer.h"
+#include "crossover/dist/process_setup.h"
 #include "crossover/train/train_step.h"
 #include "crossover/util/autocast.h"
 #include "crossover/util/check.h"
 #include "crossover/util/device_info.h"
 #include "crossover/util/rng.h"
 #include "crossover/util/strings.h"
-#include "crossover/util/runtime.h"
 #include "crossover/util/stopwatch.h"
 
 namespace crossover {
@@ -89,7 +89,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   if (!cli.parse_args(argv)) return 0;
   Config cfg = load_command_config(config_args);
   if (batch > 0) cfg.train.batch_size = batch;
-  torch::Device device = runtime_setup(cfg.runtime);
+  torch::Device device = setup_process(cfg.runtime, read_dist_env());
   int64_t vocab = 0, mask_id = -1;
   bench_vocabulary(cfg, &vocab, &mask_id);
   const double baseline_mb = device.is_cuda() ? 0.0 : current_rss_mb();  // before the model exists

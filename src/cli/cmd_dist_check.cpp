@@ -29,13 +29,13 @@
 #include "crossover/dist/data_parallel.h"
 #include "crossover/dist/dist.h"
 #include "crossover/dist/grad_sync.h"
+#include "crossover/dist/process_setup.h"
 #include "crossover/train/adamw.h"
 #include "crossover/train/sharded_adamw.h"
 #include "crossover/util/check.h"
 #include "crossover/util/log.h"
 #include "crossover/util/rng.h"
 #include "crossover/util/stopwatch.h"
-#include "crossover/util/runtime.h"
 
 namespace crossover {
 namespace {
@@ -299,11 +299,7 @@ int cmd_dist_check(const std::vector<std::string>& argv) {
 
   DistEnv env = read_dist_env();
   log_init(parse_log_level(cfg.runtime.log_level), static_cast<int>(env.rank));
-  // The node's cores are shared by its ranks.
-  torch::set_num_threads(static_cast<int>(
-      cfg.runtime.threads > 0 ? cfg.runtime.threads
-                              : std::max<int64_t>(1, hardware_threads() / env.local_world_size)));
-  torch::Device device = resolve_device(cfg.runtime.device, env.local_rank);
+  torch::Device device = setup_process(cfg.runtime, env);  // as train: cuda:LOCAL_RANK
   Stopwatch timer;
   auto dist = init_distributed(cfg.dist, device, env);
   dist->check_same(config_hash(cfg), "config hash");

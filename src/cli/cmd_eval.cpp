@@ -152,6 +152,7 @@ nlohmann::ordered_json run_codegen(const CheckpointModel& m, const std::string& 
                                    const EvalArgs& args, const nlohmann::ordered_json& config) {
   CodegenTask task = load_codegen_task(path, limit);
   CodegenOptions co = codegen_options(args, m.diffusion);
+  co.bf16 = m.bf16;
   LoglikOptions lo = make_eval_options(m.cfg, m.diffusion, m.tokenizer->mask_id(), m.bf16,
                                        m.model->options.max_seq_len()).tasks.loglik;
   if (args.mc_samples > 0) lo.mc_samples = args.mc_samples;

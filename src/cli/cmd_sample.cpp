@@ -141,6 +141,7 @@ int cmd_sample(const std::vector<std::string>& argv) {
   o.steps = a.steps;
   o.block_length = a.block_length;
   o.remasking = a.remasking;
+  o.bf16 = m.bf16;  // as training and eval compute
   auto out = generate(m.model, tok, prompt, o, gen);  // (K, P + n)
   const int64_t P = prompt.size(1);
   for (int64_t k = 0; k < K; ++k) {

@@ -23,8 +23,7 @@ int cmd_version(const std::vector<std::string>& argv) {
   CommandLine cli("version", "Print the versions of crossover and LibTorch, whether CUDA is there, "
                              "and the CPU threads.");
   if (!cli.parse_args(argv)) return 0;
-  RuntimeConfig rc;
-  runtime_setup(rc);
+  runtime_setup(RuntimeOptions{});
   std::cout << version_string() << "\n";
   return 0;
 }

@@ -45,6 +45,7 @@ void visit_config(Config& c, ConfigVisitor& v) {
           one_of({"trace", "debug", "info", "warn", "error", "off"}));
   v.field("runtime.precision", c.runtime.precision, one_of({"auto", "fp32", "bf16"}));
   v.field("runtime.deterministic", c.runtime.deterministic, kAny);
+  v.field("runtime.tf32", c.runtime.tf32, kAny);
 
   auto& m = c.model;
   v.field("model.vocab_size", m.vocab_size, auto_range(0, kMaxVocab));

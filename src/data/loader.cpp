@@ -117,6 +117,7 @@ const torch::Tensor& TokenLoader::permutation(int64_t block) {
 
 int64_t TokenLoader::sequence_at(int64_t sample) {
   CROSSOVER_CHECK(sample >= 0, "negative sample index ", sample);
+  std::lock_guard<std::mutex> lock(*perm_mu_);
   const int64_t block_len =
       shuffle_ == "epoch" ? n_seq_ : (total_samples_ + n_seq_ - 1) / n_seq_ * n_seq_;
   const torch::Tensor& p = permutation(sample / block_len);
@@ -143,16 +144,45 @@ std::string TokenLoader::subset_hash() const {
   return hex64(h);
 }
 
-torch::Tensor TokenLoader::next_batch() {
+TokenLoader::~TokenLoader() { drop_prefetched(); }
+
+void TokenLoader::set_pin_memory(bool on) {
+  CROSSOVER_CHECK(!on || torch::cuda::is_available(),
+                  "pinned batches need CUDA (hint: pin memory only for CUDA runs)");
+  drop_prefetched();  // a batch read before the change keeps the old kind of memory
+  pin_memory_ = on;
+}
+
+void TokenLoader::set_prefetch(bool on) {
+  drop_prefetched();
+  prefetch_ = on;
+}
+
+void TokenLoader::drop_prefetched() {
+  if (next_.valid()) next_.wait();  // an error in it is the next reader's, and there is none
+  next_ = {};
+}
+
+torch::Tensor TokenLoader::read_batch(int64_t first_sample) {
   const int64_t b = global_batch_ / world_;
-  torch::Tensor batch = torch::empty({b, seq_len_ + 1}, torch::kLong);  // (B/W, T+1)
+  auto opts = torch::TensorOptions().dtype(torch::kLong).pinned_memory(pin_memory_);
+  torch::Tensor batch = torch::empty({b, seq_len_ + 1}, opts);  // (B/W, T+1)
   int64_t* out = batch.data_ptr<int64_t>();
-  const int64_t first = samples_ + rank_ * b;
+  const int64_t first = first_sample + rank_ * b;
   for (int64_t j = 0; j < b; ++j) {
     int64_t idx = sequence_at(first + j);
     stream_->copy(idx * seq_len_, seq_len_ + 1, out + j * (seq_len_ + 1));
   }
+  return batch;
+}
+
+torch::Tensor TokenLoader::next_batch() {
+  torch::Tensor batch = next_.valid() ? next_.get() : read_batch(samples_);  // next_ is for samples_
   samples_ += global_batch_;
+  // No read past the run's last batch (the global shuffle would build its
+  // next block's permutation for nothing).
+  if (prefetch_ && (total_samples_ <= 0 || samples_ < total_samples_))
+    next_ = std::async(std::launch::async, [this, at = samples_] { return read_batch(at); });
   return batch;
 }
 
@@ -174,6 +204,7 @@ void TokenLoader::restore(const DataCursor& c) {
                         mine.sequences_per_epoch, ", shuffle ", mine.shuffle,
                         "); hint: resume with the run's original data and config"));
   CROSSOVER_CHECK(c.samples >= 0, "negative sample count in cursor");
+  drop_prefetched();
   samples_ = c.samples;
 }
 

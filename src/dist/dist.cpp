@@ -141,7 +141,9 @@ c10::intrusive_ptr<c10d::Backend> make_nccl(const DistEnv& env,
                                             const c10::intrusive_ptr<c10d::Store>& store,
                                             int64_t timeout_s, torch::Device device) {
 #ifdef USE_C10D_NCCL
-  c10::cuda::set_device(device.index());
+  // NCCL binds the communicator to the current device: this rank's own GPU
+  // (init_distributed checked that `device` is cuda:LOCAL_RANK).
+  c10::cuda::set_device(static_cast<c10::DeviceIndex>(env.local_rank));
   auto opts = c10d::ProcessGroupNCCL::Options::create();
   opts->timeout = std::chrono::seconds(timeout_s);
   return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, static_cast<int>(env.rank),
@@ -310,8 +312,9 @@ std::shared_ptr<Dist> init_distributed(const DistConfig& cfg, torch::Device devi
     throw UsageError(str_cat("dist.backend=nccl needs a CUDA device, but this run uses ", device,
                              " (hint: --set dist.backend=gloo, or auto)"));
   if (device.is_cuda() && device.index() != env.local_rank)
-    log_warn(str_cat("dist: rank ", env.rank, " uses ", device, " but LOCAL_RANK=",
-                     env.local_rank));
+    throw UsageError(str_cat("dist: rank ", env.rank, " was given ", device, " but LOCAL_RANK=",
+                             env.local_rank, "; every rank must use cuda:LOCAL_RANK (hint: pick "
+                             "the device with setup_process / choose_device, as train does)"));
   auto impl = std::make_unique<Dist::Impl>();
   auto tcp = connect_store(env, cfg.timeout_s);
   impl->store = c10::make_intrusive<c10d::PrefixStore>(

@@ -6,11 +6,11 @@
 #include <filesystem>
 
 #include "crossover/config/loader.h"
+#include "crossover/dist/process_setup.h"
 #include "crossover/io/checkpoint.h"
 #include "crossover/io/run_layout.h"
 #include "crossover/util/check.h"
 #include "crossover/util/log.h"
-#include "crossover/util/runtime.h"
 
 namespace crossover {
 namespace fs = std::filesystem;
@@ -39,7 +39,7 @@ CheckpointModel load_checkpoint_model(const std::string& path, const CheckpointM
                     "' carries no config; hint: pass --config <run>/config.yaml");
     m.cfg = load_config_from_string(ck.state.config_yaml, ck.path + "/state.json", sets);
   }
-  m.device = runtime_setup(m.cfg.runtime);
+  m.device = setup_process(m.cfg.runtime, read_dist_env());
   m.bf16 = m.device.is_cuda() && m.cfg.runtime.precision != "fp32";
 
   auto emb = ck.model.find("tok_emb.weight");

@@ -88,6 +88,7 @@ CodegenResult evaluate_codegen(Transformer& model, const Tokenizer& tok, const C
   so.steps = steps;
   so.block_length = block;
   so.remasking = o.remasking;
+  so.bf16 = o.bf16;
   std::vector<const CodegenProblem*> run_problems;
   std::vector<std::string> completions;
   Stopwatch phase;

@@ -5,6 +5,7 @@
 
 #include <limits>
 
+#include "crossover/util/autocast.h"
 #include "crossover/util/check.h"
 
 namespace crossover {
@@ -58,11 +59,14 @@ torch::Tensor ar_generate(Transformer& model, const torch::Tensor& prompt,
   KVCache cache;
   torch::Tensor logits;                                           // (B, V) of the last position
   for (int64_t s = 0; s < n_new; ++s) {
-    if (opts.use_cache) {
-      auto feed = s == 0 ? x : x.narrow(1, x.size(1) - 1, 1);     // prefill, then one token
-      logits = model->forward_cached(feed, &cache).select(1, feed.size(1) - 1);
-    } else {
-      logits = model->forward(x, /*causal=*/true).logits.select(1, x.size(1) - 1);
+    {
+      AutocastScope autocast(opts.bf16);  // as training computes (bf16 on CUDA)
+      if (opts.use_cache) {
+        auto feed = s == 0 ? x : x.narrow(1, x.size(1) - 1, 1);   // prefill, then one token
+        logits = model->forward_cached(feed, &cache).select(1, feed.size(1) - 1);
+      } else {
+        logits = model->forward(x, /*causal=*/true).logits.select(1, x.size(1) - 1);
+      }
     }
     logits = logits.to(torch::kFloat32).clone();
     ban(logits, opts.banned_ids);
@@ -115,34 +119,46 @@ torch::Tensor mdm_generate(Transformer& model, const torch::Tensor& prompt,
   const bool was_training = model->is_training();
   model->eval();
   auto dev = prompt.device();
+  CROSSOVER_CHECK((prompt == o.mask_id).sum().item<int64_t>() == 0,
+                  "the prompt holds [MASK] tokens (id ", o.mask_id, "); only the answer region "
+                  "is unmasked");
   auto x = torch::full({B, T}, o.mask_id, torch::TensorOptions().dtype(torch::kInt64).device(dev));
   x.narrow(1, 0, P).copy_(prompt);                                // (B, T)
   std::vector<int64_t> banned = o.banned_ids;
   banned.push_back(o.mask_id);
-  const int64_t steps_per_block = o.steps / n_blocks;
+  const int64_t steps_per_block = o.steps / n_blocks, L = o.block_length;
   for (int64_t blk = 0; blk < n_blocks; ++blk) {
-    const int64_t b0 = P + blk * o.block_length, b1 = b0 + o.block_length;
-    auto k_per_step = num_transfer_tokens((x.narrow(1, b0, o.block_length) == o.mask_id).sum(1),
-                                          steps_per_block);     // (B, steps) CPU
+    const int64_t b0 = P + blk * L;
+    auto block = x.narrow(1, b0, L);                              // (B, L) view of x
+    auto k_per_step = num_transfer_tokens((block == o.mask_id).sum(1), steps_per_block);  // (B, steps) CPU
     for (int64_t s = 0; s < steps_per_block; ++s) {
-      auto masked = x == o.mask_id;                               // (B, T)
-      auto logits = model->forward(x, /*causal=*/false).logits.to(torch::kFloat64);  // (B, T, V)
+      // Only the current block's positions can be committed (earlier blocks
+      // and the prompt hold no [MASK], later ones wait), so only their logits
+      // go to float64: (B, L, V), not (B, T, V).
+      auto masked = block == o.mask_id;                           // (B, L)
+      torch::Tensor out;                                          // (B, T, V)
+      {
+        AutocastScope autocast(o.bf16);  // as training computes (bf16 on CUDA)
+        out = model->forward(x, /*causal=*/false).logits;
+      }
+      auto logits = out.narrow(1, b0, L).to(torch::kFloat64, /*non_blocking=*/false,
+                                            /*copy=*/true);        // (B, L, V)
       ban(logits, banned);
-      auto x0 = add_gumbel_noise(logits, o.temperature, gen).argmax(-1);  // (B, T)
-      torch::Tensor conf;                                         // (B, T) float64
+      auto x0 = add_gumbel_noise(logits, o.temperature, gen).argmax(-1);  // (B, L)
+      torch::Tensor conf;                                         // (B, L) float64
       if (o.remasking == "low_confidence") {
         conf = logits.softmax(-1).gather(-1, x0.unsqueeze(-1)).squeeze(-1);
-      } else {
-        conf = torch::rand({B, T}, gen, torch::TensorOptions().dtype(torch::kFloat64).device(dev));
+      } else {  // drawn for all T positions, as LLaDA does
+        conf = torch::rand({B, T}, gen, torch::TensorOptions().dtype(torch::kFloat64).device(dev))
+                   .narrow(1, b0, L);
       }
-      conf.narrow(1, b1, T - b1).fill_(kNegInf);                  // later blocks wait
-      x0 = torch::where(masked, x0, x);
+      x0 = torch::where(masked, x0, block);
       conf = torch::where(masked, conf, torch::full_like(conf, kNegInf));
       for (int64_t r = 0; r < B; ++r) {
         const int64_t k = k_per_step[r][s].item<int64_t>();
         if (k == 0) continue;
-        auto idx = std::get<1>(conf[r].topk(k));                  // (k)
-        x[r].index_copy_(0, idx, x0[r].index_select(0, idx));
+        auto idx = std::get<1>(conf[r].topk(k));                  // (k) positions in the block
+        block[r].index_copy_(0, idx, x0[r].index_select(0, idx));
       }
     }
   }
@@ -162,6 +178,7 @@ torch::Tensor generate(Transformer& model, const Tokenizer& tok, const torch::Te
     m.remasking = o.remasking;
     m.mask_id = tok.mask_id();
     m.banned_ids = banned;
+    m.bf16 = o.bf16;
     return mdm_generate(model, prompt, m, gen);
   }
   ArSampleOptions a;
@@ -172,6 +189,7 @@ torch::Tensor generate(Transformer& model, const Tokenizer& tok, const torch::Te
   a.eos_id = tok.eos_id();
   a.banned_ids = banned;
   a.use_cache = o.use_cache;
+  a.bf16 = o.bf16;
   return ar_generate(model, prompt, a, gen);
 }
 

@@ -3,6 +3,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include "crossover/util/autocast.h"
+
 #ifdef CROSSOVER_CUDA
 #include <ATen/cuda/CUDAGeneratorImpl.h>
 #endif
@@ -12,6 +14,11 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+
+CheckpointReplayObserver& replay_observer() {
+  static CheckpointReplayObserver observer;
+  return observer;
+}
 
 // The default generators whose draws a block's dropout can consume.
 std::vector<at::Generator> block_generators(const torch::Device& device) {
@@ -52,6 +59,16 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
     ctx->saved_data["block"] = reinterpret_cast<int64_t>(block);
     ctx->saved_data["causal"] = causal;
     ctx->saved_data["rng"] = c10::List<at::Tensor>(get_states(gens));
+    // The autocast state of this forward: backward runs after the autocast
+    // region has closed (train_step calls loss.backward() outside it), and the
+    // replay must compute in the same precision (torch.utils.checkpoint does
+    // the same with its device and CPU autocast kwargs).
+    const AutocastState ac = autocast_state();
+    ctx->saved_data["ac_cpu"] = ac.cpu_enabled;
+    ctx->saved_data["ac_cpu_dtype"] = static_cast<int64_t>(ac.cpu_dtype);
+    ctx->saved_data["ac_cuda"] = ac.cuda_enabled;
+    ctx->saved_data["ac_cuda_dtype"] = static_cast<int64_t>(ac.cuda_dtype);
+    ctx->saved_data["ac_cache"] = ac.cache_enabled;
     ctx->save_for_backward({x});
     torch::NoGradGuard no_grad;  // keep nothing of the block's graph
     auto [out, aux] = run_block(*block, x, causal);
@@ -67,9 +84,17 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
     for (const auto& t : ctx->saved_data["rng"].toTensorList()) saved.push_back(t);
     const auto now = get_states(gens);  // put back after the replay
     set_states(gens, saved);
+    AutocastState ac;
+    ac.cpu_enabled = ctx->saved_data["ac_cpu"].toBool();
+    ac.cpu_dtype = static_cast<c10::ScalarType>(ctx->saved_data["ac_cpu_dtype"].toInt());
+    ac.cuda_enabled = ctx->saved_data["ac_cuda"].toBool();
+    ac.cuda_dtype = static_cast<c10::ScalarType>(ctx->saved_data["ac_cuda_dtype"].toInt());
+    ac.cache_enabled = ctx->saved_data["ac_cache"].toBool();
     std::pair<torch::Tensor, torch::Tensor> replay;
     {
       torch::AutoGradMode grad(true);
+      AutocastReplay autocast(ac);
+      if (replay_observer()) replay_observer()();
       replay = run_block(*block, x, causal);
     }
     set_states(gens, now);
@@ -86,6 +111,10 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
 };
 
 }  // namespace
+
+void set_checkpoint_replay_observer(CheckpointReplayObserver observer) {
+  replay_observer() = std::move(observer);
+}
 
 std::pair<torch::Tensor, torch::Tensor> checkpoint_block(BlockImpl& block, const torch::Tensor& x,
                                                          bool causal) {

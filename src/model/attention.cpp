@@ -34,10 +34,27 @@ void AttentionImpl::reset() {
 
 namespace {
 
-// Each key/value head serves H/Hkv consecutive query heads: (B, Hkv, T, D) -> (B, H, T, D).
-torch::Tensor expand_kv(const torch::Tensor& kv, int64_t H) {
-  int64_t Hkv = kv.size(1);
-  return Hkv == H ? kv : kv.repeat_interleave(H / Hkv, 1);
+// Whether SDPA's own grouped-query support (enable_gqa) reaches a fused kernel:
+// CPU's flash kernel takes k, v with Hkv heads as they are; on CUDA the flash
+// (and cuDNN) kernels do for half/bf16 without an explicit mask, while the
+// memory-efficient kernel (fp32, or a mask) does not and would drop to the
+// math path — there the copies are cheaper.
+bool native_gqa(const torch::Tensor& q, bool has_mask) {
+  if (q.device().is_cpu()) return true;
+  const auto dt = q.scalar_type();
+  return !has_mask && (dt == torch::kBFloat16 || dt == torch::kHalf);
+}
+
+// q (B, H, T, D); k, v (B, Hkv, S, D) where each key/value head serves H/Hkv
+// consecutive query heads -> (B, H, T, D).
+torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                     const std::optional<torch::Tensor>& mask, double dropout, bool causal) {
+  const int64_t H = q.size(1), Hkv = k.size(1);
+  if (Hkv == H || native_gqa(q, mask.has_value()))
+    return at::scaled_dot_product_attention(q, k, v, mask, dropout, causal, std::nullopt,
+                                            /*enable_gqa=*/Hkv != H);
+  return at::scaled_dot_product_attention(q, k.repeat_interleave(H / Hkv, 1),   // (B, H, S, D)
+                                          v.repeat_interleave(H / Hkv, 1), mask, dropout, causal);
 }
 
 }  // namespace
@@ -65,8 +82,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, bool causal) {
   torch::Tensor q, k, v;
   project(x, 0, &q, &k, &v);
   double p = is_training() ? options.dropout() : 0.0;
-  auto y = at::scaled_dot_product_attention(q, expand_kv(k, H), expand_kv(v, H), {}, p,
-                                            causal);          // (B, H, T, D)
+  auto y = attend(q, k, v, std::nullopt, p, causal);          // (B, H, T, D)
   y = y.transpose(1, 2).reshape({B, T, H * head_dim()});       // (B, T, C)
   return wo(y);
 }
@@ -85,15 +101,14 @@ torch::Tensor AttentionImpl::forward_cached(const torch::Tensor& x, AttentionCac
   torch::Tensor y;                                             // (B, H, T, D)
   if (past == 0 || T == 1) {
     // No past: plain causal. One new token: it may see everything.
-    y = at::scaled_dot_product_attention(q, expand_kv(k, H), expand_kv(v, H), {}, 0.0,
-                                         /*is_causal=*/past == 0);
+    y = attend(q, k, v, std::nullopt, 0.0, /*causal=*/past == 0);
   } else {
     // SDPA's is_causal aligns the triangle top-left, wrong when T_q < T_k:
     // new row i may see keys j <= past + i.
     auto rows = torch::arange(T, torch::TensorOptions().device(x.device())).unsqueeze(1);
     auto cols = torch::arange(past + T, torch::TensorOptions().device(x.device())).unsqueeze(0);
     auto allowed = cols <= rows + past;                        // (T, past + T) bool
-    y = at::scaled_dot_product_attention(q, expand_kv(k, H), expand_kv(v, H), allowed, 0.0, false);
+    y = attend(q, k, v, allowed, 0.0, false);
   }
   y = y.transpose(1, 2).reshape({B, T, H * head_dim()});       // (B, T, C)
   return wo(y);

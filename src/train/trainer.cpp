@@ -19,6 +19,7 @@
 #include "crossover/data/validation.h"
 #include "crossover/dist/dist.h"
 #include "crossover/dist/dist_env.h"
+#include "crossover/dist/process_setup.h"
 #include "crossover/eval/codegen.h"
 #include "crossover/eval/eval_options.h"
 #include "crossover/eval/multiple_choice.h"
@@ -33,7 +34,6 @@
 #include "crossover/util/device_info.h"
 #include "crossover/util/file_io.h"
 #include "crossover/util/log.h"
-#include "crossover/util/runtime.h"
 #include "crossover/util/signals.h"
 #include "crossover/util/stopwatch.h"
 
@@ -129,16 +129,11 @@ class Trainer {
 
  private:
   void setup() {
-    device_ = runtime_setup(cfg_.runtime);
     DistEnv env = read_dist_env();
-    if (cfg_.runtime.threads == 0 && env.local_world_size > 1)  // share the cores among local ranks
-      torch::set_num_threads(static_cast<int>(
-          std::max<int64_t>(1, hardware_threads() / env.local_world_size)));
+    device_ = setup_process(cfg_.runtime, env);  // cuda:LOCAL_RANK, this rank's share of the cores
     dist_ = init_distributed(cfg_.dist, device_, env);
     rank_ = dist_->rank();
     world_ = dist_->world_size();
-    if (world_ > 1 && device_.is_cuda())
-      device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist_->local_rank()));
     main_ = rank_ == 0;
     run_dir_ = cfg_.run.dir + "/" + cfg_.run.name;
     dist_->check_same(config_hash(cfg_), "config hash");
@@ -154,6 +149,8 @@ class Trainer {
     loader_ = std::make_unique<TokenLoader>(*data_, cfg_.data, cfg_.train.batch_size,
                                             cfg_.run.seed, rank_, world_,
                                             total_steps_ * cfg_.train.batch_size);
+    loader_->set_pin_memory(device_.is_cuda());  // async host-to-device copies in train_step
+    loader_->set_prefetch(device_.is_cuda());    // the next batch read while the GPU steps
     subset_hash_ = loader_->subset_hash();
     val_batches_ = validation_batches(*data_, cfg_.data.seq_len, cfg_.eval.val_tokens,
                                       cfg_.eval.val_batch_size);
@@ -462,6 +459,7 @@ class Trainer {
         co.diffusion = lo.diffusion;
         co.samples = cfg_.eval.codegen_samples;
         co.seed = static_cast<uint64_t>(cfg_.run.seed);
+        co.bf16 = st_.bf16;
         CodegenResult cr = evaluate_codegen(st_.model, *tokenizer_, task, co, device_);
         (*r)[p + "pass@1"] = cr.pass_at_k.front().second;
         line += str_cat(" pass@1 ", cr.pass_at_k.front().second);

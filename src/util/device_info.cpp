@@ -7,6 +7,9 @@
 #include <fstream>
 #include <string>
 
+#include "crossover/util/check.h"
+#include "crossover/util/log.h"
+
 #ifdef CROSSOVER_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -14,18 +17,45 @@
 
 namespace crossover {
 
+namespace {
+bool has(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+}  // namespace
+
+double gpu_peak_flops(const std::string& name, bool bf16, bool tf32) {
+  struct Peak {
+    double bf16, tf32, fp32;  // TFLOP/s, dense
+  };
+  Peak p{0, 0, 0};
+  const bool hopper = has(name, "H100") || has(name, "H200") || has(name, "H800") || has(name, "GH200");
+  if (hopper && has(name, "PCIe"))
+    p = {756, 378, 51.2};
+  else if (hopper && has(name, "NVL"))
+    p = {835, 417.5, 60};
+  else if (hopper)  // SXM (H100 80GB HBM3, H200, H800, GH200 480GB)
+    p = {989.4, 494.7, 66.9};
+  else if (has(name, "A100") || has(name, "A800"))
+    p = {312, 156, 19.5};
+  else if (has(name, "B200"))
+    p = {2250, 1100, 75};
+  return 1e12 * (bf16 ? p.bf16 : tf32 ? p.tf32 : p.fp32);
+}
+
 double peak_flops(torch::Device device, bool bf16, double configured) {
   if (configured > 0) return configured;
   if (device.is_cuda()) {
 #ifdef CROSSOVER_CUDA
-    std::string name = at::cuda::getDeviceProperties(device.index())->name;
-    double bf16_peak = 100e12;
-    if (name.find("H100") != std::string::npos || name.find("H200") != std::string::npos ||
-        name.find("H800") != std::string::npos)
-      bf16_peak = 989e12;
-    else if (name.find("A100") != std::string::npos || name.find("A800") != std::string::npos)
-      bf16_peak = 312e12;
-    return bf16 ? bf16_peak : bf16_peak / 2;
+    const std::string name = at::cuda::getDeviceProperties(device.index())->name;
+    const bool tf32 = at::globalContext().float32Precision(at::Float32Backend::CUDA,
+                                                           at::Float32Op::MATMUL) ==
+                      at::Float32Precision::TF32;
+    const double peak = gpu_peak_flops(name, bf16, tf32);
+    if (peak > 0) return peak;
+    static bool said = false;
+    if (!said)
+      log_warn(str_cat("peak FLOP/s of '", name, "' unknown; MFU assumes 100 TFLOP/s bf16 "
+                       "(hint: set train.peak_flops)"));
+    said = true;
+    return bf16 ? 100e12 : 50e12;
 #endif
   }
   return static_cast<double>(torch::get_num_threads()) * 2.5e9 * 32.0;

@@ -89,6 +89,14 @@ TEST(ConfigLoader, AutoMeansZeroForAutoFields) {
                      {"model.d_model", "'auto' is not an integer"});
 }
 
+TEST(ConfigLoader, RuntimeTf32DefaultsOnAndIsABool) {
+  EXPECT_TRUE(load_config_from_string("", "t.yaml").runtime.tf32);
+  EXPECT_FALSE(load_config_from_string("", "t.yaml", {"runtime.tf32=false"}).runtime.tf32);
+  EXPECT_FALSE(load_config_from_string("runtime:\n  tf32: false\n", "t.yaml").runtime.tf32);
+  expect_usage_error([] { load_config_from_string("runtime:\n  tf32: fast\n", "t.yaml"); },
+                     {"t.yaml:2", "runtime.tf32", "true or false"});
+}
+
 TEST(ConfigLoader, UnknownKeyNamesFileLineAndSuggests) {
   TempDir dir;
   write_file(dir.file("c.yaml"), "model:\n  d_model: 64\n  n_layer: 2\n");

@@ -162,5 +162,71 @@ TEST(MdmGenerate, OneTokenPerStepLowConfidenceMatchesHandLoop) {
   EXPECT_TRUE(torch::equal(out, x));
 }
 
+
+// The sampler as it was before it restricted float64 to the current block:
+// (B, T, V) float64 logits, confidences over all T positions with later
+// blocks set to -inf (LLaDA's generate() line for line, temperature 0).
+torch::Tensor mdm_generate_full_t(Transformer& model, const torch::Tensor& prompt,
+                                  const MdmSampleOptions& o, torch::Generator& gen) {
+  torch::NoGradGuard no_grad;
+  const int64_t B = prompt.size(0), P = prompt.size(1), T = P + o.gen_length;
+  const int64_t n_blocks = o.gen_length / o.block_length, per_block = o.steps / n_blocks;
+  auto x = torch::full({B, T}, o.mask_id, torch::kInt64);
+  x.narrow(1, 0, P).copy_(prompt);
+  for (int64_t blk = 0; blk < n_blocks; ++blk) {
+    const int64_t b0 = P + blk * o.block_length, b1 = b0 + o.block_length;
+    auto k_per_step =
+        num_transfer_tokens((x.narrow(1, b0, o.block_length) == o.mask_id).sum(1), per_block);
+    for (int64_t s = 0; s < per_block; ++s) {
+      auto masked = x == o.mask_id;
+      auto logits = model->forward(x, false).logits.to(torch::kFloat64);  // (B, T, V)
+      logits.select(-1, o.mask_id).fill_(-INFINITY);
+      auto x0 = logits.argmax(-1);
+      torch::Tensor conf = o.remasking == "low_confidence"
+                               ? logits.softmax(-1).gather(-1, x0.unsqueeze(-1)).squeeze(-1)
+                               : torch::rand({B, T}, gen, torch::kFloat64);
+      conf.narrow(1, b1, T - b1).fill_(-INFINITY);
+      x0 = torch::where(masked, x0, x);
+      conf = torch::where(masked, conf, torch::full_like(conf, -INFINITY));
+      for (int64_t r = 0; r < B; ++r) {
+        const int64_t k = k_per_step[r][s].item<int64_t>();
+        if (k == 0) continue;
+        auto idx = std::get<1>(conf[r].topk(k));
+        x[r].index_copy_(0, idx, x0[r].index_select(0, idx));
+      }
+    }
+  }
+  return x;
+}
+
+TEST(MdmGenerate, BlockOnlyFloat64EqualsTheFullSequenceSampler) {
+  Transformer m = tiny_model(9, /*n_kv_heads=*/1);
+  auto prompt = torch::randint(0, kV - 1, {3, 5}, make_generator(1, "p"), torch::kInt64);
+  for (const std::string remask : {"low_confidence", "random"}) {
+    for (int64_t block : {24, 8, 4}) {
+      MdmSampleOptions o;
+      o.gen_length = 24;
+      o.steps = 12;
+      o.block_length = block;
+      o.temperature = 0;
+      o.remasking = remask;
+      o.mask_id = kMask;
+      auto g1 = make_generator(4, "s"), g2 = make_generator(4, "s");
+      auto got = mdm_generate(m, prompt, o, g1);
+      auto want = mdm_generate_full_t(m, prompt, o, g2);
+      EXPECT_TRUE(torch::equal(got, want)) << remask << " block " << block;
+    }
+  }
+  MdmSampleOptions o;
+  o.gen_length = 8;
+  o.steps = 8;
+  o.block_length = 8;
+  o.mask_id = kMask;
+  auto g = make_generator(0, "s");
+  auto masked_prompt = prompt.clone();
+  masked_prompt[0][2] = kMask;
+  EXPECT_THROW(mdm_generate(m, masked_prompt, o, g), std::exception);
+}
+
 }  // namespace
 }  // namespace crossover

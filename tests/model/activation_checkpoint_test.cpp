@@ -1,8 +1,12 @@
 // Activation checkpointing against the plain forward: same loss, same
 // gradient for every parameter (bit for bit on CPU fp32), with dropout on and
 // with MoE blocks, and a checkpointed step that trains like a plain one.
+// Under CPU bf16 autocast (the CUDA step's precision, on a CPU) the recompute,
+// which runs in backward after the autocast region has closed, must see the
+// forward's autocast state: then gradients equal the plain ones again.
 #include "crossover/model/activation_checkpoint.h"
 
+#include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -27,25 +31,36 @@ TransformerOptions options(int64_t every, int64_t experts) {
 
 // Loss and every parameter's gradient after one forward/backward from fixed
 // seeds (init, data and dropout).
-std::pair<double, std::map<std::string, torch::Tensor>> grads(int64_t every, int64_t experts) {
+// bf16: the forward runs under CPU bf16 autocast and backward after it closes,
+// as train_step does on CUDA.
+std::pair<double, std::map<std::string, torch::Tensor>> grads(int64_t every, int64_t experts,
+                                                              bool bf16 = false) {
   seed_global_generators(5, "init");
   Transformer model(options(every, experts));
   model->train();
   auto gen = make_generator(5, "data");
   auto x = torch::randint(0, 64, {3, 16}, gen, torch::kLong);  // (B, T)
   seed_global_generators(5, "dropout");
-  auto out = model->forward(x, /*causal=*/true);
-  auto loss = torch::nn::functional::cross_entropy(out.logits.reshape({-1, 64}), x.reshape({-1})) +
-              out.aux_loss;
+  torch::Tensor loss;
+  {
+    at::autocast::set_autocast_enabled(at::kCPU, bf16);
+    at::autocast::set_autocast_dtype(at::kCPU, at::kBFloat16);
+    auto out = model->forward(x, /*causal=*/true);
+    loss = torch::nn::functional::cross_entropy(out.logits.to(torch::kFloat32).reshape({-1, 64}),
+                                                x.reshape({-1})) +
+           out.aux_loss.to(torch::kFloat32);
+    at::autocast::set_autocast_enabled(at::kCPU, false);
+    at::autocast::clear_cache();
+  }
   loss.backward();
   std::map<std::string, torch::Tensor> g;
   for (const auto& p : model->named_parameters()) g[p.key()] = p.value().grad().clone();
   return {loss.item<double>(), g};
 }
 
-void expect_same(int64_t every, int64_t experts) {
-  auto plain = grads(0, experts);
-  auto ckpt = grads(every, experts);
+void expect_same(int64_t every, int64_t experts, bool bf16 = false) {
+  auto plain = grads(0, experts, bf16);
+  auto ckpt = grads(every, experts, bf16);
   EXPECT_EQ(plain.first, ckpt.first);
   ASSERT_EQ(plain.second.size(), ckpt.second.size());
   for (const auto& [name, g] : plain.second) {
@@ -59,6 +74,31 @@ TEST(ActivationCheckpoint, GradientsBitIdenticalWithDropout) { expect_same(1, 0)
 TEST(ActivationCheckpoint, EveryOtherBlockAndMoe) {
   expect_same(2, 0);
   expect_same(1, 4);
+}
+
+TEST(ActivationCheckpoint, Bf16AutocastGradientsEqualThePlainOnes) {
+  expect_same(1, 0, /*bf16=*/true);
+  expect_same(2, 4, /*bf16=*/true);
+}
+
+TEST(ActivationCheckpoint, ReplaySeesTheForwardsAutocastState) {
+  std::vector<std::pair<bool, at::ScalarType>> seen;
+  set_checkpoint_replay_observer([&] {
+    seen.emplace_back(at::autocast::is_autocast_enabled(at::kCPU),
+                      at::autocast::get_autocast_dtype(at::kCPU));
+  });
+  grads(1, 0, /*bf16=*/true);
+  const size_t n_bf16 = seen.size();
+  grads(1, 0, /*bf16=*/false);
+  set_checkpoint_replay_observer(nullptr);
+  ASSERT_EQ(n_bf16, 3u);  // one replay per block
+  ASSERT_EQ(seen.size(), 6u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(seen[i].first) << "replay " << i << " ran outside autocast";
+    EXPECT_EQ(seen[i].second, at::kBFloat16);
+    EXPECT_FALSE(seen[3 + i].first) << "an fp32 forward replayed under autocast";
+  }
+  EXPECT_FALSE(at::autocast::is_autocast_enabled(at::kCPU)) << "the replay leaked its state";
 }
 
 TEST(ActivationCheckpoint, ReplayRestoresTheGeneratorsItBorrowed) {

@@ -55,6 +55,46 @@ TEST(Attention, MatchesExplicitSoftmaxAttention) {
   }
 }
 
+// The pre-enable_gqa path: SDPA on k, v copied up to H heads (repeat_interleave).
+torch::Tensor repeat_kv_attention(AttentionImpl& a, const torch::Tensor& x, bool causal) {
+  const int64_t B = x.size(0), T = x.size(1), H = a.options.n_heads(), D = a.head_dim(),
+                Hkv = a.kv_heads();
+  auto parts = a.wqkv(x).split({H * D, Hkv * D, Hkv * D}, -1);
+  auto q = a.rope(a.q_norm(parts[0].view({B, T, H, D}))).transpose(1, 2);    // (B, H, T, D)
+  auto k = a.rope(a.k_norm(parts[1].view({B, T, Hkv, D}))).transpose(1, 2);  // (B, Hkv, T, D)
+  auto v = parts[2].view({B, T, Hkv, D}).transpose(1, 2);                     // (B, Hkv, T, D)
+  auto y = at::scaled_dot_product_attention(q, k.repeat_interleave(H / Hkv, 1),
+                                            v.repeat_interleave(H / Hkv, 1), {}, 0.0, causal);
+  return a.wo(y.transpose(1, 2).reshape({B, T, H * D}));
+}
+
+TEST(Attention, NativeGqaEqualsRepeatedKeysAndValuesFp32) {
+  // Forward bit for bit; gradients up to fp32 summation order (the group's
+  // k/v gradient is summed inside the kernel instead of by repeat's backward).
+  torch::manual_seed(8);
+  auto a = Attention(AttentionOptions(64, 8).n_kv_heads(2).max_seq_len(32));
+  for (bool causal : {true, false}) {
+    auto x = torch::randn({3, 32, 64});
+    auto r = torch::randn({3, 32, 64});
+    a->zero_grad();
+    auto y = a(x, causal);
+    (y * r).sum().backward();
+    std::vector<torch::Tensor> g;
+    for (auto& p : a->parameters()) g.push_back(p.grad().clone());
+    a->zero_grad();
+    auto want = repeat_kv_attention(*a, x, causal);
+    (want * r).sum().backward();
+    EXPECT_TRUE(torch::equal(y, want)) << "causal=" << causal << " max diff "
+                                       << (y - want).abs().max().item<double>();
+    auto params = a->parameters();
+    for (size_t i = 0; i < params.size(); ++i) {
+      const double scale = params[i].grad().abs().max().item<double>();
+      EXPECT_LE((g[i] - params[i].grad()).abs().max().item<double>(), 1e-6 * scale)
+          << "parameter " << i << " causal=" << causal;
+    }
+  }
+}
+
 TEST(Attention, FiniteDifferenceGradientsCausal) {
   torch::manual_seed(5);
   auto a = make_attention(1, true);

@@ -26,6 +26,7 @@ struct RuntimeConfig {
   std::string log_level = "info"; // console level
   std::string precision = "auto"; // auto | fp32 | bf16 (autocast on CUDA only)
   bool deterministic = false;     // deterministic kernels (slower on GPU)
+  bool tf32 = true;               // TF32 tensor cores for fp32 matmuls (CUDA only)
 };
 
 struct ModelConfig {

@@ -44,6 +44,7 @@ struct CodegenOptions {
   std::vector<int64_t> ks = {1}; // pass@k reported for each k <= samples
   double temperature = 0.2;      // 0 = greedy (AR) / argmax (MDM)
   double top_p = 0.95;           // AR nucleus
+  bool bf16 = false;             // sample under bf16 autocast (CUDA), as training computes
   int64_t max_new_tokens = 256;  // AR: at most; MDM: gen_length
   int64_t mdm_steps = 0;         // 0 = gen_length
   int64_t mdm_block_length = 32;

@@ -14,7 +14,14 @@
 // argmax; temperature 0 = argmax), and commits the k most confident of the
 // current block's masked positions (low_confidence: the predicted token's
 // softmax probability; random: a uniform score), with k spread evenly over the
-// block's steps. The prompt is never changed; the output holds no [MASK].
+// block's steps. The prompt is never changed; the output holds no [MASK]
+// (a prompt with [MASK] is refused). Only the current block's logits are taken
+// to float64 ((B, L, V), not (B, T, V)); the Gumbel noise is drawn for those
+// positions only (a sampled stream differs from that of the earlier full-T
+// draw; temperature 0 is unchanged).
+//
+// bf16: the forward passes run under the bf16 autocast scope training uses
+// (util/autocast.h; CUDA only), so sampling computes as the model was trained.
 //
 // Every draw comes from the generator passed in (seed it with make_generator):
 // the same seed gives the same samples. All rows of the batch are generated
@@ -40,6 +47,7 @@ struct ArSampleOptions {
   int64_t eos_id = -1;                 // stop token (-1: none)
   std::vector<int64_t> banned_ids;     // never sampled ([MASK], PAD, BOS)
   bool use_cache = true;
+  bool bf16 = false;                   // autocast bf16 forward passes (CUDA)
 };
 
 // prompt: (B, P) int64, P >= 1 (rows share the length; use EOS as a
@@ -56,6 +64,7 @@ struct MdmSampleOptions {
   std::string remasking = "low_confidence";  // low_confidence | random
   int64_t mask_id = -1;
   std::vector<int64_t> banned_ids;     // never predicted ([MASK] always is)
+  bool bf16 = false;                   // autocast bf16 forward passes (CUDA)
 };
 
 // prompt: (B, P) int64. Returns (B, P + gen_length): the prompt unchanged and
@@ -92,6 +101,7 @@ struct SampleOptions {
   int64_t steps = 0;                         // MDM; 0 = max_new_tokens
   int64_t block_length = 0;                  // MDM; 0 = max_new_tokens
   std::string remasking = "low_confidence";  // MDM
+  bool bf16 = false;                         // autocast bf16 forward passes (CUDA)
 };
 torch::Tensor generate(Transformer& model, const Tokenizer& tok, const torch::Tensor& prompt,
                        const SampleOptions& opts, torch::Generator& gen);

@@ -17,6 +17,7 @@
 
 #include <torch/types.h>
 
+#include <functional>
 #include <utility>
 
 #include "crossover/model/block.h"
@@ -27,5 +28,11 @@ namespace crossover {
 // autograd (no grad mode, or nothing requires grad) it is a plain forward.
 std::pair<torch::Tensor, torch::Tensor> checkpoint_block(BlockImpl& block, const torch::Tensor& x,
                                                          bool causal);
+
+// Called in backward inside the replay's grad and autocast scope, just before
+// the block runs again (tests observe the state the recompute sees); empty =
+// none. Not thread-safe: set it before training starts.
+using CheckpointReplayObserver = std::function<void()>;
+void set_checkpoint_replay_observer(CheckpointReplayObserver observer);
 
 }  // namespace crossover
