@@ -20,9 +20,7 @@ AdamW::AdamW(const std::vector<std::pair<std::string, torch::Tensor>>& params,
 }
 
 void AdamW::zero_grad() {
-  for (auto& [name, p] : params_) {
-    if (p.grad().defined()) p.mutable_grad().zero_();
-  }
+  for (auto& [name, p] : params_) p.mutable_grad() = torch::Tensor();
 }
 
 void AdamW::step(double lr) {
@@ -104,18 +102,27 @@ void AdamW::step_loop(double lr) {
   }
 }
 
-double AdamW::clip_grad_norm(double max_norm) {
-  std::vector<torch::Tensor> with_grad;  // clip_grad_norm_ takes parameters
+torch::Tensor AdamW::clip_grad_norm_device(double max_norm) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads;
   for (auto& [n, p] : params_)
-    if (p.grad().defined()) with_grad.push_back(p);
-  return torch::nn::utils::clip_grad_norm_(with_grad, max_norm);
+    if (p.grad().defined()) grads.push_back(p.grad());
+  if (grads.empty()) return torch::zeros({}, torch::kFloat32);
+  // clip_grad_norm_'s arithmetic: the norm of the per-tensor norms.
+  std::vector<torch::Tensor> norms = at::_foreach_norm(grads, 2);
+  torch::Tensor total = norms.size() == 1 ? norms[0] : torch::stack(norms).norm(2);  // ()
+  if (std::isfinite(max_norm)) {  // inf: the factor is exactly 1
+    auto coef = torch::clamp(max_norm / (total + 1e-6), std::nullopt, 1.0);
+    at::_foreach_mul_(grads, coef);
+  }
+  return total;
 }
 
 OptimizerBytes AdamW::held_bytes() const {
   OptimizerBytes b;
   for (size_t i = 0; i < params_.size(); ++i) {
     b.weights += params_[i].second.nbytes();
-    b.grads += params_[i].second.nbytes();
+    if (params_[i].second.grad().defined()) b.grads += params_[i].second.grad().nbytes();
     b.state += exp_avg_[i].nbytes() + exp_avg_sq_[i].nbytes();
   }
   return b;

@@ -12,7 +12,6 @@
 
 #include <map>
 #include <string>
-#include <string>
 #include <vector>
 
 #include "crossover/train/optimizer.h"
@@ -39,8 +38,9 @@ class AdamW : public Optimizer {
   AdamW(const std::vector<std::pair<std::string, torch::Tensor>>& params,
         const std::vector<std::string>& no_decay, AdamWOptions options);
 
-  // torch::nn::utils::clip_grad_norm_ over the parameters that have a .grad.
-  double clip_grad_norm(double max_norm) override;
+  // torch::nn::utils::clip_grad_norm_ over the parameters that have a .grad,
+  // with _foreach_norm / _foreach_mul_ and the factor on the device.
+  torch::Tensor clip_grad_norm_device(double max_norm) override;
   void step(double lr) override;
   void zero_grad() override;
   int64_t steps() const override { return t_; }
@@ -48,7 +48,6 @@ class AdamW : public Optimizer {
   // "exp_avg/<name>", "exp_avg_sq/<name>" -> tensor (zeros before the first step).
   std::vector<std::pair<std::string, torch::Tensor>> state_tensors() override;
   void load_state(const std::map<std::string, torch::Tensor>& tensors, int64_t steps) override;
-  // .grad counted as allocated (the first backward creates it and it stays).
   OptimizerBytes held_bytes() const override;
 
   const std::vector<std::pair<std::string, torch::Tensor>>& params() const { return params_; }
