@@ -30,6 +30,9 @@ std::string gib(double bytes) {
 
 }  // namespace
 
+int64_t loss_chunk_tokens(const Config& /*cfg*/) { return 4096; }
+bool bf16_grad_buckets(const Config& /*cfg*/) { return false; }
+
 DeviceSpec device_spec(const std::string& name, const std::string& precision) {
   DeviceSpec d;
   d.name = name;
@@ -67,8 +70,8 @@ double activation_bytes(const Config& cfg, int64_t vocab, int64_t micro, bool bf
   if (m.dropout_resid > 0) layer += 2 * C;              // two bool masks
   const double L = static_cast<double>(m.n_layers);
   const double rows = static_cast<double>(micro) * T;
-  const double chunk = cfg.train.loss_chunk_tokens > 0
-                           ? std::min(rows, static_cast<double>(cfg.train.loss_chunk_tokens)) : rows;
+  const double chunk = loss_chunk_tokens(cfg) > 0
+                           ? std::min(rows, static_cast<double>(loss_chunk_tokens(cfg))) : rows;
   const double logits = (bf16 ? 14.0 : 12.0) * V * chunk;  // one chunk's logits at a time
   const double head = s * 3 * C;
   double per_token;
@@ -104,7 +107,7 @@ MemoryPlan state_memory(const Config& cfg, int64_t vocab, int64_t world, int sha
   const double P = model_size(cfg.model, vocab).total, W = static_cast<double>(world);
   const ParamShapes ps = param_shapes(cfg.model, vocab);
   if (world == 1) shard = 0;  // the trainer ignores dist.shard at world 1
-  const double g = cfg.dist.grad_dtype == "bf16" ? 2.0 : 4.0;  // bucket bytes per element
+  const double g = bf16_grad_buckets(cfg) ? 2.0 : 4.0;  // bucket bytes per element
   MemoryPlan mp;
   mp.weights = 4 * P;
   mp.weight_copies = bf16 ? 2 * ps.matmul : 0;

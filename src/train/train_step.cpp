@@ -10,6 +10,7 @@
 #include "crossover/model/output_head.h"
 #include "crossover/train/adamw.h"
 #include "crossover/train/lr_schedule.h"
+#include "crossover/train/plan.h"
 #include "crossover/train/sharded_adamw.h"
 #include "crossover/util/autocast.h"
 #include "crossover/util/check.h"
@@ -123,7 +124,7 @@ TrainState make_train_state(const Config& cfg, int64_t vocab_size, int64_t mask_
     std::vector<torch::Tensor> ps;
     for (auto& [n, p] : params) ps.push_back(p);
     st.grad_sync = std::make_unique<GradSync>(ps, st.dist, cfg.dist.bucket_mb, shard,
-                                              cfg.dist.grad_dtype == "bf16");
+                                              bf16_grad_buckets(cfg));
   }
   if (shard != ShardMode::none)
     st.optim = std::make_unique<ShardedAdamW>(params, no_decay, o, *st.grad_sync, st.dist);
@@ -173,8 +174,8 @@ StepStats train_step(TrainState& st, const torch::Tensor& tokens, int64_t step,
       AutocastScope autocast(st.bf16);
       torch::Tensor aux;
       auto hidden = transformer_hidden(*st.model, ob.inputs, ob.causal, &aux);  // (b, T, C)
-      // head: supervised rows only, in chunks of train.loss_chunk_tokens rows
-      auto loss_sum = objective_loss_sum_hidden(*st.model, hidden, ob, cfg.train.loss_chunk_tokens);
+      // head: supervised rows only, in chunks of loss_chunk_tokens() rows
+      auto loss_sum = objective_loss_sum_hidden(*st.model, hidden, ob, loss_chunk_tokens(cfg));
       // MoE aux losses are per-micro-batch means: weight them by this
       // micro-batch's share of the global tokens.
       const double share = static_cast<double>(micro * t_step) / n_global;

@@ -130,7 +130,7 @@ torch::Tensor objective_loss_sum(const torch::Tensor& logits, const ObjectiveBat
 // about half of a row, so this skips half of the head's FLOPs and memory
 // (forward and backward). Equal, to floating-point tolerance, to
 // objective_loss_sum(transformer_head(hidden), batch) (tests/objective).
-// chunk_rows > 0 (train.loss_chunk_tokens): more rows than that go through
+// chunk_rows > 0 (train/plan.h's loss_chunk_tokens()): more rows than that go through
 // chunked_head_loss_sum (model/output_head.h), so at most chunk_rows rows of
 // (·, V) logits exist at once, forward and backward.
 torch::Tensor objective_loss_sum_hidden(TransformerImpl& model, const torch::Tensor& hidden,

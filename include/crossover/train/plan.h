@@ -17,7 +17,7 @@
 //                  into it); gradients (ZeRO-2): 4 x the largest parameter (each
 //                  .grad is moved into its bucket and released as it arrives)
 //   grad_buffers   GradSync's buckets (dist/grad_sync.h), 0 at W = 1;
-//                  g = 4 B per element (2 with dist.grad_dtype=bf16):
+//                  g = 4 B per element (2 with bf16 buckets, bf16_grad_buckets()):
 //                  none: g P; optimizer: 4 P (fp32, they also gather the weights);
 //                  gradients: 4 P / W shards + at most two buckets in flight,
 //                  g min(P, 2 max(bucket_mb, largest parameter))
@@ -30,7 +30,7 @@
 //               + H T (s + 1) with attention dropout (the T x T probabilities
 //               and mask of the math kernel), + 2 C with residual dropout (masks);
 //               MoE: the top_k experts' SwiGLU terms;
-//     R = min(b T, train.loss_chunk_tokens) rows of logits exist at once
+//     R = min(b T, loss_chunk_tokens()) rows of logits exist at once
 //               (model/output_head.h's chunked head + cross-entropy), h = 12
 //               (fp32 logits, their softmax and their gradient), + 2 under bf16
 //               (the head matmul's bf16 output)
@@ -74,6 +74,14 @@ struct MemoryPlan {
     return weights + weight_copies + gradients + grad_buffers + optimizer + activations + runtime;
   }
 };
+
+// The two knobs the trainer and the memory model share, read in one place.
+// For now fixed: the LM head + cross-entropy runs in chunks of 4096 rows, and
+// gradient buckets are fp32 (GradSync can communicate bf16; the config keys
+// train.loss_chunk_tokens and dist.grad_dtype are a separate change, because
+// touching config.h rebuilds most of the project).
+int64_t loss_chunk_tokens(const Config& cfg);
+bool bf16_grad_buckets(const Config& cfg);
 
 // Parameter counts the memory model needs besides ModelSize.
 struct ParamShapes {

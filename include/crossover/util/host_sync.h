@@ -6,13 +6,16 @@
 // site, whatever the device: what a GPU run would pay, measured on a CPU.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace crossover {
 
+inline std::atomic<int64_t> g_host_syncs{0};  // one counter per program (C++17 inline)
+
 // Called next to every such read.
-void count_host_sync();
+inline void count_host_sync() { g_host_syncs.fetch_add(1, std::memory_order_relaxed); }
 // Reads since the program started (monotonic; tests take differences).
-int64_t host_sync_count();
+inline int64_t host_sync_count() { return g_host_syncs.load(std::memory_order_relaxed); }
 
 }  // namespace crossover
