@@ -45,7 +45,7 @@ GradSync::GradSync(const std::vector<torch::Tensor>& params, std::shared_ptr<Dis
   CROSSOVER_CHECK(dist_ != nullptr, "GradSync needs a Dist");
   if (!dist_->enabled()) return;
   CROSSOVER_CHECK(!bf16_comm || mode != ShardMode::optimizer,
-                  "dist.grad_dtype=bf16 does not work with dist.shard=optimizer",
+                  "bf16 gradient buckets do not work with dist.shard=optimizer",
                   "; hint: ZeRO-1's fp32 buckets also gather the weights: use dist.shard=gradients "
                   "or none with bf16 gradients");
   CROSSOVER_CHECK(bucket_mb > 0, "dist.bucket_mb must be positive, got ", bucket_mb);

@@ -31,6 +31,7 @@
 #include "crossover/util/check.h"
 #include "crossover/util/device_info.h"
 #include "crossover/util/file_io.h"
+#include "crossover/util/host_sync.h"
 #include "crossover/util/log.h"
 #include "crossover/util/runtime.h"
 #include "crossover/util/signals.h"
@@ -253,6 +254,7 @@ class Trainer {
 
   void loop() {
     run_time_.restart();
+    syncs_at_start_ = host_sync_count();
     Stopwatch since_log;
     int64_t tokens_since_log = 0;
     while (step_ < total_steps_) {
@@ -298,6 +300,9 @@ class Trainer {
       }
     }
     if (!scalars_.empty()) read_scalars();
+    // util/host_sync.h: what a GPU would have waited for in the loop above.
+    log_info(str_cat("host syncs in training: ", host_sync_count() - syncs_at_start_, " in ",
+                     step_ - std::max<int64_t>(resumed_step_, 0), " steps"));
     // Resumed from the final checkpoint (killed before summary.json): its
     // evaluation is already logged; doing it again would duplicate the row.
     if (auto logged = logged_final_val()) {
@@ -516,6 +521,7 @@ class Trainer {
   StepScalars scalars_;  // the steps' losses and norm, on the device until read
   double last_loss_ = 0, last_lr_ = 0, last_grad_norm_ = 0;
   bool held_logged_ = false;
+  int64_t syncs_at_start_ = 0;
   std::unique_ptr<MetricsWriter> metrics_;
   int64_t step_ = 0, total_steps_ = 0, nan_skips_ = 0;
   int64_t resumed_step_ = -1;  // the checkpoint's step when resumed

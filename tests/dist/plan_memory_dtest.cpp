@@ -81,6 +81,23 @@ void expect_plan_matches(const std::string& shard) {
   expect_close(j["optimizer"].get<double>(), held.optimizer, what + " optimizer");
 }
 
+// Two ranks, 8 steps, a metrics row every 4: the loop reads the device twice
+// (the rows) plus once in step 1 (which parameters got gradients: asked until
+// all have), under every shard mode. Before: loss .item() + its all-reduce, the
+// clip norm (sharded: its .item() and its all-reduce), GradSync's used-set
+// all-reduce + .cpu() and the stop-flag all-reduce: 5 a step (6 sharded), 40-48.
+TEST(PlanMemory, TwoRanksReadTheHostOnlyAtLogTime) {
+  for (const char* shard : {"none", "optimizer", "gradients"}) {
+    TempDir dir;
+    const std::string cfg = memory_config(dir);
+    RunResult t = run_shell(source_path("scripts/launch.sh") + " --nproc_per_node 2 -- " +
+                            CROSSOVER_BINARY + " train " + cfg + " --set run.name=s --set dist.shard=" +
+                            shard + " --set train.total_tokens=2048 --set train.log_every=4");
+    ASSERT_EQ(t.exit_code, 0) << t.out;
+    EXPECT_NE(t.out.find("host syncs in training: 3 in 8 steps"), std::string::npos) << shard << "\n" << t.out;
+  }
+}
+
 TEST(PlanMemory, NoneMatchesWhatTheTrainerHolds) { expect_plan_matches("none"); }
 TEST(PlanMemory, OptimizerMatchesWhatTheTrainerHolds) { expect_plan_matches("optimizer"); }
 TEST(PlanMemory, GradientsMatchesWhatTheTrainerHolds) { expect_plan_matches("gradients"); }

@@ -29,9 +29,11 @@
 // (W·chunk,) buffer lives only while it is filled or in flight: before a new
 // one is allocated every launched bucket but the previous one is waited for
 // and freed. So a ZeRO-2 rank holds its 1/W of the gradients plus at most two
-// buckets, never a full .grad (train/plan.h counts exactly these).
+// buckets, never a full .grad (train/plan.h counts exactly these). The price:
+// one reduce-scatter per micro-batch instead of one per step (k x the traffic,
+// overlapped with backward like the rest); fewer, larger micro-batches pay less.
 //
-// dist.grad_dtype=bf16: the buckets hold bf16 copies of fp32 gradients (half
+// bf16_comm (train/plan.h's bf16_grad_buckets(); fp32 for now): the buckets hold bf16 copies of fp32 gradients (half
 // the bytes on the wire and in the buckets); the sums land in fp32 (.grad, or
 // a ZeRO-2 shard through a (chunk,) bf16 buffer). Not with ZeRO-1, whose
 // fp32 buckets double as the weight all-gather buffers.
