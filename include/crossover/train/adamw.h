@@ -53,7 +53,8 @@ class AdamW : public Optimizer {
   const std::vector<std::pair<std::string, torch::Tensor>>& params() const { return params_; }
 
  private:
-  // The parameters with a .grad in one weight-decay group, as tensor lists.
+  // The parameters with a .grad (or that had one: a zero gradient) in one
+  // weight-decay group, as tensor lists.
   struct Group {
     std::vector<torch::Tensor> params, grads, exp_avg, exp_avg_sq;
     bool decay = false;
@@ -67,6 +68,11 @@ class AdamW : public Optimizer {
   std::vector<bool> decay_;
   std::vector<torch::Tensor> exp_avg_;
   std::vector<torch::Tensor> exp_avg_sq_;
+  // Had a .grad in some step: zero_grad() releases .grad (set to none), but a
+  // parameter that once had one steps with a zero gradient when a step leaves
+  // it out (momentum and decay keep moving it), as it did when .grad was
+  // zeroed in place, and as the sharded optimizer and GradSync treat it.
+  mutable std::vector<bool> had_grad_;
   AdamWOptions options_;
   int64_t t_ = 0;
 };
