@@ -102,7 +102,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
   for (int64_t i = 0; i < warmup + steps; ++i) {
     sync(device);
     Stopwatch timer;
-    loss = part == "step" ? train_step(st, tokens, i, warmup + steps).loss : model_step(st, tokens, i);
+    loss = part == "step" ? train_step(st, tokens, i, warmup + steps).loss.item<double>()
+                          : model_step(st, tokens, i);
     sync(device);
     const double dt = timer.seconds();
     if (i >= warmup) {

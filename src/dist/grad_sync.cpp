@@ -5,9 +5,11 @@
 #include <torch/csrc/autograd/variable.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "crossover/util/check.h"
+#include "crossover/util/host_sync.h"
 
 namespace crossover {
 
@@ -38,10 +40,14 @@ const char* shard_mode_name(ShardMode m) {
 }
 
 GradSync::GradSync(const std::vector<torch::Tensor>& params, std::shared_ptr<Dist> dist,
-                   double bucket_mb, ShardMode mode)
-    : dist_(std::move(dist)), mode_(mode) {
+                   double bucket_mb, ShardMode mode, bool bf16_comm)
+    : dist_(std::move(dist)), mode_(mode), bf16_comm_(bf16_comm) {
   CROSSOVER_CHECK(dist_ != nullptr, "GradSync needs a Dist");
   if (!dist_->enabled()) return;
+  CROSSOVER_CHECK(!bf16_comm || mode != ShardMode::optimizer,
+                  "bf16 gradient buckets do not work with dist.shard=optimizer",
+                  "; hint: ZeRO-1's fp32 buckets also gather the weights: use dist.shard=gradients "
+                  "or none with bf16 gradients");
   CROSSOVER_CHECK(bucket_mb > 0, "dist.bucket_mb must be positive, got ", bucket_mb);
   const double cap_bytes = bucket_mb * 1024.0 * 1024.0;
   std::unordered_set<const void*> seen;
@@ -78,12 +84,15 @@ GradSync::GradSync(const std::vector<torch::Tensor>& params, std::shared_ptr<Dis
   for (size_t b = 0; b < buckets_.size(); ++b) {
     Bucket& bk = buckets_[b];
     bk.options = slots_[bk.slots[0]].param.options().requires_grad(false);
+    const auto shard_options = bk.options;
+    if (bf16_comm_ && bk.options.dtype() == torch::kFloat32) bk.options = bk.options.dtype(torch::kBFloat16);
     bk.chunk = (numels[b] + w - 1) / w;
     if (mode_ == ShardMode::gradients)
-      bk.shard = torch::zeros({bk.chunk}, bk.options);  // flat is made per step
+      bk.shard = torch::zeros({bk.chunk}, shard_options);  // flat is made per micro-batch
     else
       bk.flat = torch::zeros({bk.chunk * w}, bk.options);
   }
+  track_peak();
   for (size_t i = 0; i < slots_.size(); ++i)
     torch::autograd::impl::set_post_acc_grad_hooks(
         slots_[i].param, std::make_unique<GradReadyHook>(this, static_cast<int64_t>(i)));
@@ -94,8 +103,8 @@ GradSync::~GradSync() {
   for (auto& s : slots_) torch::autograd::impl::set_post_acc_grad_hooks(s.param, nullptr);
 }
 
-void GradSync::reset_step() {
-  for (auto& s : slots_) s.ready = s.used = false;
+void GradSync::reset_micro_batch() {
+  for (auto& s : slots_) s.ready = false;
   for (auto& b : buckets_) {
     b.pending = static_cast<int64_t>(b.slots.size());
     b.work.reset();
@@ -104,18 +113,75 @@ void GradSync::reset_step() {
   armed_ = false;
 }
 
-void GradSync::arm_for_last_micro_batch() {
+void GradSync::reset_step() {
+  for (auto& s : slots_) s.used = false;
+  accumulated_ = false;
+  reset_micro_batch();
+}
+
+void GradSync::track_peak() {
+  int64_t n = 0;
+  for (const auto& b : buckets_) {
+    if (b.flat.defined()) n += b.flat.nbytes();
+    if (b.shard.defined()) n += b.shard.nbytes();
+    if (b.landing.defined()) n += b.landing.nbytes();
+  }
+  peak_bytes_ = std::max(peak_bytes_, n);
+}
+
+void GradSync::arm(bool last) {
   if (!dist_->enabled()) return;
+  if (!last && mode_ != ShardMode::gradients) return;  // no_sync: accumulate in .grad
   std::lock_guard<std::mutex> lock(mu_);
-  CROSSOVER_CHECK(!armed_, "GradSync armed twice without finish()",
+  CROSSOVER_CHECK(!armed_, "GradSync armed twice without end_micro_batch() or finish()",
                   "; hint: call finish() after the last micro-batch's backward");
   armed_ = true;
+  armed_last_ = last;
+}
+
+void GradSync::wait_bucket(Bucket& b) {
+  if (!b.work) return;
+  b.work->wait();
+  b.work.reset();
+  if (b.landing.defined()) {  // ZeRO-2 with bf16 buckets: the fp32 shard accumulates
+    if (accumulated_) b.shard.add_(b.landing);
+    else b.shard.copy_(b.landing);
+    b.landing = torch::Tensor();
+  }
+}
+
+void GradSync::free_spent_buckets(int64_t before) {
+  for (int64_t i = 0; i < before && i < static_cast<int64_t>(next_launch_); ++i) {
+    Bucket& b = buckets_[i];
+    if (!b.flat.defined()) continue;
+    wait_bucket(b);
+    b.flat = torch::Tensor();
+  }
+}
+
+void GradSync::end_micro_batch() {
+  if (!dist_->enabled() || mode_ != ShardMode::gradients) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!armed_ || armed_last_) return;  // the last micro-batch is finish()'s
+  torch::NoGradGuard no_grad;
+  for (size_t b = next_launch_; b < buckets_.size(); ++b)
+    for (int64_t i : buckets_[b].slots)
+      if (!slots_[i].ready) fill_slot(slots_[i]);
+  launch_in_order();
+  free_spent_buckets(static_cast<int64_t>(buckets_.size()));
+  accumulated_ = true;
+  reset_micro_batch();
 }
 
 void GradSync::fill_slot(Slot& s) {
   torch::NoGradGuard no_grad;
   Bucket& b = buckets_[s.bucket];
-  if (!b.flat.defined()) b.flat = torch::zeros({b.chunk * dist_->world_size()}, b.options);
+  if (!b.flat.defined()) {
+    // ZeRO-2: at most this bucket and the one before it alive at once.
+    if (mode_ == ShardMode::gradients) free_spent_buckets(s.bucket - 1);
+    b.flat = torch::zeros({b.chunk * dist_->world_size()}, b.options);
+    track_peak();
+  }
   torch::Tensor dst = b.flat.narrow(0, s.offset, s.param.numel()).view(s.param.sizes());
   const torch::Tensor& g = s.param.grad();
   if (g.defined()) {
@@ -124,17 +190,20 @@ void GradSync::fill_slot(Slot& s) {
   } else {
     dst.zero_();  // no gradient on this rank this step: contributes zeros
   }
-  s.used = g.defined() || s.ever_used;
+  s.used = s.used || g.defined() || s.ever_used;  // over the step's micro-batches
   s.ever_used = s.used;
   // ZeRO-2: the bucket has it now (autograd allows dropping .grad in this hook).
-  if (mode_ == ShardMode::gradients && g.defined()) s.param.mutable_grad() = torch::Tensor();
+  if (mode_ == ShardMode::gradients && g.defined()) {
+    peak_grad_bytes_ = std::max<int64_t>(peak_grad_bytes_, g.nbytes());
+    s.param.mutable_grad() = torch::Tensor();
+  }
   s.ready = true;
   --b.pending;
 }
 
 void GradSync::on_grad_ready(int64_t slot) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!armed_) return;  // an earlier micro-batch: just accumulate locally
+  if (!armed_) return;  // an earlier micro-batch (none/optimizer): accumulate locally
   Slot& s = slots_[slot];
   CROSSOVER_CHECK(!s.ready, "GradSync: a parameter received a second gradient after "
                   "arm_for_last_micro_batch()",
@@ -146,8 +215,20 @@ void GradSync::on_grad_ready(int64_t slot) {
 void GradSync::launch_in_order() {
   while (next_launch_ < buckets_.size() && buckets_[next_launch_].pending == 0) {
     Bucket& b = buckets_[next_launch_];
-    b.work = mode_ == ShardMode::gradients ? dist_->reduce_scatter_sum_async(b.shard, b.flat)
-                                           : dist_->all_reduce_sum_async(b.flat);
+    if (mode_ == ShardMode::gradients) {
+      torch::NoGradGuard no_grad;
+      if (b.flat.scalar_type() == b.shard.scalar_type()) {
+        // Earlier micro-batches' sums ride along in this rank's own chunk.
+        if (accumulated_) b.flat.narrow(0, dist_->rank() * b.chunk, b.chunk).add_(b.shard);
+        b.work = dist_->reduce_scatter_sum_async(b.shard, b.flat);
+      } else {
+        b.landing = torch::empty({b.chunk}, b.options);  // (chunk,) bf16
+        track_peak();
+        b.work = dist_->reduce_scatter_sum_async(b.landing, b.flat);
+      }
+    } else {
+      b.work = dist_->all_reduce_sum_async(b.flat);
+    }
     ++next_launch_;
   }
 }
@@ -158,7 +239,7 @@ void GradSync::finish() {
   std::vector<float> used_local(slots_.size(), 0.f);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    CROSSOVER_CHECK(armed_, "GradSync::finish() without arm_for_last_micro_batch()",
+    CROSSOVER_CHECK(armed_ && armed_last_, "GradSync::finish() without arm(/*last=*/true)",
                     "; hint: arm before the last micro-batch's backward");
     armed_ = false;
     overlapped_ = static_cast<int64_t>(next_launch_);
@@ -169,13 +250,24 @@ void GradSync::finish() {
     launch_in_order();
     for (size_t i = 0; i < slots_.size(); ++i) used_local[i] = slots_[i].used ? 1.f : 0.f;
   }
-  // Which parameters had a gradient on any rank (issued after every bucket, on every rank).
-  torch::Tensor used = torch::tensor(used_local).to(dist_->device());
-  dist_->all_reduce_sum(used);
-  used = used.cpu();
-  const float* used_any = used.data_ptr<float>();
-  for (auto& b : buckets_) b.work->wait();
-  for (size_t i = 0; i < slots_.size(); ++i) slots_[i].used_any = used_any[i] != 0.f;
+  // Which parameters had a gradient on any rank (issued after every bucket, on
+  // every rank). The set only grows (ever_used), so once it is full every rank
+  // knows the answer without asking: no collective, no host read.
+  if (!all_used_) {
+    torch::Tensor used = torch::tensor(used_local).to(dist_->device());
+    dist_->all_reduce_sum(used);
+    used = used.cpu();
+    ++host_reads_;
+    count_host_sync();
+    const float* used_any = used.data_ptr<float>();
+    bool all = true;
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      slots_[i].used_any = used_any[i] != 0.f;
+      all = all && slots_[i].used_any;
+    }
+    all_used_ = all;
+  }
+  for (auto& b : buckets_) wait_bucket(b);
   if (mode_ != ShardMode::none) {
     // Sharded: the optimizer reads grad_shard(); .grad is not written back.
     if (mode_ == ShardMode::gradients)
@@ -191,7 +283,7 @@ void GradSync::finish() {
     if (s.param.grad().defined())
       s.param.mutable_grad().copy_(sum);
     else
-      s.param.mutable_grad() = sum.clone();
+      s.param.mutable_grad() = sum.to(s.param.scalar_type(), /*non_blocking=*/false, /*copy=*/true);
   }
   reset_step();
 }
@@ -207,7 +299,7 @@ torch::Tensor GradSync::grad_shard(int64_t bucket) const {
 int64_t GradSync::held_bytes() const {
   int64_t n = 0;
   for (const auto& b : buckets_) {
-    if (b.flat.defined() && mode_ != ShardMode::gradients) n += b.flat.nbytes();
+    if (b.flat.defined()) n += b.flat.nbytes();  // ZeRO-2: only while a step runs
     if (b.shard.defined()) n += b.shard.nbytes();
   }
   return static_cast<int64_t>(n);

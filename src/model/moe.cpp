@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "crossover/util/check.h"
+#include "crossover/util/host_sync.h"
 
 namespace crossover {
 
@@ -52,7 +53,10 @@ MoEOutput MoEImpl::forward(const torch::Tensor& x) {
   auto order = idx_flat.argsort();                              // slots grouped by expert
   auto token_of = order.div(k, "floor");                        // (N·k) token of each slot
   auto w_sorted = w.reshape({N * k}).index_select(0, order).to(x.scalar_type());
+  // The per-expert slice sizes are read on the host: one sync per MoE layer
+  // on a GPU (a grouped GEMM over device offsets would remove it).
   auto counts = torch::bincount(idx_flat, {}, E).to(torch::kCPU);  // (E)
+  count_host_sync();
   auto xs = xf.index_select(0, token_of);                       // (N·k, C)
   std::vector<torch::Tensor> ys;
   ys.reserve(E);

@@ -116,8 +116,9 @@ MdmObjective::MdmObjective(const ObjectiveConfig& cfg, int64_t mask_id)
 
 int64_t MdmObjective::step_seq_len(int64_t T, torch::Generator& step_gen) const {
   // Always two draws, so the stream does not depend on the outcome.
-  auto u = torch::rand({2}, step_gen, torch::TensorOptions().dtype(torch::kFloat64));
-  double u0 = u[0].item<double>(), u1 = u[1].item<double>();
+  auto u = torch::rand({2}, step_gen, torch::TensorOptions().dtype(torch::kFloat64));  // CPU
+  const double* uv = u.data_ptr<double>();  // a CPU generator's draw: no device read
+  double u0 = uv[0], u1 = uv[1];
   if (T <= 2 || u0 >= cfg_.short_seq_prob) return T;
   return 2 + std::min(T - 3, static_cast<int64_t>(u1 * static_cast<double>(T - 2)));  // [2, T)
 }
@@ -150,8 +151,15 @@ ObjectiveBatch MdmObjective::prepare(const torch::Tensor& tokens, int64_t seq_le
     auto forced = torch::zeros_like(mask).scatter(1, pos, empty);             // (B, L)
     mask = mask | forced;
   }
-  return mdm_batch_from_mask(x0, mask.to(tokens.device()), t.to(tokens.device()), cfg_.weighting,
-                             mask_id_);
+  // A CPU-drawn mask (training draws there): its supervised positions are
+  // found here, on the host, so nothing reads the device to size the head's gather.
+  torch::Tensor supervised;
+  if (mask.device().is_cpu()) supervised = torch::nonzero(mask.reshape({-1})).squeeze(1);  // (M)
+  const bool nb = tokens.device().is_cuda();
+  ObjectiveBatch b = mdm_batch_from_mask(x0, mask.to(tokens.device(), nb), t.to(tokens.device(), nb),
+                                         cfg_.weighting, mask_id_);
+  if (supervised.defined()) b.supervised = supervised.to(tokens.device(), nb);
+  return b;
 }
 
 int64_t MdmObjective::validation_samples(int64_t mc_samples) const {

@@ -7,6 +7,7 @@
 #include "crossover/model/output_head.h"
 #include "crossover/objective/mdm_objective.h"
 #include "crossover/util/check.h"
+#include "crossover/util/host_sync.h"
 
 namespace crossover {
 
@@ -49,23 +50,28 @@ torch::Tensor objective_loss_sum(const torch::Tensor& logits, const ObjectiveBat
 }
 
 torch::Tensor objective_loss_sum_hidden(TransformerImpl& model, const torch::Tensor& hidden,
-                                        const ObjectiveBatch& batch) {
+                                        const ObjectiveBatch& batch, int64_t chunk_rows) {
   CROSSOVER_CHECK(hidden.dim() == 3 && hidden.size(0) == batch.targets.size(0) &&
                       hidden.size(1) == batch.targets.size(1),
                   "hidden states ", hidden.sizes(), " do not match targets ", batch.targets.sizes());
-  auto to_float = [](const torch::Tensor& l) {
-    return l.scalar_type() == torch::kFloat64 ? l : l.to(torch::kFloat32);
-  };
-  if (!batch.sparse) return objective_loss_sum(to_float(transformer_head(model, hidden)), batch);
   const int64_t C = hidden.size(2);
-  auto w = batch.weights.reshape({-1});                                      // (B·T)
-  auto idx = torch::nonzero(w).squeeze(1);                                   // (M)
-  auto h = hidden.reshape({-1, C}).index_select(0, idx);                    // (M, C)
-  auto logits = to_float(transformer_head(model, h));                       // (M, V)
-  auto ce = torch::nn::functional::cross_entropy(
-      logits, batch.targets.reshape({-1}).index_select(0, idx),
-      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));  // (M)
-  return (ce * w.index_select(0, idx).to(ce.scalar_type())).sum();
+  auto w = batch.weights.reshape({-1});  // (B·T)
+  if (!batch.sparse) {
+    if (chunk_rows > 0 && w.size(0) > chunk_rows)
+      return chunked_head_loss_sum(model, hidden.reshape({-1, C}), batch.targets.reshape({-1}), w,
+                                   chunk_rows);
+    auto logits = transformer_head(model, hidden);
+    return objective_loss_sum(logits.scalar_type() == torch::kFloat64 ? logits : logits.to(torch::kFloat32),
+                              batch);
+  }
+  torch::Tensor idx = batch.supervised;  // (M)
+  if (!idx.defined()) {
+    count_host_sync();  // nonzero's size is read on the host
+    idx = torch::nonzero(w).squeeze(1);
+  }
+  auto h = hidden.reshape({-1, C}).index_select(0, idx);  // (M, C)
+  return chunked_head_loss_sum(model, h, batch.targets.reshape({-1}).index_select(0, idx),
+                               w.index_select(0, idx), chunk_rows);
 }
 
 }  // namespace crossover

@@ -17,12 +17,19 @@ AdamW::AdamW(const std::vector<std::pair<std::string, torch::Tensor>>& params,
     exp_avg_.push_back(torch::zeros_like(p));
     exp_avg_sq_.push_back(torch::zeros_like(p));
   }
+  had_grad_.assign(params_.size(), false);
 }
 
+namespace {
+// p's gradient for this step: .grad, or zeros for a parameter that had one before.
+torch::Tensor grad_or_zeros(const torch::Tensor& p, bool had_grad) {
+  if (p.grad().defined() || !had_grad) return p.grad();
+  return torch::zeros_like(p);
+}
+}  // namespace
+
 void AdamW::zero_grad() {
-  for (auto& [name, p] : params_) {
-    if (p.grad().defined()) p.mutable_grad().zero_();
-  }
+  for (auto& [name, p] : params_) p.mutable_grad() = torch::Tensor();
 }
 
 void AdamW::step(double lr) {
@@ -43,10 +50,12 @@ std::vector<AdamW::Group> AdamW::groups_with_grad() const {
   groups[1].decay = true;
   for (size_t i = 0; i < params_.size(); ++i) {
     const auto& p = params_[i].second;
-    if (!p.grad().defined()) continue;
+    torch::Tensor grad = grad_or_zeros(p, had_grad_[i]);
+    if (!grad.defined()) continue;
+    had_grad_[i] = true;
     Group& g = groups[decay_[i] && options_.weight_decay > 0 ? 1 : 0];
     g.params.push_back(p);
-    g.grads.push_back(p.grad());
+    g.grads.push_back(grad);
     g.exp_avg.push_back(exp_avg_[i]);
     g.exp_avg_sq.push_back(exp_avg_sq_[i]);
   }
@@ -94,8 +103,9 @@ void AdamW::step_loop(double lr) {
   const double step_size = lr / bias1;
   for (size_t i = 0; i < params_.size(); ++i) {
     auto& p = params_[i].second;
-    if (!p.grad().defined()) continue;
-    const auto& g = p.grad();
+    const torch::Tensor g = grad_or_zeros(p, had_grad_[i]);
+    if (!g.defined()) continue;
+    had_grad_[i] = true;
     exp_avg_[i].lerp_(g, 1.0 - b1);  // β1·m + (1−β1)·g, as torch.optim does
     exp_avg_sq_[i].mul_(b2).addcmul_(g, g, 1.0 - b2);
     if (decay_[i] && options_.weight_decay > 0) p.mul_(1.0 - lr * options_.weight_decay);
@@ -104,18 +114,27 @@ void AdamW::step_loop(double lr) {
   }
 }
 
-double AdamW::clip_grad_norm(double max_norm) {
-  std::vector<torch::Tensor> with_grad;  // clip_grad_norm_ takes parameters
+torch::Tensor AdamW::clip_grad_norm_device(double max_norm) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads;
   for (auto& [n, p] : params_)
-    if (p.grad().defined()) with_grad.push_back(p);
-  return torch::nn::utils::clip_grad_norm_(with_grad, max_norm);
+    if (p.grad().defined()) grads.push_back(p.grad());
+  if (grads.empty()) return torch::zeros({}, torch::kFloat32);
+  // clip_grad_norm_'s arithmetic: the norm of the per-tensor norms.
+  std::vector<torch::Tensor> norms = at::_foreach_norm(grads, 2);
+  torch::Tensor total = norms.size() == 1 ? norms[0] : torch::stack(norms).norm(2);  // ()
+  if (std::isfinite(max_norm)) {  // inf: the factor is exactly 1
+    auto coef = torch::clamp(max_norm / (total + 1e-6), std::nullopt, 1.0);
+    at::_foreach_mul_(grads, coef);
+  }
+  return total;
 }
 
 OptimizerBytes AdamW::held_bytes() const {
   OptimizerBytes b;
   for (size_t i = 0; i < params_.size(); ++i) {
     b.weights += params_[i].second.nbytes();
-    b.grads += params_[i].second.nbytes();
+    if (params_[i].second.grad().defined()) b.grads += params_[i].second.grad().nbytes();
     b.state += exp_avg_[i].nbytes() + exp_avg_sq_[i].nbytes();
   }
   return b;

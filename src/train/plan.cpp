@@ -30,6 +30,9 @@ std::string gib(double bytes) {
 
 }  // namespace
 
+int64_t loss_chunk_tokens(const Config& /*cfg*/) { return 4096; }
+bool bf16_grad_buckets(const Config& /*cfg*/) { return false; }
+
 DeviceSpec device_spec(const std::string& name, const std::string& precision) {
   DeviceSpec d;
   d.name = name;
@@ -65,8 +68,12 @@ double activation_bytes(const Config& cfg, int64_t vocab, int64_t micro, bool bf
   double layer = s * (attn + ffn);
   if (m.dropout_attn > 0) layer += H * T * (2 * s + 1);  // probabilities, dropped copy, mask
   if (m.dropout_resid > 0) layer += 2 * C;              // two bool masks
-  const double head = s * 3 * C + 12 * V;
   const double L = static_cast<double>(m.n_layers);
+  const double rows = static_cast<double>(micro) * T;
+  const double chunk = loss_chunk_tokens(cfg) > 0
+                           ? std::min(rows, static_cast<double>(loss_chunk_tokens(cfg))) : rows;
+  const double logits = (bf16 ? 14.0 : 12.0) * V * chunk;  // one chunk's logits at a time
+  const double head = s * 3 * C;
   double per_token;
   if (ckpt) {
     const double every = static_cast<double>(std::max<int64_t>(m.checkpoint_every, 1));
@@ -75,7 +82,47 @@ double activation_bytes(const Config& cfg, int64_t vocab, int64_t micro, bool bf
   } else {
     per_token = L * layer + head;
   }
-  return static_cast<double>(micro) * T * per_token;
+  return rows * per_token + logits;
+}
+
+ParamShapes param_shapes(const ModelConfig& m, int64_t vocab) {
+  const double C = static_cast<double>(m.d_model);
+  const double V = static_cast<double>(m.vocab_size > 0 ? m.vocab_size : vocab);
+  const double H = static_cast<double>(m.n_heads);
+  const double KV = static_cast<double>(m.n_kv_heads > 0 ? m.n_kv_heads : m.n_heads);
+  const double D = C / H, F = static_cast<double>(swiglu_hidden_dim(m.d_model, m.d_ff));
+  const double L = static_cast<double>(m.n_layers);
+  const ModelSize z = model_size(m, vocab);
+  ParamShapes p;
+  // Everything but the norms (RMSNorm gains) and an untied embedding table
+  // (looked up, not multiplied; a tied one is also the head's matmul weight).
+  const double norms = L * (2 * C + (m.qk_norm ? 2 * D : 0)) + C;
+  p.matmul = z.total - norms - (m.tie_embeddings ? 0 : V * C);
+  p.largest = std::max({V * C, C * (H + 2 * KV) * D, H * D * C, 2 * F * C, F * C,
+                        C * static_cast<double>(m.moe_experts)});
+  return p;
+}
+
+MemoryPlan state_memory(const Config& cfg, int64_t vocab, int64_t world, int shard, bool bf16) {
+  const double P = model_size(cfg.model, vocab).total, W = static_cast<double>(world);
+  const ParamShapes ps = param_shapes(cfg.model, vocab);
+  if (world == 1) shard = 0;  // the trainer ignores dist.shard at world 1
+  const double g = bf16_grad_buckets(cfg) ? 2.0 : 4.0;  // bucket bytes per element
+  MemoryPlan mp;
+  mp.weights = 4 * P;
+  mp.weight_copies = bf16 ? 2 * ps.matmul : 0;
+  mp.gradients = shard == 2 ? 4 * ps.largest : 4 * P;
+  if (world > 1) {
+    if (shard == 0) mp.grad_buffers = g * P;
+    if (shard == 1) mp.grad_buffers = 4 * P;
+    if (shard == 2) {
+      const double bucket = cfg.dist.bucket_mb * 1024 * 1024 / 4;  // elements (fp32 parameters)
+      const double in_flight = std::min(P, 2 * std::max(bucket, ps.largest));
+      mp.grad_buffers = 4 * P / W + g * in_flight + (g < 4 ? g * in_flight / W : 0);
+    }
+  }
+  mp.optimizer = shard >= 1 ? 8 * P / W : 8 * P;
+  return mp;
 }
 
 Plan make_plan(const Config& cfg, int64_t vocab, int64_t gpus, const DeviceSpec& device,
@@ -93,19 +140,20 @@ Plan make_plan(const Config& cfg, int64_t vocab, int64_t gpus, const DeviceSpec&
   p.chosen_ckpt = cfg.model.activation_checkpointing == "blocks";
   const int64_t per_rank = cfg.train.batch_size / gpus;
   p.micro_batch = cfg.train.micro_batch_size > 0 ? std::min(cfg.train.micro_batch_size, per_rank) : per_rank;
-  const double P = p.size.total, W = static_cast<double>(gpus);
+  const double W = static_cast<double>(gpus);
   for (int sh = 0; sh < 3; ++sh)
     for (int ck = 0; ck < 2; ++ck) {
       MemoryPlan& mp = p.memory[sh][ck];
-      mp.weights = 4 * P;
-      mp.gradients = sh == 2 ? 4 * P / W : 4 * P;
-      mp.optimizer = sh >= 1 ? 8 * P / W : 8 * P;
+      mp = state_memory(cfg, vocab, gpus, sh, device.bf16);
       mp.activations = activation_bytes(cfg, vocab, p.micro_batch, device.bf16, ck == 1);
       mp.runtime = device.runtime_bytes;
     }
   p.step_tokens = static_cast<double>(cfg.train.batch_size * cfg.data.seq_len);
-  // Checkpointing replays the forward of the checkpointed blocks: ~1/3 more work.
-  const double recompute = p.chosen_ckpt ? 4.0 / 3.0 : 1.0;
+  // Checkpointing replays the forward (1/3 of a step's work) of the
+  // checkpointed blocks: every k-th of L blocks adds (ceil(L/k)/L)/3.
+  const double L = static_cast<double>(cfg.model.n_layers);
+  const double every = static_cast<double>(std::max<int64_t>(cfg.model.checkpoint_every, 1));
+  const double recompute = p.chosen_ckpt ? 1.0 + std::floor((L + every - 1) / every) / L / 3.0 : 1.0;
   const double step_flops = p.flops_per_token * recompute * p.step_tokens;
   p.step_time_s = step_flops / (W * device.peak_flops * mfu);
   p.tokens_per_s = p.step_tokens / p.step_time_s;
@@ -122,15 +170,16 @@ std::string plan_report(const Plan& p, const std::string& title) {
   o << "  device: " << p.gpus << " x " << p.device.name << " (" << gib(p.device.memory_bytes)
     << ", peak " << human_count(p.device.peak_flops) << "FLOP/s" << (p.device.bf16 ? " bf16" : " fp32")
     << "); micro-batch " << p.micro_batch << " rows per rank\n";
-  o << "  per rank:   shard      ckpt    weights     grads       optim       activations total       fits (<= "
+  o << "  per rank:   shard      ckpt    weights     bf16 copy   grads       grad bufs   optim       activations total       fits (<= "
     << static_cast<int>(p.usable_fraction * 100) << "%)\n";
   for (int sh = 0; sh < 3; ++sh)
     for (int ck = 0; ck < 2; ++ck) {
       const MemoryPlan& m = p.memory[sh][ck];
-      char line[256];
-      std::snprintf(line, sizeof(line), "  %s %-10s %-7s %-11s %-11s %-11s %-11s %-11s %s\n",
+      char line[320];
+      std::snprintf(line, sizeof(line), "  %s %-10s %-7s %-11s %-11s %-11s %-11s %-11s %-11s %-11s %s\n",
                     sh == p.chosen_shard && (ck == 1) == p.chosen_ckpt ? "->" : "  ", kShardNames[sh],
-                    ck ? "blocks" : "none", gib(m.weights).c_str(), gib(m.gradients).c_str(),
+                    ck ? "blocks" : "none", gib(m.weights).c_str(), gib(m.weight_copies).c_str(),
+                    gib(m.gradients).c_str(), gib(m.grad_buffers).c_str(),
                     gib(m.optimizer).c_str(), gib(m.activations).c_str(), gib(m.total()).c_str(),
                     p.fits(sh, ck == 1) ? "yes" : "no");
       o << line;
@@ -156,7 +205,8 @@ std::string plan_json(const Plan& p) {
     for (int ck = 0; ck < 2; ++ck) {
       const MemoryPlan& m = p.memory[sh][ck];
       j["memory"][kShardNames[sh]][ck ? "blocks" : "none"] = {
-          {"weights", m.weights}, {"gradients", m.gradients}, {"optimizer", m.optimizer},
+          {"weights", m.weights}, {"weight_copies", m.weight_copies}, {"gradients", m.gradients},
+          {"grad_buffers", m.grad_buffers}, {"optimizer", m.optimizer},
           {"activations", m.activations}, {"runtime", m.runtime}, {"total", m.total()}, {"fits", p.fits(sh, ck == 1)}};
     }
   j["chosen"] = {{"shard", kShardNames[p.chosen_shard]}, {"ckpt", p.chosen_ckpt ? "blocks" : "none"},

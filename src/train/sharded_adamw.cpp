@@ -43,20 +43,26 @@ ShardedAdamW::ShardedAdamW(const std::vector<std::pair<std::string, torch::Tenso
   }
 }
 
-double ShardedAdamW::clip_grad_norm(double max_norm) {
+torch::Tensor ShardedAdamW::clip_grad_norm_device(double max_norm) {
   torch::NoGradGuard no_grad;
-  // Σ ||chunk||², one host sync; per-chunk fp32 norms as clip_grad_norm_ takes
-  // per-tensor ones (no fp64 copy of the gradients), summed in fp64. Padding
+  // Σ ||chunk||² over the owned chunks and the ranks, on the device: per-chunk
+  // fp32 norms (as clip_grad_norm_ takes per-tensor ones, no fp64 copy of the
+  // gradients), squared and summed in fp64, all-reduced as a tensor. Padding
   // and unused parameters are zeros in the shards.
-  torch::Tensor sq = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64)
-                                          .device(exp_avg_.empty() ? torch::kCPU
-                                                                   : exp_avg_[0].device()));
-  for (int64_t b = 0; b < sync_.num_buckets(); ++b)
-    sq += torch::linalg_vector_norm(sync_.grad_shard(b), 2).to(torch::kFloat64).square();
-  const double norm = std::sqrt(dist_->all_reduce_sum(sq.item<double>()));
-  const double coef = max_norm / (norm + 1e-6);  // as torch.nn.utils.clip_grad_norm_
-  if (coef < 1.0)
-    for (int64_t b = 0; b < sync_.num_buckets(); ++b) sync_.grad_shard(b).mul_(coef);
+  std::vector<torch::Tensor> shards;
+  for (int64_t b = 0; b < sync_.num_buckets(); ++b) shards.push_back(sync_.grad_shard(b));
+  auto f64 = torch::TensorOptions().dtype(torch::kFloat64)
+                 .device(exp_avg_.empty() ? torch::kCPU : exp_avg_[0].device());
+  torch::Tensor sq = torch::zeros({1}, f64);  // (1)
+  if (!shards.empty())
+    sq += torch::stack(at::_foreach_norm(shards, 2)).to(torch::kFloat64).square().sum();
+  dist_->all_reduce_sum(sq);
+  torch::Tensor norm = sq.sqrt().squeeze(0);  // ()
+  if (std::isfinite(max_norm) && !shards.empty()) {
+    // as torch.nn.utils.clip_grad_norm_: min(1, max_norm / (norm + 1e-6))
+    auto coef = torch::clamp(max_norm / (norm + 1e-6), std::nullopt, 1.0).to(shards[0].scalar_type());
+    at::_foreach_mul_(shards, coef);
+  }
   return norm;
 }
 
@@ -126,8 +132,7 @@ void ShardedAdamW::all_gather_weights() {
 }
 
 void ShardedAdamW::zero_grad() {
-  for (auto& [name, p] : params_)
-    if (p.grad().defined()) p.mutable_grad().zero_();
+  for (auto& [name, p] : params_) p.mutable_grad() = torch::Tensor();
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> ShardedAdamW::state_tensors() {
@@ -146,8 +151,11 @@ std::vector<std::pair<std::string, torch::Tensor>> ShardedAdamW::state_tensors()
       const int64_t s = slot_of_[i];
       if (sync_.slot_bucket(s) != b) continue;
       const auto& p = params_[i].second;
-      m_full[i] = m.narrow(0, sync_.slot_offset(s), p.numel()).view(p.sizes()).clone();
-      v_full[i] = v.narrow(0, sync_.slot_offset(s), p.numel()).view(p.sizes()).clone();
+      // To the CPU now: the device holds only this bucket's gathered state.
+      m_full[i] = m.narrow(0, sync_.slot_offset(s), p.numel()).view(p.sizes())
+                      .to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true);
+      v_full[i] = v.narrow(0, sync_.slot_offset(s), p.numel()).view(p.sizes())
+                      .to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true);
     }
   }
   std::vector<std::pair<std::string, torch::Tensor>> out;
@@ -186,9 +194,11 @@ void ShardedAdamW::load_state(const std::map<std::string, torch::Tensor>& tensor
 
 OptimizerBytes ShardedAdamW::held_bytes() const {
   OptimizerBytes b;
-  for (const auto& [name, p] : params_) b.weights += p.nbytes();
-  // ZeRO-1 keeps .grad (local accumulation) next to its buckets; ZeRO-2 drops it.
-  b.grads = sync_.held_bytes() + (sync_.mode() == ShardMode::optimizer ? b.weights : 0);
+  for (const auto& [name, p] : params_) {
+    b.weights += p.nbytes();
+    if (p.grad().defined()) b.grads += p.grad().nbytes();  // ZeRO-1 accumulates here
+  }
+  b.grad_buffers = sync_.held_bytes();
   for (size_t k = 0; k < exp_avg_.size(); ++k)
     b.state += exp_avg_[k].nbytes() + exp_avg_sq_[k].nbytes();
   return b;

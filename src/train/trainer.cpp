@@ -29,10 +29,12 @@
 #include "crossover/io/run_layout.h"
 #include "crossover/io/run_lock.h"
 #include "crossover/model/model_size.h"
+#include "crossover/train/plan.h"
 #include "crossover/train/train_step.h"
 #include "crossover/util/check.h"
 #include "crossover/util/device_info.h"
 #include "crossover/util/file_io.h"
+#include "crossover/util/host_sync.h"
 #include "crossover/util/log.h"
 #include "crossover/util/signals.h"
 #include "crossover/util/stopwatch.h"
@@ -186,32 +188,38 @@ class Trainer {
     install_stop_signals();
   }
 
-  // A lower bound of what one rank must hold (fp32 weights, gradients and both
-  // AdamW moments — 16 bytes a parameter unsharded — plus one micro-batch's
-  // logits and their gradient): a config beyond it is refused before anything
-  // is allocated or written, instead of dying in the allocator. `crossover
-  // plan` gives the full estimate, activations included.
+  // What one rank will hold, from the planner (train/plan.h, the same model
+  // `crossover plan` prints: weights, bf16 copies, gradients, sync buffers,
+  // AdamW state, activations): a config beyond the device's available memory
+  // is refused before anything is allocated or written, instead of dying in
+  // the allocator.
   void check_memory_fits(int64_t vocab, int64_t local_world) {
-    const ModelSize z = model_size(cfg_.model, vocab);
-    const double V = static_cast<double>(cfg_.model.vocab_size > 0 ? cfg_.model.vocab_size : vocab);
-    const int64_t per_rank = cfg_.train.batch_size / std::max<int64_t>(world_, 1);
-    const double micro = static_cast<double>(cfg_.train.micro_batch_size > 0
-                                                 ? cfg_.train.micro_batch_size : per_rank);
-    // Sharding (dist.shard) splits the AdamW state, and with `gradients` the gradients too.
-    const double W = static_cast<double>(std::max<int64_t>(world_, 1));
-    const std::string& shard = cfg_.dist.shard;
-    const double state = 4.0 * z.total + (shard == "gradients" ? 4.0 * z.total / W : 4.0 * z.total) +
-                         (shard != "none" ? 8.0 * z.total / W : 8.0 * z.total);
-    const double need = state + 8.0 * micro * static_cast<double>(cfg_.data.seq_len) * V;
+    const int64_t world = std::max<int64_t>(world_, 1);
+    if (cfg_.train.batch_size % world != 0) return;  // make_train_state says so, with a hint
+    DeviceSpec spec = device_spec(device_.is_cuda() ? "h100" : "cpu", cfg_.runtime.precision);
+    spec.bf16 = device_.is_cuda() && cfg_.runtime.precision != "fp32";
+    const Plan plan = make_plan(cfg_, vocab, world, spec, 0.4,
+                                world > 1 ? cfg_.dist.shard : std::string("none"));
+    const MemoryPlan& m = plan.memory[plan.chosen_shard][plan.chosen_ckpt ? 1 : 0];
+    const double need = m.total();
     double have = available_memory_bytes(device_);
     if (!device_.is_cuda()) have /= static_cast<double>(std::max<int64_t>(local_world, 1));
     if (have > 0 && need > have)
       throw UsageError(str_cat("this config needs at least ", gib(need), " per rank (",
-                               human_count(z.total), " parameters: fp32 weights, gradients and ",
-                               "AdamW moments with dist.shard=", shard, ", plus the logits of a ",
-                               "micro-batch) but ",
-                               device_.str(), " has ", gib(have), " available; hint: ",
-                               "smaller model.* sizes or train.micro_batch_size"));
+                               human_count(plan.size.total), " parameters: ", gib(m.weights),
+                               " weights, ", gib(m.gradients + m.grad_buffers), " gradients, ",
+                               gib(m.optimizer), " AdamW state with dist.shard=", cfg_.dist.shard,
+                               ", ", gib(m.activations), " activations; `crossover plan` has the ",
+                               "parts) but ", device_.str(), " has ", gib(have), " available; hint: ",
+                               "smaller model.* sizes, train.micro_batch_size or dist.shard"));
+  }
+
+  // What each rank really held during the first step, by the planner's part
+  // names (tests/dist/plan_memory_dtest.cpp compares it with `crossover plan`).
+  void log_held_bytes() {
+    const OptimizerBytes& b = st_.held_peak;
+    log_info(str_cat("held per rank in step 1 (bytes): weights ", b.weights, " gradients ", b.grads,
+                     " grad_buffers ", b.grad_buffers, " optimizer ", b.state));
   }
 
   // Restores the newest valid checkpoint; returns its step (-1 when none).
@@ -297,36 +305,55 @@ class Trainer {
 
   void loop() {
     run_time_.restart();
+    syncs_at_start_ = host_sync_count();
     Stopwatch since_log;
     int64_t tokens_since_log = 0;
     while (step_ < total_steps_) {
       auto batch = loader_->next_batch();  // (B_local, T+1)
       StepStats s = train_step(st_, batch, step_, total_steps_);
-      if (s.skipped) handle_nan(s);
+      if (!held_logged_) log_held_bytes();
+      held_logged_ = true;
+      if (s.skipped) handle_nan(s.loss_value);
+      scalars_.add(s);
+      last_lr_ = s.lr;
       ++step_;
       tokens_since_log += tokens_per_step();
-      if (step_ % cfg_.train.log_every == 0 || step_ == total_steps_) {
+      // The step's scalars are read (one sync) only here: at a metrics row,
+      // and before an evaluation or a checkpoint (which must not save NaN weights).
+      const bool log_now = step_ % cfg_.train.log_every == 0 || step_ == total_steps_;
+      bool epoch_end = std::floor(epoch_at_step(step_)) > std::floor(epoch_at_step(step_ - 1));
+      bool at_end = step_ == total_steps_;
+      const bool eval_now = !at_end && ((cfg_.train.eval_every > 0 && step_ % cfg_.train.eval_every == 0) ||
+                                        (epoch_end && cfg_.train.eval_each_epoch));
+      const bool ckpt_now = !at_end && ((cfg_.train.ckpt_every > 0 && step_ % cfg_.train.ckpt_every == 0) ||
+                                        (epoch_end && cfg_.train.ckpt_each_epoch));
+      bool stop = false;
+      if (log_now || eval_now || ckpt_now) stop = read_scalars();
+      if (log_now) {
         double dt = std::max(since_log.seconds(), 1e-9);
-        log_train_row(s, tokens_since_log / dt);
+        log_train_row(tokens_since_log / dt);
         since_log.restart();
         tokens_since_log = 0;
       }
-      bool epoch_end = std::floor(epoch_at_step(step_)) > std::floor(epoch_at_step(step_ - 1));
-      bool at_end = step_ == total_steps_;
-      if (!at_end && ((cfg_.train.eval_every > 0 && step_ % cfg_.train.eval_every == 0) ||
-                      (epoch_end && cfg_.train.eval_each_epoch)))
-        evaluate();
+      if (eval_now) evaluate();
       if (!at_end && cfg_.train.ckpt_every > 0 && step_ % cfg_.train.ckpt_every == 0)
         checkpoint("step");
       if (!at_end && epoch_end && cfg_.train.ckpt_each_epoch) checkpoint("epoch");
-      if (stop_agreed()) {
+      // World 1 asks its own flag every step (no collective); several ranks
+      // agree at the reads above.
+      if (world_ == 1 ? stop_requested() : stop) {
         interrupted_ = true;
         log_info(str_cat("signal ", stop_signal(), ": stopping after step ", step_,
                          "; resume with --resume auto"));
+        if (!scalars_.empty()) read_scalars();
         checkpoint("step");
         return;
       }
     }
+    if (!scalars_.empty()) read_scalars();
+    // util/host_sync.h: what a GPU would have waited for in the loop above.
+    log_info(str_cat("host syncs in training: ", host_sync_count() - syncs_at_start_, " in ",
+                     step_ - std::max<int64_t>(resumed_step_, 0), " steps"));
     // Resumed from the final checkpoint (killed before summary.json): its
     // evaluation is already logged; doing it again would duplicate the row.
     if (auto logged = logged_final_val()) {
@@ -335,6 +362,21 @@ class Trainer {
     }
     last_val_ = evaluate();
     checkpoint("step");
+  }
+
+  // Reads the scalars of the steps since the last read (one all-reduce, one
+  // host read); stops on a non-finite loss under nan_policy=stop, naming its
+  // step. Returns whether some rank asked to stop.
+  bool read_scalars() {
+    StepScalars::Readout r = scalars_.read(dist_.get(), world_ > 1 && stop_requested());
+    for (size_t i = 0; i < r.losses.size(); ++i)
+      if (!std::isfinite(r.losses[i]) && cfg_.train.nan_policy == "stop")
+        throw Error(str_cat("non-finite loss (", r.losses[i], ") at step ", r.steps[i],
+                            "; stopped, the last good checkpoint is kept (hint: lower train.lr, ",
+                            "or set train.nan_policy=skip)"));
+    if (!r.losses.empty()) last_loss_ = r.losses.back();
+    last_grad_norm_ = r.grad_norm;
+    return r.stop;
   }
 
   // The val_loss logged at the current step before a resume, if every rank
@@ -353,18 +395,9 @@ class Trainer {
     return value;
   }
 
-  // Every rank must agree to stop, or the others would wait in a collective.
-  bool stop_agreed() {
-    double local = stop_requested() ? 1.0 : 0.0;
-    return (world_ > 1 ? dist_->all_reduce_sum(local) : local) > 0;
-  }
-
-  void handle_nan(const StepStats& s) {
+  // nan_policy=skip (train_step read the loss to decide): count and maybe stop.
+  void handle_nan(double /*loss*/) {
     ++nan_skips_;
-    if (cfg_.train.nan_policy == "stop")
-      throw Error(str_cat("non-finite loss (", s.loss, ") at step ", step_,
-                          "; stopped, the last good checkpoint is kept (hint: lower train.lr, ",
-                          "or set train.nan_policy=skip)"));
     log_warn(str_cat("non-finite loss at step ", step_, ": step skipped (", nan_skips_, " so far)"));
     if (nan_skips_ > cfg_.train.max_nan_skips)
       throw Error(str_cat(nan_skips_, " steps skipped for non-finite loss, more than ",
@@ -381,15 +414,15 @@ class Trainer {
     return r;
   }
 
-  void log_train_row(const StepStats& s, double tokens_per_s) {
+  void log_train_row(double tokens_per_s) {
     const double flops = st_.model->flops_per_token(cfg_.data.seq_len);
     // tokens/s counts every rank, so the peak does too.
     const double mfu = flops * tokens_per_s /
                        (static_cast<double>(world_) * peak_flops(device_, st_.bf16, cfg_.train.peak_flops));
     MetricRow r = base_row("train");
-    r["loss"] = s.loss;
-    r["lr"] = s.lr;
-    r["grad_norm"] = s.grad_norm;
+    r["loss"] = last_loss_;
+    r["lr"] = last_lr_;
+    r["grad_norm"] = last_grad_norm_;
     r["tokens_per_s"] = tokens_per_s;
     r["mfu"] = mfu;
     r["peak_mem_mb"] = peak_memory_mb(device_);
@@ -399,8 +432,8 @@ class Trainer {
     write_metrics(r);
     const double remaining = (total_steps_ - step_) * tokens_per_step() / std::max(tokens_per_s, 1e-9);
     std::string line = str_cat("step ", step_, "/", total_steps_, " | epoch ",
-                               std::round(epoch_at_step(step_) * 100) / 100, " | loss ", s.loss,
-                               " | lr ", s.lr, " | ", static_cast<int64_t>(tokens_per_s),
+                               std::round(epoch_at_step(step_) * 100) / 100, " | loss ", last_loss_,
+                               " | lr ", last_lr_, " | ", static_cast<int64_t>(tokens_per_s),
                                " tok/s | mfu ", std::round(mfu * 1000) / 10, "% | eta ",
                                static_cast<int64_t>(remaining), "s");
     if (::isatty(2)) {
@@ -540,6 +573,10 @@ class Trainer {
   std::vector<CodegenTask> codegen_;  // eval.codegen, scored at every evaluation
   double bytes_per_token_ = 1.0;
   TrainState st_;
+  StepScalars scalars_;  // the steps' losses and norm, on the device until read
+  double last_loss_ = 0, last_lr_ = 0, last_grad_norm_ = 0;
+  bool held_logged_ = false;
+  int64_t syncs_at_start_ = 0;
   std::unique_ptr<MetricsWriter> metrics_;
   int64_t step_ = 0, total_steps_ = 0, nan_skips_ = 0;
   int64_t resumed_step_ = -1;  // the checkpoint's step when resumed

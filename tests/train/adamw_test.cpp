@@ -102,3 +102,32 @@ TEST(AdamW, ForeachEqualsLoopBitForBit) {
 
 }  // namespace
 }  // namespace crossover
+
+namespace crossover {
+namespace {
+
+// zero_grad() releases .grad (no gradient memory between steps), and a
+// parameter that a later step leaves out still moves (momentum, decay) exactly
+// as it did when .grad was zeroed in place: against an AdamW fed an explicit
+// zero gradient.
+TEST(AdamW, ZeroGradReleasesGradAndLeftOutParametersStillMove) {
+  torch::manual_seed(0);
+  auto a = torch::randn({4, 3}).requires_grad_(true), b = a.detach().clone().requires_grad_(true);
+  AdamW released({{"w", a}}, {}, AdamWOptions{}), zeroed({{"w", b}}, {}, AdamWOptions{});
+  a.mutable_grad() = torch::ones({4, 3});
+  b.mutable_grad() = torch::ones({4, 3});
+  released.step(0.1);
+  zeroed.step(0.1);
+  released.zero_grad();
+  const torch::Tensor after_first = a.detach().clone();
+  EXPECT_FALSE(a.grad().defined());
+  EXPECT_EQ(released.held_bytes().grads, 0);
+  b.mutable_grad().zero_();  // the old zero_grad: a defined zero gradient
+  released.step(0.1);        // a's .grad is left undefined: it must still move
+  zeroed.step(0.1);
+  EXPECT_TRUE(torch::equal(a.detach(), b.detach()));
+  EXPECT_FALSE(torch::equal(a.detach(), after_first));
+}
+
+}  // namespace
+}  // namespace crossover

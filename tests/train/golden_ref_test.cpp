@@ -62,8 +62,9 @@ class GoldenRef : public ReferenceSuite<GoldenRef> {
       EXPECT_EQ(r.seq_len, want_len[s].item<int64_t>()) << "step " << s;
       short_steps += r.seq_len < windows.size(2) - 1;
       const double w = want[s].item<double>();
-      const double e = std::fabs(r.loss - w) / std::max(1.0, std::fabs(w));
-      EXPECT_LE(e, kLossTol) << name << " step " << s + 1 << ": crossover " << r.loss
+      const double loss = r.loss.item<double>();
+      const double e = std::fabs(loss - w) / std::max(1.0, std::fabs(w));
+      EXPECT_LE(e, kLossTol) << name << " step " << s + 1 << ": crossover " << loss
                              << ", reference " << w;
       worst = std::max(worst, e);
     }

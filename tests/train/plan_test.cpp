@@ -28,15 +28,23 @@ TEST(Plan, HandComputedTinyConfig) {
   EXPECT_EQ(p.micro_batch, 4);  // 8 rows over 2 ranks
   const auto& none = p.memory[0][0];
   EXPECT_EQ(none.weights, 4 * P);
+  EXPECT_EQ(none.weight_copies, 0);  // fp32: no autocast copies
   EXPECT_EQ(none.gradients, 4 * P);
+  EXPECT_EQ(none.grad_buffers, 4 * P);  // one fp32 bucket copy of every gradient
   EXPECT_EQ(none.optimizer, 8 * P);
   // Per token: block attn 2C + (H+2KV)D + (H+KV)D + 3HD + HD = 704, ffn 2C + 4F = 896
   // (F = 192), x 4 bytes = 6400 per block; head 4*3C + 12V = 3888; 4 rows x 32 tokens.
   EXPECT_EQ(none.activations, 4.0 * 32 * (2 * 6400 + 3888));
   EXPECT_EQ(none.runtime, 1024.0 * 1024 * 1024);
   EXPECT_EQ(p.memory[1][0].optimizer, 8 * P / 2);  // optimizer state sharded
-  EXPECT_EQ(p.memory[1][0].gradients, 4 * P);
-  EXPECT_EQ(p.memory[2][0].gradients, 4 * P / 2);  // and gradients
+  EXPECT_EQ(p.memory[1][0].gradients, 4 * P);      // .grad accumulates locally
+  EXPECT_EQ(p.memory[1][0].grad_buffers, 4 * P);
+  // ZeRO-2: .grad lives one parameter at a time (the largest: the 260 x 64
+  // fused SwiGLU gate_up), the shards are 1/W, and the one bucket (P < 25 MiB)
+  // is in flight whole.
+  EXPECT_EQ(p.memory[2][0].gradients, 4 * 2 * 192 * 64);  // gate_up (2F, C)
+  EXPECT_EQ(p.memory[2][0].grad_buffers, 4 * P / 2 + 4 * P);
+  EXPECT_EQ(p.memory[2][0].optimizer, 8 * P / 2);
   // Checkpointing every block: each keeps its input (4 C bytes), one block replays.
   EXPECT_EQ(p.memory[0][1].activations, 4.0 * 32 * (2 * 4 * 64 + 6400 + 3888));
   // FLOPs: 6 (P - 2*V*C + V*C) + 12 L C T; time at 50% of 2 x 494.5 TFLOP/s.
@@ -44,6 +52,25 @@ TEST(Plan, HandComputedTinyConfig) {
   EXPECT_DOUBLE_EQ(p.flops_per_token, flops);
   EXPECT_DOUBLE_EQ(p.step_time_s, flops * 256 / (2 * 494.5e12 * 0.5));
   EXPECT_DOUBLE_EQ(p.gpu_hours, 1e6 / (256 / p.step_time_s) * 2 / 3600);
+}
+
+// bf16: the autocast copies of the matmul weights (everything but the norms
+// and the untied embedding table); world 1; a chunk's logits.
+TEST(Plan, Bf16CopiesWorldOneAndLogitChunks) {
+  Config c = tiny();
+  const double P = 33280 + 2 * 53408 + 64;
+  const double norms = 2 * (2 * 64 + 2 * 16) + 64;
+  Plan p = make_plan(c, 260, 2, device_spec("h100", "bf16"), 0.5, "none");
+  EXPECT_EQ(p.memory[0][0].weight_copies, 2 * (P - norms - 260 * 64));
+  // World 1: no GradSync, so no buckets, and dist.shard is ignored.
+  Plan one = make_plan(tiny(), 260, 1, device_spec("h100", "fp32"), 0.5, "gradients");
+  EXPECT_EQ(one.memory[2][0].grad_buffers, 0);
+  EXPECT_EQ(one.memory[2][0].optimizer, 8 * P);
+  // Logits: 4 rows x 32 tokens = 128 rows, under one chunk (loss_chunk_tokens()
+  // rows); 200 rows of 32 tokens = 6400 rows: only one chunk's logits are kept.
+  EXPECT_EQ(loss_chunk_tokens(tiny()), 4096);
+  const double per_row = activation_bytes(tiny(), 260, 1, false, false) / 32 - 12.0 * 260;
+  EXPECT_EQ(activation_bytes(tiny(), 260, 200, false, false), 200 * 32 * per_row + 12.0 * 260 * 4096);
 }
 
 TEST(Plan, FitsFollowsTheDeviceAndTheChoice) {

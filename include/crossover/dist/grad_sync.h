@@ -21,19 +21,35 @@
 // train/sharded_adamw.h, of the AdamW moments) it updates. `optimizer`
 // (ZeRO-1) all-reduces the buckets as `none` does but leaves the sums in the
 // buckets (the optimizer reads its chunk, .grad is not written back);
-// `gradients` (ZeRO-2) reduce-scatters each bucket into this rank's chunk,
-// releases .grad as soon as the last micro-batch's gradient is copied into
-// its bucket, and frees the bucket once reduced, so between steps a rank holds
-// only its 1/W of the gradients. Earlier micro-batches still accumulate full
-// .grad locally (as DDP's no_sync).
+// `gradients` (ZeRO-2) is armed for EVERY micro-batch: each bucket is
+// reduce-scattered into this rank's (chunk,) shard, which accumulates over
+// the micro-batches (the shard is added into this rank's own chunk of the
+// bucket before the reduce-scatter, so the result is Σ_micro Σ_ranks), .grad
+// is released as soon as it is copied into its bucket, and a bucket's
+// (W·chunk,) buffer lives only while it is filled or in flight: before a new
+// one is allocated every launched bucket but the previous one is waited for
+// and freed. So a ZeRO-2 rank holds its 1/W of the gradients plus at most two
+// buckets, never a full .grad (train/plan.h counts exactly these). The price:
+// one reduce-scatter per micro-batch instead of one per step (k x the traffic,
+// overlapped with backward like the rest); fewer, larger micro-batches pay less.
+//
+// bf16_comm (train/plan.h's bf16_grad_buckets(); fp32 for now): the buckets hold bf16 copies of fp32 gradients (half
+// the bytes on the wire and in the buckets); the sums land in fp32 (.grad, or
+// a ZeRO-2 shard through a (chunk,) bf16 buffer). Not with ZeRO-1, whose
+// fp32 buckets double as the weight all-gather buffers.
 //
 // Use, per optimizer step with k micro-batches:
 //   for (i = 0; i < k; ++i) {
-//     if (i == k - 1) sync.arm_for_last_micro_batch();
+//     sync.arm(/*last=*/i == k - 1);   // none/optimizer: only the last one arms
 //     (loss_i / global_tokens).backward();
+//     sync.end_micro_batch();          // ZeRO-2, i < k-1: wait, accumulate into the shard
 //   }
-//   sync.finish();          // waits; .grad now holds the sum over ranks
+//   sync.finish();          // waits; .grad (or the shards) now hold the sum over ranks
 //   clip, optimizer.step(), optimizer.zero_grad();
+//
+// Host syncs: none in steady state. Which parameters got a gradient on some
+// rank is all-reduced (and read on the host) only until every parameter has
+// had one: that set only grows, so afterwards the answer is known.
 #pragma once
 
 #include <torch/types.h>
@@ -57,14 +73,20 @@ class GradSync {
  public:
   // params: trainable parameters (requires_grad=false and repeated tensors are
   // skipped). World 1: no hooks, no buffers; arm/finish do nothing.
+  // bf16_comm: dist.grad_dtype=bf16 (fp32 parameters' buckets in bf16).
   GradSync(const std::vector<torch::Tensor>& params, std::shared_ptr<Dist> dist,
-           double bucket_mb, ShardMode mode = ShardMode::none);
+           double bucket_mb, ShardMode mode = ShardMode::none, bool bf16_comm = false);
   ~GradSync();  // removes the hooks
   GradSync(const GradSync&) = delete;
   GradSync& operator=(const GradSync&) = delete;
 
-  // Call before the backward of the last micro-batch of a step.
-  void arm_for_last_micro_batch();
+  // Call before the backward of every micro-batch; last: the step's last one.
+  // none/optimizer ignore the others (their gradients accumulate in .grad).
+  void arm(bool last);
+  void arm_for_last_micro_batch() { arm(true); }
+  // Call after the backward of every micro-batch. ZeRO-2, not the last one:
+  // launches what backward left, waits, and the shards hold the running sum.
+  void end_micro_batch();
   // Launches what backward left (unused parameters), waits for every bucket
   // and writes the sums into .grad. Throws crossover::Error if a rank died.
   void finish();
@@ -95,6 +117,14 @@ class GradSync {
   bool grad_used(int64_t slot) const { return slots_[slot].used_any; }
   // Bytes of gradient buffers this object keeps between steps (buckets, shards).
   int64_t held_bytes() const;
+  // The most bytes of gradient buffers alive at once since construction
+  // (persistent buckets and shards, plus ZeRO-2's in-flight buckets).
+  int64_t peak_bytes() const { return peak_bytes_; }
+  // ZeRO-2: the largest .grad seen alive (each is released into its bucket at
+  // once, so this is the most .grad memory held at any moment); 0 otherwise.
+  int64_t peak_grad_bytes() const { return peak_grad_bytes_; }
+  // Collectives whose result was read on the host (the used-parameter set).
+  int64_t host_reads() const { return host_reads_; }
 
  private:
   struct Slot {
@@ -109,7 +139,8 @@ class GradSync {
   };
   struct Bucket {
     torch::Tensor flat;  // (W·chunk,) one dtype, one device; gradients mode: only during a step
-    torch::Tensor shard;  // (chunk,) gradients mode: this rank's reduced chunk
+    torch::Tensor shard;  // (chunk,) gradients mode: this rank's reduced chunk (fp32)
+    torch::Tensor landing;  // (chunk,) gradients mode with bf16 buckets: the reduce-scatter output
     int64_t chunk = 0;    // padded numel / W (none: numel)
     torch::TensorOptions options;
     std::vector<int64_t> slots;
@@ -120,7 +151,11 @@ class GradSync {
   void on_grad_ready(int64_t slot);  // from the autograd hook
   void fill_slot(Slot& s);
   void launch_in_order();  // launches buckets from next_launch_ while ready
+  void reset_micro_batch();
   void reset_step();
+  void free_spent_buckets(int64_t before);  // ZeRO-2: wait for and free launched buckets < before
+  void wait_bucket(Bucket& b);              // ... and land a ZeRO-2 bf16 result in its shard
+  void track_peak();
 
   std::shared_ptr<Dist> dist_;
   ShardMode mode_;
@@ -128,7 +163,14 @@ class GradSync {
   std::vector<Bucket> buckets_;
   std::mutex mu_;
   bool armed_ = false;
+  bool armed_last_ = false;
+  bool accumulated_ = false;  // ZeRO-2: the shards hold earlier micro-batches' sums this step
+  bool all_used_ = false;     // every slot has had a gradient on some rank: no used all-reduce
+  bool bf16_comm_ = false;
   size_t next_launch_ = 0;
+  int64_t peak_bytes_ = 0;
+  int64_t peak_grad_bytes_ = 0;
+  int64_t host_reads_ = 0;
   int64_t overlapped_ = 0;
 };
 

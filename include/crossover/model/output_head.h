@@ -23,4 +23,18 @@ torch::Tensor transformer_hidden(TransformerImpl& model, const torch::Tensor& to
 // reduced precision (bf16 autocast), float64 for a float64 model.
 torch::Tensor transformer_head(TransformerImpl& model, const torch::Tensor& hidden);
 
+// Σ_i weights_i · CE(head(hidden_i), targets_i) over N rows, computed
+// chunk_rows rows at a time by one autograd function that saves only its
+// inputs and recomputes each chunk's logits in backward (a chunked linear +
+// cross-entropy): at most one chunk's (chunk_rows, V) logits, their softmax
+// and gradient are alive at once, instead of (N, V) of each. hidden (N, C),
+// targets (N) int64, weights (N) float; returns a () float32 (float64 for a
+// float64 model). Under bf16 autocast the head's matmuls run in bf16 and the
+// cross-entropy in fp32, as the unchunked path does; gradients flow to hidden
+// and to the head weight (and bias). chunk_rows <= 0 or >= N: the unchunked
+// path (transformer_head + cross_entropy), bit for bit.
+torch::Tensor chunked_head_loss_sum(TransformerImpl& model, const torch::Tensor& hidden,
+                                    const torch::Tensor& targets, const torch::Tensor& weights,
+                                    int64_t chunk_rows);
+
 }  // namespace crossover

@@ -36,6 +36,10 @@ struct ObjectiveBatch {
   torch::Tensor weights;  // (B, T) float32: per-token loss weight (0 = not supervised)
   bool causal = true;     // attention mode for the model
   bool sparse = false;    // weights are 0 at many positions (mdm): the head may skip them
+  // sparse: the (M) int64 flat positions with weight != 0, on the device, found
+  // where the mask was drawn (the CPU), so no device read sizes the gather;
+  // undefined: found from weights (nonzero, a host sync on a GPU).
+  torch::Tensor supervised;
 };
 
 // A conditional log-likelihood query, log p(tokens[n_context:] | tokens[:n_context])
@@ -126,8 +130,11 @@ torch::Tensor objective_loss_sum(const torch::Tensor& logits, const ObjectiveBat
 // about half of a row, so this skips half of the head's FLOPs and memory
 // (forward and backward). Equal, to floating-point tolerance, to
 // objective_loss_sum(transformer_head(hidden), batch) (tests/objective).
+// chunk_rows > 0 (train/plan.h's loss_chunk_tokens()): more rows than that go through
+// chunked_head_loss_sum (model/output_head.h), so at most chunk_rows rows of
+// (·, V) logits exist at once, forward and backward.
 torch::Tensor objective_loss_sum_hidden(TransformerImpl& model, const torch::Tensor& hidden,
-                                        const ObjectiveBatch& batch);
+                                        const ObjectiveBatch& batch, int64_t chunk_rows = 0);
 
 // −log p(target) per position, float64: logits (..., V) (float32 for reduced
 // precision, float64 kept), targets (...) int64 -> (...).

@@ -12,7 +12,6 @@
 
 #include <map>
 #include <string>
-#include <string>
 #include <vector>
 
 #include "crossover/train/optimizer.h"
@@ -39,8 +38,9 @@ class AdamW : public Optimizer {
   AdamW(const std::vector<std::pair<std::string, torch::Tensor>>& params,
         const std::vector<std::string>& no_decay, AdamWOptions options);
 
-  // torch::nn::utils::clip_grad_norm_ over the parameters that have a .grad.
-  double clip_grad_norm(double max_norm) override;
+  // torch::nn::utils::clip_grad_norm_ over the parameters that have a .grad,
+  // with _foreach_norm / _foreach_mul_ and the factor on the device.
+  torch::Tensor clip_grad_norm_device(double max_norm) override;
   void step(double lr) override;
   void zero_grad() override;
   int64_t steps() const override { return t_; }
@@ -48,13 +48,13 @@ class AdamW : public Optimizer {
   // "exp_avg/<name>", "exp_avg_sq/<name>" -> tensor (zeros before the first step).
   std::vector<std::pair<std::string, torch::Tensor>> state_tensors() override;
   void load_state(const std::map<std::string, torch::Tensor>& tensors, int64_t steps) override;
-  // .grad counted as allocated (the first backward creates it and it stays).
   OptimizerBytes held_bytes() const override;
 
   const std::vector<std::pair<std::string, torch::Tensor>>& params() const { return params_; }
 
  private:
-  // The parameters with a .grad in one weight-decay group, as tensor lists.
+  // The parameters with a .grad (or that had one: a zero gradient) in one
+  // weight-decay group, as tensor lists.
   struct Group {
     std::vector<torch::Tensor> params, grads, exp_avg, exp_avg_sq;
     bool decay = false;
@@ -68,6 +68,11 @@ class AdamW : public Optimizer {
   std::vector<bool> decay_;
   std::vector<torch::Tensor> exp_avg_;
   std::vector<torch::Tensor> exp_avg_sq_;
+  // Had a .grad in some step: zero_grad() releases .grad (set to none), but a
+  // parameter that once had one steps with a zero gradient when a step leaves
+  // it out (momentum and decay keep moving it), as it did when .grad was
+  // zeroed in place, and as the sharded optimizer and GradSync treat it.
+  mutable std::vector<bool> had_grad_;
   AdamWOptions options_;
   int64_t t_ = 0;
 };

@@ -17,7 +17,8 @@
 // undefined .grad.
 //
 // State on disk is the unsharded format (train/optimizer.h): state_tensors()
-// all-gathers one bucket at a time and rank 0 cuts out each parameter;
+// all-gathers one bucket at a time and rank 0 cuts each parameter out into
+// CPU memory (never the full state on the device);
 // load_state() copies this rank's pieces out of the full tensors. So
 // checkpoints move freely between shard modes and world sizes.
 #pragma once
@@ -45,9 +46,9 @@ class ShardedAdamW : public Optimizer {
                const std::vector<std::string>& no_decay, AdamWOptions options,
                GradSync& sync, std::shared_ptr<Dist> dist);
 
-  double clip_grad_norm(double max_norm) override;
+  torch::Tensor clip_grad_norm_device(double max_norm) override;
   void step(double lr) override;
-  void zero_grad() override;  // local .grad of earlier micro-batches (ZeRO-1 keeps it)
+  void zero_grad() override;  // releases local .grad (ZeRO-1 accumulates into it)
   int64_t steps() const override { return t_; }
   std::vector<std::pair<std::string, torch::Tensor>> state_tensors() override;
   void load_state(const std::map<std::string, torch::Tensor>& tensors, int64_t steps) override;

@@ -40,14 +40,45 @@ struct TrainState {
   // Testing only: the loss of this step reads as NaN (env CROSSOVER_TEST_NAN_AT_STEP),
   // so the NaN policy can be exercised deterministically.
   int64_t inject_nan_step = -1;
+  // The most bytes held at once so far, by part (train/plan.h's names): .grad
+  // summed after every micro-batch's backward (and ZeRO-2's largest transient
+  // .grad), gradient-sync buffers at their peak. Host bookkeeping only.
+  OptimizerBytes held_peak;
 };
 
+// A step's scalars stay on the device (reading them would stall a GPU every
+// step); StepScalars folds them into one tensor read every log_every steps.
 struct StepStats {
-  double loss = 0;        // global mean loss of the step (nats/token incl. MoE aux)
-  double grad_norm = 0;   // before clipping
+  torch::Tensor loss;       // () float64 on the device: this rank's part of the step's
+                            // global mean loss (nats/token incl. MoE aux); Σ over ranks = the loss
+  torch::Tensor grad_norm;  // () on the device, before clipping; undefined when skipped
   double lr = 0;
-  int64_t seq_len = 0;    // T of this step (shorter on a short-sequence step)
-  bool skipped = false;   // non-finite loss under nan_policy=skip
+  int64_t step = 0;
+  int64_t seq_len = 0;      // T of this step (shorter on a short-sequence step)
+  bool skipped = false;     // non-finite loss under nan_policy=skip (read every step there)
+  double loss_value = 0;    // the global loss, known on the host only under nan_policy=skip
+};
+
+// The scalars of the steps since the last read, read together: one
+// all-reduce of one small tensor (the ranks' loss parts, the stop flags) and
+// one host read. Every rank must call read() at the same steps.
+class StepScalars {
+ public:
+  struct Readout {
+    std::vector<double> losses;  // global loss of each step added, in order
+    std::vector<int64_t> steps;  // their step indices
+    double grad_norm = 0;        // of the last step that was not skipped
+    bool stop = false;           // some rank asked to stop (stop_local)
+  };
+  void add(const StepStats& s);
+  bool empty() const { return losses_.empty(); }
+  Readout read(Dist* dist, bool stop_local);
+
+ private:
+  std::vector<torch::Tensor> losses_;
+  std::vector<int64_t> steps_;
+  torch::Tensor grad_norm_;
+  double last_norm_ = 0;
 };
 
 // Builds model (initialised from seed), objective and optimizer on `device`.
