@@ -103,6 +103,7 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("train.adam_eps", t.adam_eps, range(0.0, 1.0));
   v.field("train.decay_embeddings", t.decay_embeddings, kAny);
   v.field("train.grad_clip", t.grad_clip, at_least(0));
+  v.field("train.loss_chunk_tokens", t.loss_chunk_tokens, at_least(0));
   v.field("train.log_every", t.log_every, at_least(1));
   v.field("train.eval_every", t.eval_every, at_least(0));
   v.field("train.eval_each_epoch", t.eval_each_epoch, kAny);
@@ -129,6 +130,7 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("dist.timeout_s", c.dist.timeout_s, at_least(1));
   v.field("dist.bucket_mb", c.dist.bucket_mb, range(0.001, 1e6));
   v.field("dist.shard", c.dist.shard, one_of({"none", "optimizer", "gradients"}));
+  v.field("dist.grad_dtype", c.dist.grad_dtype, one_of({"fp32", "bf16"}));
 }
 
 namespace {
@@ -194,6 +196,9 @@ void validate_config(const Config& c) {
   if (c.train.micro_batch_size > 0 && c.train.batch_size % c.train.micro_batch_size != 0)
     fail(str_cat("train.batch_size=", c.train.batch_size,
                  " is not a multiple of train.micro_batch_size=", c.train.micro_batch_size));
+  if (c.dist.grad_dtype == "bf16" && c.dist.shard == "optimizer")
+    fail("dist.grad_dtype=bf16 does not work with dist.shard=optimizer (its fp32 buckets also "
+         "gather the weights); hint: dist.shard=gradients or none");
 }
 
 }  // namespace crossover

@@ -30,8 +30,8 @@ std::string gib(double bytes) {
 
 }  // namespace
 
-int64_t loss_chunk_tokens(const Config& /*cfg*/) { return 4096; }
-bool bf16_grad_buckets(const Config& /*cfg*/) { return false; }
+int64_t loss_chunk_tokens(const Config& cfg) { return cfg.train.loss_chunk_tokens; }
+bool bf16_grad_buckets(const Config& cfg) { return cfg.dist.grad_dtype == "bf16"; }
 
 DeviceSpec device_spec(const std::string& name, const std::string& precision) {
   DeviceSpec d;

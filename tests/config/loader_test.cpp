@@ -138,6 +138,21 @@ TEST(ConfigLoader, OutOfRangeAndBadChoice) {
                      {"objective.kind", "'mdn'", "ar | mdm | ar_noise", "did you mean 'mdm'"});
 }
 
+TEST(ConfigLoader, GradDtypeAndLossChunkKeys) {
+  Config c = load_config_from_string("dist:\n  grad_dtype: bf16\n  shard: gradients\n"
+                                     "train:\n  loss_chunk_tokens: 1024\n", "t.yaml");
+  EXPECT_EQ(c.dist.grad_dtype, "bf16");
+  EXPECT_EQ(c.train.loss_chunk_tokens, 1024);
+  EXPECT_EQ(Config().dist.grad_dtype, "fp32");  // the default communicates fp32
+  expect_usage_error([] { load_config_from_string("dist:\n  grad_dtype: fp16\n", "t.yaml"); },
+                     {"dist.grad_dtype", "'fp16'", "fp32 | bf16"});
+  expect_usage_error([] { load_config_from_string("train:\n  loss_chunk_tokens: -1\n", "t.yaml"); },
+                     {"train.loss_chunk_tokens"});
+  expect_usage_error(
+      [] { load_config_from_string("dist:\n  grad_dtype: bf16\n  shard: optimizer\n", "t.yaml"); },
+      {"dist.grad_dtype=bf16", "dist.shard=optimizer"});
+}
+
 TEST(ConfigLoader, CrossFieldValidation) {
   expect_usage_error([] { load_config_from_string("model:\n  d_model: 100\n  n_heads: 3\n", "t"); },
                      {"not divisible by model.n_heads"});

@@ -58,10 +58,10 @@ void expect_close(double planned, double held, const std::string& what) {
                                                          << " held " << held;
 }
 
-void expect_plan_matches(const std::string& shard) {
+void expect_plan_matches(const std::string& shard, const std::string& grad_dtype = "fp32") {
   TempDir dir;
   const std::string cfg = memory_config(dir);
-  const std::string sets = " --set dist.shard=" + shard;
+  const std::string sets = " --set dist.shard=" + shard + " --set dist.grad_dtype=" + grad_dtype;
   RunResult t = run_shell(source_path("scripts/launch.sh") + " --nproc_per_node 2 -- " +
                           CROSSOVER_BINARY + " train " + cfg + " --set run.name=m" + sets);
   ASSERT_EQ(t.exit_code, 0) << t.out;
@@ -70,7 +70,7 @@ void expect_plan_matches(const std::string& shard) {
   RunResult p = run_crossover("plan " + cfg + sets + " --gpus 2 --gpu cpu --json");
   ASSERT_EQ(p.exit_code, 0) << p.out;
   auto j = nlohmann::json::parse(p.out)["memory"][shard]["none"];
-  const std::string what = shard;
+  const std::string what = shard + "/" + grad_dtype;
   std::cout << what << ": held weights " << held.weights << " gradients " << held.gradients
             << " grad_buffers " << held.grad_buffers << " optimizer " << held.optimizer
             << " | planned " << j["weights"] << " " << j["gradients"] << " " << j["grad_buffers"]
@@ -101,6 +101,10 @@ TEST(PlanMemory, TwoRanksReadTheHostOnlyAtLogTime) {
 TEST(PlanMemory, NoneMatchesWhatTheTrainerHolds) { expect_plan_matches("none"); }
 TEST(PlanMemory, OptimizerMatchesWhatTheTrainerHolds) { expect_plan_matches("optimizer"); }
 TEST(PlanMemory, GradientsMatchesWhatTheTrainerHolds) { expect_plan_matches("gradients"); }
+TEST(PlanMemory, Bf16BucketsMatchWhatTheTrainerHolds) {
+  expect_plan_matches("none", "bf16");
+  expect_plan_matches("gradients", "bf16");
+}
 
 }  // namespace
 }  // namespace crossover

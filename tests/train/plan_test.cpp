@@ -62,15 +62,27 @@ TEST(Plan, Bf16CopiesWorldOneAndLogitChunks) {
   const double norms = 2 * (2 * 64 + 2 * 16) + 64;
   Plan p = make_plan(c, 260, 2, device_spec("h100", "bf16"), 0.5, "none");
   EXPECT_EQ(p.memory[0][0].weight_copies, 2 * (P - norms - 260 * 64));
+  c.dist.grad_dtype = "bf16";  // bf16 buckets: half the bytes
+  EXPECT_EQ(make_plan(c, 260, 2, device_spec("h100", "fp32"), 0.5, "none").memory[0][0].grad_buffers,
+            2 * P);
+  EXPECT_EQ(make_plan(c, 260, 2, device_spec("h100", "fp32"), 0.5, "gradients").memory[2][0].grad_buffers,
+            4 * P / 2 + 2 * P + 2 * P / 2);  // fp32 shards, bf16 bucket and landing chunk
   // World 1: no GradSync, so no buckets, and dist.shard is ignored.
   Plan one = make_plan(tiny(), 260, 1, device_spec("h100", "fp32"), 0.5, "gradients");
   EXPECT_EQ(one.memory[2][0].grad_buffers, 0);
   EXPECT_EQ(one.memory[2][0].optimizer, 8 * P);
   // Logits: 4 rows x 32 tokens = 128 rows, under one chunk (loss_chunk_tokens()
   // rows); 200 rows of 32 tokens = 6400 rows: only one chunk's logits are kept.
-  EXPECT_EQ(loss_chunk_tokens(tiny()), 4096);
+  EXPECT_EQ(loss_chunk_tokens(tiny()), 4096);  // the default of train.loss_chunk_tokens
   const double per_row = activation_bytes(tiny(), 260, 1, false, false) / 32 - 12.0 * 260;
   EXPECT_EQ(activation_bytes(tiny(), 260, 200, false, false), 200 * 32 * per_row + 12.0 * 260 * 4096);
+}
+
+TEST(Plan, LossChunkTokensBoundsTheLogits) {
+  Config k = tiny();
+  const double base = activation_bytes(k, 260, 4, false, false);  // 128 rows, one chunk
+  k.train.loss_chunk_tokens = 16;
+  EXPECT_EQ(base - activation_bytes(k, 260, 4, false, false), 12.0 * 260 * (128 - 16));
 }
 
 TEST(Plan, FitsFollowsTheDeviceAndTheChoice) {

@@ -88,6 +88,7 @@ struct TrainConfig {
   double adam_eps = 1e-8;
   bool decay_embeddings = false;
   double grad_clip = 1.0;         // 0 = off
+  int64_t loss_chunk_tokens = 4096;  // LM head + cross-entropy in chunks of this many rows (0 = one)
   int64_t log_every = 10;
   int64_t eval_every = 0;         // steps; 0 = only at epoch boundaries
   bool eval_each_epoch = true;
@@ -117,6 +118,7 @@ struct DistConfig {
   int64_t timeout_s = 300;
   double bucket_mb = 25.0;
   std::string shard = "none";     // none | optimizer (ZeRO-1) | gradients (ZeRO-2)
+  std::string grad_dtype = "fp32";  // fp32 | bf16: dtype of the gradient buckets on the wire
 };
 
 struct Config {

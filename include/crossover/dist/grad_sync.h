@@ -33,7 +33,7 @@
 // one reduce-scatter per micro-batch instead of one per step (k x the traffic,
 // overlapped with backward like the rest); fewer, larger micro-batches pay less.
 //
-// bf16_comm (train/plan.h's bf16_grad_buckets(); fp32 for now): the buckets hold bf16 copies of fp32 gradients (half
+// dist.grad_dtype=bf16 (bf16_comm): the buckets hold bf16 copies of fp32 gradients (half
 // the bytes on the wire and in the buckets); the sums land in fp32 (.grad, or
 // a ZeRO-2 shard through a (chunk,) bf16 buffer). Not with ZeRO-1, whose
 // fp32 buckets double as the weight all-gather buffers.

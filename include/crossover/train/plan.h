@@ -75,11 +75,9 @@ struct MemoryPlan {
   }
 };
 
-// The two knobs the trainer and the memory model share, read in one place.
-// For now fixed: the LM head + cross-entropy runs in chunks of 4096 rows, and
-// gradient buckets are fp32 (GradSync can communicate bf16; the config keys
-// train.loss_chunk_tokens and dist.grad_dtype are a separate change, because
-// touching config.h rebuilds most of the project).
+// The two knobs the trainer and the memory model share, read in one place:
+// train.loss_chunk_tokens (LM head + cross-entropy rows per chunk, 0 = one
+// chunk) and dist.grad_dtype (bf16: bf16 gradient buckets).
 int64_t loss_chunk_tokens(const Config& cfg);
 bool bf16_grad_buckets(const Config& cfg);
 
