@@ -27,6 +27,7 @@ const std::vector<ConfigKeyRole> kRoles = {
     {"runtime.log_level", R},
     {"runtime.precision", R},  // bf16 autocast: same experiment, other rounding
     {"runtime.deterministic", R},
+    {"runtime.tf32", R},  // TF32 fp32 matmuls on CUDA: same experiment, other rounding
     {"model.vocab_size", S},
     {"model.d_model", S},
     {"model.n_layers", S},
@@ -86,6 +87,7 @@ const std::vector<ConfigKeyRole> kRoles = {
     {"train.max_nan_skips", R},
     {"train.peak_flops", R},  // only the MFU column
     {"train.tensorboard", C},  // another copy of the same rows
+    {"train.loss_chunk_tokens", R},  // rows per chunk of the LM head's loss: same sum, less memory
     {"eval.val_tokens", S},  // the validation set: curves must stay comparable
     {"eval.val_batch_size", R},  // masks and t are fixed per window, not per batch
     {"eval.mc_samples", S},
@@ -99,6 +101,7 @@ const std::vector<ConfigKeyRole> kRoles = {
     {"dist.timeout_s", R},
     {"dist.bucket_mb", R},
     {"dist.shard", R},  // ZeRO: the same update, other memory layout
+    {"dist.grad_dtype", R},  // bf16 gradient communication: same experiment, other rounding
 };
 
 // Shortest text that reads back as the same double (as the YAML writer does).

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "crossover/config/config_roles.h"
 #include "crossover/config/sweep.h"
 #include "crossover/model/model_size.h"
 #include "crossover/objective/objective.h"
@@ -21,17 +22,15 @@ namespace {
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
-bool is_variant_key(const std::string& k) {
-  return str_starts_with(k, "objective.") || str_starts_with(k, "model.dropout_");
-}
+// The roles come from config/config_roles.h's one table, so a new config key
+// groups by the role it is given there, never by a prefix rule here.
+bool is_variant_key(const std::string& k) { return config_role(k) == ConfigRole::kVariant; }
 
-// Keys that neither define the experiment nor the variant.
+// Keys that neither define the experiment nor the variant: cadence and runtime
+// keys, and run.seed — the replicate axis, whose runs are averaged.
 bool is_ignored_key(const std::string& k) {
-  static const std::set<std::string> kTrainCadence = {
-      "train.log_every",  "train.ckpt_every", "train.ckpt_keep",     "train.ckpt_each_epoch",
-      "train.nan_policy", "train.max_nan_skips", "train.peak_flops", "train.micro_batch_size"};
-  return str_starts_with(k, "run.") || str_starts_with(k, "runtime.") ||
-         str_starts_with(k, "dist.") || kTrainCadence.count(k) > 0;
+  const ConfigRole r = config_role(k);
+  return k == "run.seed" || r == ConfigRole::kCadence || r == ConfigRole::kRuntime;
 }
 
 bool glob_match(const std::string& pat, const std::string& s) {

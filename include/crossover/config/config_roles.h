@@ -16,8 +16,8 @@
 // Users: `train --resume` refuses a resolved config that differs from the
 // run's saved one in a science or variant key and logs cadence/runtime
 // changes; `sweep plan` counts a run as the sweep's only if its science and
-// variant keys match. (`report` groups runs by its own rules for now —
-// run.seed is its replicate axis — and is meant to move onto this table.)
+// variant keys match; `report` groups runs by it (run.seed, a science key for
+// resume, is the report's replicate axis).
 // A test checks that every key of config_keys() has exactly one entry here.
 #pragma once
 

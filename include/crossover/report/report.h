@@ -3,11 +3,13 @@
 // table, report.csv and report.json (the plotter's input).
 //
 // Grouping. Two runs belong to one group when every config key agrees except
-//   - the objective: objective.* and the noise settings model.dropout_*
-//     (these make the *variant*: ar, ar_noise with input_noise 0.1, mdm, ...),
-//   - run.* (name, dir, seed: seeds of one variant are averaged),
-//   - settings that do not change the science: runtime.*, dist.*, and the
-//     logging / checkpoint cadence keys of train.*.
+// those whose role (config/config_roles.h, one table for resume, sweeps and
+// this report) is
+//   - variant: objective.* and the noise settings model.dropout_* (these make
+//     the *variant*: ar, ar_noise with input_noise 0.1, mdm, ...),
+//   - cadence or runtime: logging / evaluation / checkpoint intervals, device,
+//     threads, precision, world layout, run name and folder,
+// and run.seed (seeds of one variant are averaged).
 // Within a group every AR-family variant (kind ar or ar_noise) is compared with
 // every DLM variant (kind mdm).
 //
