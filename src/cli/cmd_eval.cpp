@@ -293,6 +293,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
   TaskScoringOptions so = eval_opts.tasks;
   if (args.mc_samples > 0) so.loglik.mc_samples = args.mc_samples;
   so.loglik.max_batch_tokens = args.batch_tokens;
+  so.keep_items = !args.out.empty();
   if (!args.task_mc.empty()) so.mc.mode = parse_mc_mode(args.task_mc);
   if (args.mc_min > 0) so.mc.min_samples = args.mc_min;
   if (args.mc_round > 0) so.mc.round = args.mc_round;
@@ -355,13 +356,27 @@ int cmd_eval(const std::vector<std::string>& argv) {
   if (!args.out.empty()) {
     auto j = lm_eval_results_json(results, config);
     for (auto& [name, r] : codegen_json.items()) j["results"][name] = r;
-    for (size_t i = 0; i < results.size(); ++i) {  // throughput, for scripts/bench_eval.sh
-      j["results"][results[i].name]["choices_scored"] = choices_scored[i];
-      j["results"][results[i].name]["eval_s"] = task_seconds[i];
-    }
     const std::string& out = args.out;
     auto parent = std::filesystem::path(out).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
+    const std::string stem =
+        out.size() > 5 && out.compare(out.size() - 5, 5, ".json") == 0 ? out.substr(0, out.size() - 5) : out;
+    for (size_t i = 0; i < results.size(); ++i) {  // throughput, for scripts/bench_eval.sh
+      auto& t = j["results"][results[i].name];
+      t["choices_scored"] = choices_scored[i];
+      t["eval_s"] = task_seconds[i];
+      // Per item: choice log-likelihoods and decisions (for agreement between runs).
+      std::string rows;
+      for (const auto& it : results[i].items) {
+        nlohmann::ordered_json row = {{"index", it.index}, {"loglik", it.loglik}, {"pred", it.pred},
+                                      {"pred_norm", it.pred_norm}, {"samples", it.samples},
+                                      {"resolved", it.resolved}};
+        rows += row.dump() + "\n";
+      }
+      const std::string items_file = stem + "." + results[i].name + ".items.jsonl";
+      write_file_atomic(items_file, rows);
+      t["items_file"] = items_file;
+    }
     std::ofstream f(out, std::ios::trunc);
     CROSSOVER_CHECK(f, "cannot write '", out, "'");
     f << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

@@ -40,7 +40,7 @@ std::vector<LoglikRequest> item_requests(const Tokenizer& tok, const TaskItem& i
 // one round of loglik.mc_samples, exactly compute_logliks's draws).
 void score_chunk(Transformer& model, const Tokenizer& tok, const Task& task,
                  const std::vector<int64_t>& items, const TaskScoringOptions& opts,
-                 torch::Device device, TaskTotals* totals) {
+                 torch::Device device, TaskTotals* totals, std::vector<ItemScore>* records) {
   const int64_t max_tokens = loglik_max_tokens(opts.loglik, opts.max_seq_len);
   const int64_t cap = opts.loglik.mc_samples;
   std::vector<std::vector<LoglikRequest>> requests;  // [chunk item][choice]
@@ -85,6 +85,20 @@ void score_chunk(Transformer& model, const Tokenizer& tok, const Task& task,
     }
     add_item_scores(item, scores, totals);
     add_item_mc(states[k], cap, totals);
+    if (records) {
+      ItemScore rec;
+      rec.index = items[k];
+      std::vector<double> norm;
+      for (size_t c = 0; c < scores.size(); ++c) {
+        rec.loglik.push_back(scores[c].loglik);
+        norm.push_back(scores[c].loglik / states[k].norm[c]);
+      }
+      rec.pred = static_cast<int64_t>(argmax_first(rec.loglik));
+      rec.pred_norm = static_cast<int64_t>(argmax_first(norm));
+      rec.samples = mc_item_samples(states[k]);
+      rec.resolved = states[k].resolved;
+      records->push_back(std::move(rec));
+    }
   }
 }
 
@@ -186,15 +200,17 @@ TaskResult evaluate_task(Transformer& model, const Tokenizer& tok, const Task& t
   const int64_t world = dist ? dist->world_size() : 1;
   const int64_t rank = dist ? dist->rank() : 0;
   TaskTotals totals;
+  std::vector<ItemScore> records;
   std::vector<int64_t> chunk;
   for (int64_t i = rank; i < static_cast<int64_t>(task.items.size()); i += world) {
     chunk.push_back(i);
     if (static_cast<int64_t>(chunk.size()) >= opts.items_per_chunk) {
-      score_chunk(model, tok, task, chunk, opts, device, &totals);
+      score_chunk(model, tok, task, chunk, opts, device, &totals, opts.keep_items ? &records : nullptr);
       chunk.clear();
     }
   }
-  if (!chunk.empty()) score_chunk(model, tok, task, chunk, opts, device, &totals);
+  if (!chunk.empty())
+    score_chunk(model, tok, task, chunk, opts, device, &totals, opts.keep_items ? &records : nullptr);
   if (dist && world > 1) {
     totals.samples_hist.resize(opts.loglik.mc_samples + 1, 0.0);  // the same length on every rank
     std::vector<double> flat = {totals.items,       totals.correct,        totals.correct_norm,
@@ -212,7 +228,9 @@ TaskResult evaluate_task(Transformer& model, const Tokenizer& tok, const Task& t
     totals.mc_ambiguous = p[6], totals.forward_passes = p[7], totals.mc_at_cap = p[8];
     totals.samples_hist.assign(p + n_fixed, p + flat.size());
   }
-  return task_result_from_totals(task.name, totals);
+  TaskResult r = task_result_from_totals(task.name, totals);
+  r.items = std::move(records);
+  return r;
 }
 
 nlohmann::ordered_json lm_eval_results_json(const std::vector<TaskResult>& results,

@@ -279,7 +279,16 @@ TEST_F(AdaptiveTaskTest, AdaptiveWithMinAtTheCapIsFixedAndOtherwiseCheaper) {
   EXPECT_GE(a.forward_passes, 8 * 11);
   // Deterministic whatever the chunking: the rounds of an item depend only on it.
   o.items_per_chunk = 5;
+  o.keep_items = true;
   TaskResult b = evaluate_task(model_, *tok_, task_, o, torch::kCPU);
+  ASSERT_EQ(b.items.size(), 5u);
+  int64_t rows = 0;
+  for (const auto& it : b.items) {
+    EXPECT_EQ(it.loglik.size(), task_.items[it.index].choices.size());
+    EXPECT_TRUE(it.resolved || it.samples == 256);  // unresolved only at the cap
+    rows += it.samples * static_cast<int64_t>(it.loglik.size());  // no one-token choices here
+  }
+  EXPECT_EQ(rows, b.forward_passes);
   EXPECT_EQ(b.forward_passes, a.forward_passes);
   EXPECT_NEAR(b.margin, a.margin, 1e-9);
   EXPECT_EQ(b.acc, a.acc);

@@ -61,6 +61,15 @@ struct TaskTotals {
   std::vector<double> samples_hist = {};  // [samples used] items (length cap + 1)
 };
 
+// One item's scores, for per-item comparisons (eval --out's .items.jsonl).
+struct ItemScore {
+  int64_t index = 0;            // item index in the task file
+  std::vector<double> loglik;   // per choice
+  int64_t pred = 0, pred_norm = 0;  // acc's and acc_norm's argmax
+  int64_t samples = 1;          // Monte Carlo samples used (the most of any choice)
+  bool resolved = true;         // both decisions cleared eval.task_mc_z
+};
+
 struct TaskResult {
   std::string name;
   int64_t n = 0;
@@ -71,6 +80,7 @@ struct TaskResult {
   double mc_samples_mean = 0, mc_samples_p50 = 0, mc_samples_p95 = 0;  // samples used per item
   double mc_at_cap = 0;        // fraction of items unresolved at the cap (adaptive_mc.h)
   int64_t forward_passes = 0;  // rows scored over the task
+  std::vector<ItemScore> items = {};  // with TaskScoringOptions::keep_items (this rank's items)
 };
 
 // Adds one item (its scores in choice order) to the totals.
@@ -87,6 +97,7 @@ struct TaskScoringOptions {
   AdaptiveMcOptions mc;          // fixed | adaptive rounds (eval/adaptive_mc.h)
   int64_t max_seq_len = 256;     // model.max_seq_len
   int64_t items_per_chunk = 64;  // items tokenised and scored together
+  bool keep_items = false;       // fill TaskResult::items
 };
 
 // Scores every item of the task. With dist (world > 1) rank r scores items
