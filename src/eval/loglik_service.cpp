@@ -88,10 +88,13 @@ std::vector<LoglikRequest> rolling_windows(const std::vector<int64_t>& tokens, i
   std::vector<LoglikRequest> out;
   for (int64_t done = 0; done < n;) {
     const int64_t len = std::min(pred, n - done);
+    // Context: the prefix for the first window; then the tokens before the
+    // window, as many as fit beside it (one for a full window).
+    const int64_t first = done == 0 ? done : std::max<int64_t>(0, done + len - max_tokens);
     LoglikRequest r;
-    r.tokens.push_back(done == 0 ? prefix : tokens[done - 1]);
-    r.tokens.insert(r.tokens.end(), tokens.begin() + done, tokens.begin() + done + len);
-    r.n_context = 1;
+    if (done == 0) r.tokens.push_back(prefix);
+    r.tokens.insert(r.tokens.end(), tokens.begin() + first, tokens.begin() + done + len);
+    r.n_context = done == 0 ? 1 : done - first;
     out.push_back(std::move(r));
     done += len;
   }

@@ -2,8 +2,8 @@
 // byte tokenizer. AR: answers equal compute_logliks on the same requests (se
 // 0, one sample) and is_greedy equals an argmax read off the logits by hand;
 // rolling windows are lm-eval's get_rolling_token_windows + make_disjoint_window
-// (context_len 1), worked out by hand, and the rolling log-likelihood is the sum
-// of per-token log-probs of EOS + text. MDM: the Monte Carlo estimate equals
+// (context_len 1; the values printed by lm_eval.utils 0.4.13), and the rolling
+// log-likelihood is the sum of per-token log-probs over those windows. MDM: the Monte Carlo estimate equals
 // evaluate_task's for the same item index, and the numbers do not depend on
 // request order. The serve loop answers a malformed line with one error line
 // and serves the next.
@@ -47,17 +47,22 @@ class LoglikServiceTest : public ::testing::Test {
 };
 
 TEST(RollingWindows, AreLmEvalsDisjointWindowsWithContextLenOne) {
-  // lm-eval, max_seq_len 4 (AR max_tokens 5), tokens 1..10, prefix 0:
-  //   ([0,1,2,3], [1,2,3,4]) -> disjoint ([0], [1,2,3,4])
-  //   ([4,5,6,7], [5,6,7,8]) -> ([4], [5,6,7,8]);  ([8,9], [9,10]) -> ([8], [9,10])
+  // [make_disjoint_window(w) for w in get_rolling_token_windows(list(range(1, 11)), 0, 4, 1)]
+  //   = [([0], [1, 2, 3, 4]), ([4], [5, 6, 7, 8]), ([6, 7, 8], [9, 10])]   (max_seq_len 4:
+  // AR max_tokens 5). The last, short window keeps as much context as fits.
   std::vector<int64_t> t = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
   auto w = rolling_windows(t, 0, 5);
   ASSERT_EQ(w.size(), 3u);
   EXPECT_EQ(w[0].tokens, (std::vector<int64_t>{0, 1, 2, 3, 4}));
   EXPECT_EQ(w[1].tokens, (std::vector<int64_t>{4, 5, 6, 7, 8}));
-  EXPECT_EQ(w[2].tokens, (std::vector<int64_t>{8, 9, 10}));
-  for (const auto& r : w) EXPECT_EQ(r.n_context, 1);
-  EXPECT_EQ(rolling_windows({7}, 0, 5).size(), 1u);
+  EXPECT_EQ(w[2].tokens, (std::vector<int64_t>{6, 7, 8, 9, 10}));
+  EXPECT_EQ(w[0].n_context, 1);
+  EXPECT_EQ(w[1].n_context, 1);
+  EXPECT_EQ(w[2].n_context, 3);
+  // ... (list(range(1, 9)), 0, 4, 1) = [([0], [1, 2, 3, 4]), ([4], [5, 6, 7, 8])]; ([7], 0, 4, 1) = [([0], [7])]
+  EXPECT_EQ(rolling_windows({1, 2, 3, 4, 5, 6, 7, 8}, 0, 5).size(), 2u);
+  ASSERT_EQ(rolling_windows({7}, 0, 5).size(), 1u);
+  EXPECT_EQ(rolling_windows({7}, 0, 5)[0].tokens, (std::vector<int64_t>{0, 7}));
 }
 
 TEST_F(LoglikServiceTest, ArAnswersAreComputeLogliksAndGreedyIsTheArgmax) {
@@ -104,16 +109,19 @@ TEST_F(LoglikServiceTest, ArRollingIsTheSumOfTokenLogProbsOverWindows) {
   ASSERT_TRUE(err[0].empty()) << err[0];
   EXPECT_EQ(a[0].windows, 3);
   EXPECT_EQ(a[0].tokens, 43);
-  // By hand: window k scores tokens [16k, 16k+16) given the one token before (EOS first).
+  // By hand: text tokens [16k, 16k+16) scored given the 17 − len tokens before them
+  // (EOS before the first window): windows [EOS, 0..15], [15, 16..31], [26..31, 32..42].
   std::vector<int64_t> t = {tok_->eos_id()};
-  for (int32_t id : tok_->encode(r.text)) t.push_back(id);
+  for (int32_t id : tok_->encode(r.text)) t.push_back(id);  // t[i + 1] = text token i
   double want = 0;
   for (size_t start = 1; start < t.size(); start += 16) {
     const size_t end = std::min(t.size(), start + 16);
-    std::vector<int64_t> w(t.begin() + static_cast<int64_t>(start) - 1, t.begin() + static_cast<int64_t>(end));
+    const size_t ctx = start == 1 ? 0 : std::max<size_t>(1, end - 17);
+    std::vector<int64_t> w(t.begin() + static_cast<int64_t>(ctx), t.begin() + static_cast<int64_t>(end));
     auto x = torch::tensor(w, torch::kInt64).unsqueeze(0);
     auto lp = torch::log_softmax(model_->forward(x.narrow(1, 0, x.size(1) - 1), true).logits[0], -1);
-    for (int64_t p = 0; p + 1 < x.size(1); ++p) want += lp[p][w[p + 1]].item<double>();
+    for (size_t p = start - 1 - ctx; p + 1 < w.size(); ++p)
+      want += lp[static_cast<int64_t>(p)][w[p + 1]].item<double>();
   }
   EXPECT_NEAR(a[0].loglik, want, 1e-9);
 }

@@ -59,7 +59,7 @@ def run(cmd, **kw):
     return r.stdout
 
 
-def make_runs(bin_, work):
+def make_runs(bin_, work, export_bin):
     rng = random.Random(7)
     names = ["alpha", "beta", "gamma", "delta", "omega", "sigma"]
     os.makedirs(f"{work}/corpus", exist_ok=True)
@@ -91,7 +91,7 @@ eval: {{val_tokens: 2048, mc_samples: 2}}
         if not os.path.exists(f"{work}/runs/{kind}"):
             run([bin_, "train", cfg])
         if not os.path.exists(f"{work}/export/{kind}/config.json"):
-            run([bin_, "export", f"{work}/runs/{kind}", "--format", "hf", "--out", f"{work}/export/{kind}"])
+            run([export_bin, "export", f"{work}/runs/{kind}", "--format", "hf", "--out", f"{work}/export/{kind}"])
 
 
 def write_tasks(work):
@@ -152,7 +152,7 @@ def check_dlm_tasks(bin_, work, tasks, res, mc=16):
         run([bin_, "eval", f"{work}/runs/mdm", "--tasks", path, "--mc-samples", str(mc), "--no-val",
              "--out", out])
         with open(out) as fh:
-            ce = json.load(fh)["results"][name]
+            ce = next(iter(json.load(fh)["results"].values()))  # named by the file's stem
         # Per choice: the same requests through `crossover eval --loglik` (item = doc index).
         reqs, k = [], 0
         with open(path) as fh:
@@ -224,7 +224,10 @@ def check_dlm_export(work, res):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--crossover", required=True)
-    ap.add_argument("--work", required=True)
+    ap.add_argument("--work", default="", help="working directory (default: --out)")
+    ap.add_argument("--out", default="", help="also write the results to OUT/lm_eval_check.json")
+    ap.add_argument("--export-crossover", default="",
+                    help="export with this binary instead (e.g. an older build, to see a fix matter)")
     ap.add_argument("--only", default="", help="comma-separated subset of ar,dlm,edges,export")
     a = ap.parse_args()
     try:
@@ -233,9 +236,11 @@ def main():
         print(json.dumps({"missing": str(e)}))
         return 77
     bin_ = os.path.abspath(a.crossover)
-    work = os.path.abspath(a.work)
+    if not (a.work or a.out):
+        ap.error("give --work or --out")
+    work = os.path.abspath(a.work or a.out)
     os.makedirs(work, exist_ok=True)
-    make_runs(bin_, work)
+    make_runs(bin_, work, os.path.abspath(a.export_crossover or a.crossover))
     tasks = write_tasks(work)
     only = set(filter(None, a.only.split(","))) or {"ar", "dlm", "edges", "export"}
     res, ok = {}, True
@@ -249,6 +254,9 @@ def main():
         ok = check_dlm_tasks(bin_, work, tasks, res) and ok
     res["ok"] = ok
     print(json.dumps(res, indent=1))
+    if a.out:
+        with open(os.path.join(a.out, "lm_eval_check.json"), "w") as fh:
+            json.dump(res, fh, indent=1)
     return 0 if ok else 1
 
 

@@ -29,9 +29,10 @@
 // reproduces every continuation token; MDM, always false — a masked-diffusion
 // model has no left-to-right greedy decode to compare with (score such
 // metrics through generate_until instead).
-// Rolling (perplexity tasks): lm-eval's disjoint windows over EOS + text, each
-// conditioned on the one token before it (get_rolling_token_windows with
-// context_len 1): AR the exact log-likelihood (identical to lm-eval's hf
+// Rolling (perplexity tasks): lm-eval's disjoint windows over EOS + text
+// (get_rolling_token_windows with context_len 1 + make_disjoint_window): the
+// first conditioned on EOS, each full one on the one token before it, the last
+// (short) one on as many earlier tokens as fit beside it: AR the exact log-likelihood (identical to lm-eval's hf
 // backend), MDM the negative ELBO summed over windows of max_seq_len − 1
 // continuation tokens (se combines the windows' standard errors).
 // Deterministic: the requests of one call are scored in a canonical order
