@@ -2,7 +2,8 @@
 # fig1_data_budget.sh — Figure 1 (PAPER.md experiment 1): unique-data budget. AR and DLM
 # at one model size under several unique-token budgets; less unique data -> earlier crossover.
 # Plots: val loss (and task accuracy, if scored) vs tokens seen per budget with both
-# crossovers marked; crossover point vs unique tokens.
+# crossovers marked; crossover point vs unique tokens; `crossover fit`'s laws per objective
+# and predicted vs measured crossover (fit.json: intervals, data-efficiency factor, R_D*).
 #
 # --scale mini: 12 runs = {AR, DLM} x unique {20k, 50k, 100k} (exact: 19,968 / 49,920 / 99,968
 #   tokens; 75 / 30 / 15 epochs) x 2 seeds, model_xs (~0.14M params, T=128), 1.5M tokens each
@@ -18,4 +19,5 @@ SWEEP=$FIG_SWEEPS/fig1_data_budget.yaml
 run_sweep "$SWEEP"
 make_report "$SWEEP"
 plot "Fig 1: unique-data budget" --kind curves --kind crossover --x data.unique_tokens
+make_fit "Fig 1: unique-data budget"
 figure_done "Fig 1: unique-data budget"

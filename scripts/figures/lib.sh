@@ -104,7 +104,20 @@ make_report() {
   local name
   name=$(sweep_name "$sweep")
   FIG_REPORT_DIR=figures/${FIG_REPORT_NAME:-$name}
-  fig_run "$CROSSOVER" report "$FIG_OUT/$name" --out "$FIG_REPORT_DIR" "$@"
+  FIG_RUNS_DIR=$FIG_OUT/$name
+  fig_run "$CROSSOVER" report "$FIG_RUNS_DIR" --out "$FIG_REPORT_DIR" "$@"
+}
+
+# make_fit TITLE [crossover fit options...] — `crossover fit` on the last make_report's runs
+# (crossover intervals, data-efficiency factor, scaling laws: docs/fit.md) into the same
+# folder, and its plots (scripts/plot_fit.py).
+make_fit() {
+  local title=$1; shift
+  fig_run "$CROSSOVER" fit "$FIG_RUNS_DIR" --out "$FIG_REPORT_DIR" "$@"
+  if [ "$FIG_DRY" != 1 ]; then
+    fig_run "$CROSSOVER_PYTHON" "$FIG_ROOT/scripts/plot_fit.py" "$FIG_REPORT_DIR/fit.json" \
+      --title "$title ($FIG_SCALE)"
+  fi
 }
 
 # plot TITLE [plot.py options...] — plots the last make_report's report.json.
@@ -131,6 +144,7 @@ figure_done() {
     local dest=$FIG_ROOT/docs/results/$(basename "$FIG_REPORT_DIR")
     mkdir -p "$dest"
     cp "$FIG_REPORT_DIR"/RESULTS.md "$FIG_REPORT_DIR"/report.csv "$FIG_REPORT_DIR"/*.json "$dest"/
+    cp "$FIG_REPORT_DIR"/fit.csv "$dest"/ 2>/dev/null || true
     cp "$FIG_REPORT_DIR"/*.png "$dest"/ 2>/dev/null || true
     echo "== results copied to ${dest#$FIG_ROOT/}/ (commit them)"
   fi

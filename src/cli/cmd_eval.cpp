@@ -50,6 +50,7 @@ struct EvalArgs {
   double timeout = 5;
   int64_t memory_mb = 1024;
   std::string python = "python3";
+  bool unsafe_exec = false;
 };
 
 // Parses argv into `a`; false when --help was printed.
@@ -100,8 +101,12 @@ bool parse_eval_args(const std::vector<std::string>& argv, EvalArgs& a) {
   cli.add_option("--seed", a.seed, "codegen: sampling seed");
   cli.add_option("--jobs", a.jobs, "codegen: programs executed in parallel");
   cli.add_option("--timeout", a.timeout, "codegen: wall-clock seconds per program");
-  cli.add_option("--memory-mb", a.memory_mb, "codegen: address-space limit per program (MiB)");
+  cli.add_option("--memory-mb", a.memory_mb,
+                 "codegen: memory limit (MiB): address space per process, and the whole sandbox's cgroup");
   cli.add_option("--python", a.python, "codegen: the Python 3 that runs the tests");
+  cli.add_flag("--unsafe-exec", a.unsafe_exec,
+               "codegen: execute generated code even where the sandbox's isolation is unavailable (not "
+               "root, namespaces refused): it then runs as your user and can delete your files");
   return cli.parse_args(argv);
 }
 
@@ -142,6 +147,7 @@ CodegenOptions codegen_options(const EvalArgs& args, bool diffusion) {
   o.sandbox.timeout_s = args.timeout;
   o.sandbox.memory_mb = args.memory_mb;
   o.sandbox.python = args.python;
+  o.sandbox.unsafe_exec = args.unsafe_exec;
   if (o.samples < 1) throw UsageError(str_cat("eval: --samples ", o.samples, " must be >= 1"));
   for (int64_t k : o.ks)
     if (k > o.samples)
@@ -255,6 +261,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
     throw UsageError("eval: --serve reads stdin; give it without --loglik");
   if (!args.loglik.empty() && args.out.empty())
     throw UsageError("eval: --loglik needs --out RESPONSES.jsonl");
+  if (!service && !args.codegen.empty()) require_sandbox_isolation(args.unsafe_exec);  // before reading anything
   CheckpointModel m = load_checkpoint_model(args.checkpoint, args.model);
   const Config& cfg = m.cfg;
   (service ? std::cerr : std::cout) << "checkpoint " << m.checkpoint << " (step " << m.step << ", objective "
@@ -264,6 +271,9 @@ int cmd_eval(const std::vector<std::string>& argv) {
 
   const EvalOptions eval_opts = make_eval_options(cfg, m.diffusion, m.tokenizer->mask_id(), m.bf16,
                                                   m.model->options.max_seq_len());
+  auto codegen = split_list(args.codegen, cfg.eval.codegen);
+  // The run's eval.codegen: refused before any scoring, not after minutes of validation.
+  if (!codegen.empty()) require_sandbox_isolation(args.unsafe_exec);
   nlohmann::ordered_json config;
   config["checkpoint"] = m.checkpoint;
   config["step"] = m.step;
@@ -342,7 +352,6 @@ int cmd_eval(const std::vector<std::string>& argv) {
               << std::setprecision(3) << r.mc_at_cap << "\n";
   }
   nlohmann::ordered_json codegen_json;
-  auto codegen = split_list(args.codegen, cfg.eval.codegen);
   if (!codegen.empty()) {
     std::cout << "\ncode tasks (sampling with temperature " << str_cat(args.temperature)
               << ", executing in the sandbox)\n"

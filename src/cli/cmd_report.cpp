@@ -1,11 +1,14 @@
-// `crossover report RUN_DIR_OR_SWEEP_DIR... [--out DIR] [--metric KEY ...]`:
-// find both kinds of AR-vs-DLM crossover and write report.csv and report.json.
+// `crossover report RUN_DIR_OR_SWEEP_DIR... [--out DIR] [--metric KEY ...] [--fit]`:
+// find both kinds of AR-vs-DLM crossover and write report.csv and report.json;
+// with --fit also `crossover fit`'s numbers (fit.json, fit.csv) on val_loss.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "crossover/cli/args.h"
 #include "crossover/cli/commands.h"
+#include "crossover/cli/fit_args.h"
 #include "crossover/report/report.h"
 #include "crossover/util/check.h"
 #include "crossover/util/file_io.h"
@@ -28,7 +31,19 @@ int cmd_report(const std::vector<std::string>& argv) {
   add_repeated_option(cli, "--metric", metrics,
                       "metric key or pattern, e.g. val_loss or 'task/*/acc' (repeatable; default "
                       "val_loss, task/*/acc, task/*/acc_norm)");
+  bool fit = false;
+  FitOptions fit_opts;
+  cli.add_flag("--fit", fit,
+               "also crossover intervals, data efficiency and scaling laws (as `crossover fit`) "
+               "on --fit-metric");
+  cli.add_option("--fit-metric", fit_opts.metric, "the lower-is-better metric --fit uses");
+  add_fit_options(cli, fit_opts);
   if (!cli.parse_args(argv)) return 0;
+  if (fit && metrics.empty() && fit_opts.metric != "val_loss")
+    metrics = {"val_loss", "task/*/acc", "task/*/acc_norm"};  // build_report's defaults
+  if (fit && !metrics.empty() &&
+      std::find(metrics.begin(), metrics.end(), fit_opts.metric) == metrics.end())
+    metrics.push_back(fit_opts.metric);
   std::vector<RunData> runs;
   for (const auto& dir : find_run_dirs(dirs)) runs.push_back(load_run(dir));
   Report r = build_report(std::move(runs), metrics);
@@ -39,6 +54,12 @@ int cmd_report(const std::vector<std::string>& argv) {
   std::cout << report_table(r) << "\n"
             << r.runs.size() << " runs, " << r.groups.size() << " groups; wrote "
             << (out / "report.csv").string() << " and " << (out / "report.json").string() << "\n";
+  if (fit) {
+    const FitReport f = fit_runs(r, fit_opts);
+    write_fit(f, out);
+    std::cout << "\n" << fit_table(f) << "\nwrote " << (out / "fit.json").string() << " and "
+              << (out / "fit.csv").string() << "\n";
+  }
   return 0;
 }
 

@@ -15,6 +15,8 @@ const std::vector<Command>& commands() {
       {"config", "validate a config and print it fully resolved", cmd_config},
       {"sweep", "expand a sweep file into named runs and show their status", cmd_sweep},
       {"report", "find AR vs DLM crossovers in runs; write report.csv/json", cmd_report},
+      {"fit", "crossover intervals, data-efficiency factor and scaling-law fits of runs",
+       cmd_fit},
       {"dist-check", "check the distributed setup: collectives, gradient sync, bandwidth",
        cmd_dist_check},
       {"data", "prepare a dataset, describe it, time its loader; convert/make task files",

@@ -113,6 +113,8 @@ class Trainer {
     for (const auto& path : cfg_.eval.tasks) tasks_.push_back(load_task(path, cfg_.eval.task_limit));
     for (const auto& path : cfg_.eval.codegen)
       codegen_.push_back(load_codegen_task(path, cfg_.eval.codegen_limit));
+    // eval.codegen_samples executes generated code: refuse now, not at the first evaluation.
+    if (main_ && !codegen_.empty() && cfg_.eval.codegen_samples > 0) require_sandbox_isolation(false);
     if (main_) prepare_run_dir(run_dir_, cfg_.run.dir, opts_);
     dist_->barrier();
 

@@ -30,7 +30,7 @@ const std::vector<CommandCase>& command_cases() {
       {"eval", {"CHECKPOINT", "--tasks", "--limit", "--mc-samples", "--out", "--config", "--data",
                 "--device", "--no-val", "--batch-tokens", "--pad-mask", "--codegen", "--samples",
                 "--k", "--temperature", "--top-p", "--max-new-tokens", "--steps", "--block-length",
-                "--seed", "--jobs", "--timeout", "--memory-mb", "--python"},
+                "--seed", "--jobs", "--timeout", "--memory-mb", "--python", "--unsafe-exec"},
        "run --limt 3", "--limit", "--limit 3", "run --limit three"},
       {"sample", {"CHECKPOINT", "--prompt", "--max-new-tokens", "--num-samples", "--seed",
                   "--temperature", "--top-k", "--top-p", "--no-cache", "--steps", "--block-length",

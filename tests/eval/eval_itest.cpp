@@ -5,6 +5,8 @@
 // convert-task writes lm-eval prompts. Models are ~30k parameters, seconds each.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -219,6 +221,27 @@ TEST_F(EvalTest, CodegenInTrainingAndEval) {
                            dir_->file("tasks/code.jsonl") + " --samples 2 --k 3");
   EXPECT_EQ(bad.exit_code, 2) << bad.out;
   EXPECT_NE(bad.out.find("pass@3 needs --samples >= 3"), std::string::npos) << bad.out;
+}
+
+// Without root the sandbox's isolation is unavailable: `eval --codegen` refuses
+// before reading anything, with one line naming what is missing, unless
+// --unsafe-exec. Run for real as `nobody` (setpriv), no test seam.
+TEST_F(EvalTest, CodegenRefusesWithoutRootUnlessUnsafeExec) {
+  if (::geteuid() != 0 || run_shell("command -v setpriv").exit_code != 0)
+    GTEST_SKIP() << "needs root and setpriv to run the evaluator as another user";
+  // CAP_DAC_READ_SEARCH only lets it read libtorch under /root and the runs; it is still not root.
+  const std::string as_nobody = "cd / && setpriv --reuid=65534 --regid=65534 --clear-groups "
+                                "--inh-caps=+dac_read_search --ambient-caps=+dac_read_search env TMPDIR=/tmp ";
+  const std::string eval = std::string(CROSSOVER_BINARY) + " eval " + run_dir("ar") + " --no-val --codegen " +
+                           dir_->file("tasks/code.jsonl") + " --max-new-tokens 8";
+  auto r = run_shell(as_nobody + eval);
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("refusing to execute generated code: not running as root"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--unsafe-exec"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("checkpoint "), std::string::npos) << "refused only after loading: " << r.out;
+  r = run_shell(as_nobody + eval + " --unsafe-exec");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("sandbox: UNSAFE (--unsafe-exec)"), std::string::npos) << r.out;
 }
 
 TEST_F(EvalTest, ConvertTaskCli) {

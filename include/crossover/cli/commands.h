@@ -22,6 +22,7 @@ const std::vector<Command>& commands();
 int cmd_config(const std::vector<std::string>& argv);
 int cmd_sweep(const std::vector<std::string>& argv);
 int cmd_report(const std::vector<std::string>& argv);
+int cmd_fit(const std::vector<std::string>& argv);
 int cmd_dist_check(const std::vector<std::string>& argv);
 int cmd_data(const std::vector<std::string>& argv);
 int cmd_version(const std::vector<std::string>& argv);
