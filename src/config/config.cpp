@@ -121,6 +121,10 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("eval.mc_samples", e.mc_samples, range(1, 65536));
   v.field("eval.tasks", e.tasks, kAny);
   v.field("eval.task_mc_samples", e.task_mc_samples, range(1, 65536));
+  v.field("eval.task_mc", e.task_mc, one_of({"fixed", "adaptive"}));
+  v.field("eval.task_mc_min", e.task_mc_min, range(1, 65536));
+  v.field("eval.task_mc_round", e.task_mc_round, range(1, 65536));
+  v.field("eval.task_mc_z", e.task_mc_z, range(0.1, 10.0));
   v.field("eval.task_limit", e.task_limit, at_least(0));
   v.field("eval.codegen", e.codegen, kAny);
   v.field("eval.codegen_limit", e.codegen_limit, at_least(0));

@@ -93,6 +93,10 @@ const std::vector<ConfigKeyRole> kRoles = {
     {"eval.mc_samples", S},
     {"eval.tasks", S},
     {"eval.task_mc_samples", S},
+    {"eval.task_mc", S},  // fixed or adaptive Monte Carlo: another estimator of the same score
+    {"eval.task_mc_min", S},
+    {"eval.task_mc_round", S},
+    {"eval.task_mc_z", S},
     {"eval.task_limit", S},
     {"eval.codegen", S},
     {"eval.codegen_limit", S},

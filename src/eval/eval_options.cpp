@@ -13,6 +13,10 @@ EvalOptions make_eval_options(const Config& cfg, bool diffusion, int64_t mask_id
   o.val.bf16 = bf16;
   o.tasks.loglik.diffusion = diffusion;
   o.tasks.loglik.mc_samples = cfg.eval.task_mc_samples;
+  o.tasks.mc.mode = parse_mc_mode(cfg.eval.task_mc);
+  o.tasks.mc.min_samples = cfg.eval.task_mc_min;
+  o.tasks.mc.round = cfg.eval.task_mc_round;
+  o.tasks.mc.z = cfg.eval.task_mc_z;
   o.tasks.loglik.mask_id = mask_id;
   o.tasks.loglik.bf16 = bf16;
   o.tasks.max_seq_len = max_seq_len;

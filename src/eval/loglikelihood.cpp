@@ -16,6 +16,36 @@ std::vector<int64_t> to_int64(const std::vector<int32_t>& ids) {
   return std::vector<int64_t>(ids.begin(), ids.end());
 }
 
+// Python's str.isspace() code points (3.11: [c for c in range(0x110000) if
+// chr(c).isspace()]), the set lm-eval's context.rstrip() removes.
+bool python_isspace(uint32_t c) {
+  return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
+         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+         c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+}  // namespace
+
+size_t python_rstrip_length(const std::string& s) {
+  size_t end = s.size();
+  while (end > 0) {
+    size_t start = end - 1;  // the last code point's first byte
+    while (start > 0 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data() + start);
+    const size_t n = end - start;
+    uint32_t c = p[0];
+    if (n == 2 && (p[0] & 0xE0) == 0xC0) c = ((p[0] & 0x1Fu) << 6) | (p[1] & 0x3Fu);
+    else if (n == 3 && (p[0] & 0xF0) == 0xE0)
+      c = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+    else if (n != 1) return end;  // 4-byte or malformed: never whitespace
+    if (!python_isspace(c)) return end;
+    end = start;
+  }
+  return 0;
+}
+
+namespace {
+
 // The estimator of opts (mask_eps plays no part in log-likelihoods).
 std::unique_ptr<Objective> loglik_objective(const LoglikOptions& opts) {
   return make_eval_objective(opts.diffusion, /*mask_eps=*/0.0, opts.mask_id);
@@ -25,9 +55,9 @@ std::unique_ptr<Objective> loglik_objective(const LoglikOptions& opts) {
 
 LoglikRequest make_loglik_request(const Tokenizer& tok, const std::string& context,
                                   const std::string& continuation, int64_t max_tokens) {
-  // lm-eval: trailing whitespace of the context belongs to the continuation.
-  size_t keep = context.find_last_not_of(" \t\n\r\f\v");
-  keep = keep == std::string::npos ? 0 : keep + 1;
+  // lm-eval: trailing whitespace of the context (Python's str.rstrip() set,
+  // Unicode spaces included) belongs to the continuation.
+  const size_t keep = python_rstrip_length(context);
   const std::string ctx = context.substr(0, keep);
   const std::string cont = context.substr(keep) + continuation;
   CROSSOVER_CHECK(!cont.empty(), "empty continuation for context '", context.substr(0, 60), "'");

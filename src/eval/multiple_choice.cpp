@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "crossover/dist/dist.h"
+#include "crossover/eval/adaptive_mc.h"
 #include "crossover/util/check.h"
 
 namespace crossover {
@@ -23,46 +24,82 @@ double mean_stderr(double p, double n) {
   return n > 1 ? std::sqrt(std::max(0.0, p * (1.0 - p)) / (n - 1.0)) : 0.0;
 }
 
-void score_chunk(Transformer& model, const Tokenizer& tok, const Task& task,
-                 const std::vector<int64_t>& items, const TaskScoringOptions& opts,
-                 torch::Device device, TaskTotals* totals) {
-  const int64_t max_tokens = loglik_max_tokens(opts.loglik, opts.max_seq_len);
-  std::vector<LoglikRequest> requests;
-  for (int64_t i : items) {
-    const TaskItem& item = task.items[i];
-    for (size_t c = 0; c < item.choices.size(); ++c) {
-      requests.push_back(make_loglik_request(tok, item.context, item.continuation(c), max_tokens));
-      requests.back().item = i;
-      requests.back().choice = static_cast<int64_t>(c);
-    }
+// The requests of one item, choice order.
+std::vector<LoglikRequest> item_requests(const Tokenizer& tok, const TaskItem& item, int64_t i,
+                                         int64_t max_tokens) {
+  std::vector<LoglikRequest> out;
+  for (size_t c = 0; c < item.choices.size(); ++c) {
+    out.push_back(make_loglik_request(tok, item.context, item.continuation(c), max_tokens));
+    out.back().item = i;
+    out.back().choice = static_cast<int64_t>(c);
   }
-  std::vector<std::vector<double>> samples;
-  auto ll = compute_logliks(model, requests, opts.loglik, device, &samples);
-  size_t k = 0;
-  for (int64_t i : items) {
-    const TaskItem& item = task.items[i];
-    std::vector<ChoiceScore> scores;
-    for (size_t c = 0; c < item.choices.size(); ++c, ++k)
-      scores.push_back({ll[k], requests[k].continuation_tokens(), std::move(samples[k])});
-    add_item_scores(item, scores, totals);
-  }
+  return out;
 }
 
-// Standard error of the mean of a[i] − b[i] (a one-value vector is exact and
-// pairs with every sample of the other); 0 when both are exact.
-double paired_diff_stderr(const std::vector<double>& a, const std::vector<double>& b) {
-  const size_t n = std::max(a.size(), b.size());
-  if (n < 2) return 0.0;
-  auto at = [](const std::vector<double>& v, size_t i) { return v.size() == 1 ? v[0] : v[i]; };
-  CROSSOVER_CHECK((a.size() == 1 || a.size() == n) && (b.size() == 1 || b.size() == n),
-                  "choices of one item have ", a.size(), " and ", b.size(),
-                  " Monte Carlo samples; hint: score them with the same mc_samples");
-  double mean = 0;
-  for (size_t i = 0; i < n; ++i) mean += at(a, i) - at(b, i);
-  mean /= static_cast<double>(n);
-  double ss = 0;
-  for (size_t i = 0; i < n; ++i) ss += std::pow(at(a, i) - at(b, i) - mean, 2);
-  return std::sqrt(ss / static_cast<double>(n - 1) / static_cast<double>(n));
+// Scores the chunk's items in Monte Carlo rounds (adaptive_mc.h; fixed mode is
+// one round of loglik.mc_samples, exactly compute_logliks's draws).
+void score_chunk(Transformer& model, const Tokenizer& tok, const Task& task,
+                 const std::vector<int64_t>& items, const TaskScoringOptions& opts,
+                 torch::Device device, TaskTotals* totals, std::vector<ItemScore>* records) {
+  const int64_t max_tokens = loglik_max_tokens(opts.loglik, opts.max_seq_len);
+  const int64_t cap = opts.loglik.mc_samples;
+  std::vector<std::vector<LoglikRequest>> requests;  // [chunk item][choice]
+  std::vector<McItemState> states(items.size());
+  for (size_t k = 0; k < items.size(); ++k) {
+    const TaskItem& item = task.items[items[k]];
+    requests.push_back(item_requests(tok, item, items[k], max_tokens));
+    for (const auto& choice : item.choices)
+      states[k].norm.push_back(static_cast<double>(std::max<int64_t>(1, utf8_length(choice))));
+  }
+  auto sampler = [&](int64_t round, const std::vector<size_t>& open) {
+    LoglikOptions lo = opts.loglik;
+    lo.mc_samples = mc_round_samples(opts.mc, cap, round);
+    lo.seed = mc_round_seed(opts.loglik.seed, round);
+    // Exact choices (AR, one-token MDM answers) are scored in round 0 only.
+    std::vector<std::pair<size_t, size_t>> where;  // (open index, choice) of each request
+    std::vector<LoglikRequest> batch;
+    for (size_t j = 0; j < open.size(); ++j)
+      for (size_t c = 0; c < requests[open[j]].size(); ++c)
+        if (round == 0 || (lo.diffusion && requests[open[j]][c].continuation_tokens() > 1)) {
+          batch.push_back(requests[open[j]][c]);
+          where.emplace_back(j, c);
+        }
+    std::vector<std::vector<double>> samples;
+    compute_logliks(model, batch, lo, device, &samples);
+    std::vector<std::vector<std::vector<double>>> drawn(open.size());
+    for (size_t j = 0; j < open.size(); ++j) drawn[j].resize(requests[open[j]].size());
+    for (size_t q = 0; q < batch.size(); ++q)
+      drawn[where[q].first][where[q].second] = std::move(samples[q]);
+    return drawn;
+  };
+  run_adaptive_mc(&states, opts.mc, cap, sampler);
+  for (size_t k = 0; k < items.size(); ++k) {
+    const TaskItem& item = task.items[items[k]];
+    std::vector<ChoiceScore> scores;
+    for (size_t c = 0; c < item.choices.size(); ++c) {
+      const auto& s = states[k].samples[c];
+      double sum = 0;
+      for (double v : s) sum += v;
+      scores.push_back({sum / static_cast<double>(std::max<size_t>(s.size(), 1)),
+                        requests[k][c].continuation_tokens(), s});
+    }
+    add_item_scores(item, scores, totals);
+    add_item_mc(states[k], cap, totals);
+    if (records) {
+      ItemScore rec;
+      rec.index = items[k];
+      std::vector<double> norm;
+      for (size_t c = 0; c < scores.size(); ++c) {
+        rec.loglik.push_back(scores[c].loglik);
+        norm.push_back(scores[c].loglik / states[k].norm[c]);
+      }
+      rec.pred = static_cast<int64_t>(argmax_first(rec.loglik));
+      rec.pred_norm = static_cast<int64_t>(argmax_first(norm));
+      rec.samples = mc_item_samples(states[k]);
+      rec.resolved = states[k].resolved;
+      records->push_back(std::move(rec));
+    }
+  }
 }
 
 }  // namespace
@@ -107,6 +144,28 @@ void add_item_scores(const TaskItem& item, const std::vector<ChoiceScore>& score
   totals->correct_norm += static_cast<int64_t>(argmax_first(ll_norm)) == item.gold ? 1 : 0;
 }
 
+void add_item_mc(const McItemState& state, int64_t cap, TaskTotals* totals) {
+  const int64_t n = mc_item_samples(state);
+  CROSSOVER_CHECK(n >= 1 && n <= cap, "an item used ", n, " Monte Carlo samples with a cap of ", cap);
+  if (static_cast<int64_t>(totals->samples_hist.size()) < cap + 1) totals->samples_hist.resize(cap + 1, 0.0);
+  totals->samples_hist[n] += 1;
+  for (const auto& s : state.samples) totals->forward_passes += static_cast<double>(s.size());
+  totals->mc_at_cap += state.resolved ? 0 : 1;
+}
+
+namespace {
+// Nearest-rank percentile of a histogram over sample counts: the smallest
+// count with at least q of the items at or below it.
+double hist_percentile(const std::vector<double>& hist, double items, double q) {
+  double seen = 0;
+  for (size_t s = 0; s < hist.size(); ++s) {
+    seen += hist[s];
+    if (seen > 0 && seen >= q * items - 1e-9) return static_cast<double>(s);
+  }
+  return 0;
+}
+}  // namespace
+
 TaskResult task_result_from_totals(const std::string& name, const TaskTotals& t) {
   TaskResult r;
   r.name = name;
@@ -121,6 +180,18 @@ TaskResult task_result_from_totals(const std::string& name, const TaskTotals& t)
   r.delta_nll = r.nll_wrong - r.nll_correct;
   r.margin = t.margin / t.items;
   r.mc_ambiguous = t.mc_ambiguous / t.items;
+  double hist_items = 0, hist_sum = 0;
+  for (size_t s = 0; s < t.samples_hist.size(); ++s) {
+    hist_items += t.samples_hist[s];
+    hist_sum += t.samples_hist[s] * static_cast<double>(s);
+  }
+  if (hist_items > 0) {
+    r.mc_samples_mean = hist_sum / hist_items;
+    r.mc_samples_p50 = hist_percentile(t.samples_hist, hist_items, 0.50);
+    r.mc_samples_p95 = hist_percentile(t.samples_hist, hist_items, 0.95);
+    r.mc_at_cap = t.mc_at_cap / hist_items;
+  }
+  r.forward_passes = static_cast<int64_t>(std::llround(t.forward_passes));
   return r;
 }
 
@@ -129,27 +200,37 @@ TaskResult evaluate_task(Transformer& model, const Tokenizer& tok, const Task& t
   const int64_t world = dist ? dist->world_size() : 1;
   const int64_t rank = dist ? dist->rank() : 0;
   TaskTotals totals;
+  std::vector<ItemScore> records;
   std::vector<int64_t> chunk;
   for (int64_t i = rank; i < static_cast<int64_t>(task.items.size()); i += world) {
     chunk.push_back(i);
     if (static_cast<int64_t>(chunk.size()) >= opts.items_per_chunk) {
-      score_chunk(model, tok, task, chunk, opts, device, &totals);
+      score_chunk(model, tok, task, chunk, opts, device, &totals, opts.keep_items ? &records : nullptr);
       chunk.clear();
     }
   }
-  if (!chunk.empty()) score_chunk(model, tok, task, chunk, opts, device, &totals);
+  if (!chunk.empty())
+    score_chunk(model, tok, task, chunk, opts, device, &totals, opts.keep_items ? &records : nullptr);
   if (dist && world > 1) {
-    auto v = torch::tensor({totals.items, totals.correct, totals.correct_norm, totals.nll_correct,
-                            totals.nll_wrong, totals.margin, totals.mc_ambiguous},
-                           torch::kFloat64);
+    totals.samples_hist.resize(opts.loglik.mc_samples + 1, 0.0);  // the same length on every rank
+    std::vector<double> flat = {totals.items,       totals.correct,        totals.correct_norm,
+                                totals.nll_correct,  totals.nll_wrong,      totals.margin,
+                                totals.mc_ambiguous, totals.forward_passes, totals.mc_at_cap};
+    const size_t n_fixed = flat.size();
+    flat.insert(flat.end(), totals.samples_hist.begin(), totals.samples_hist.end());
+    auto v = torch::tensor(flat, torch::kFloat64);
     if (dist->device().is_cuda()) v = v.to(dist->device());
     dist->all_reduce_sum(v);
-    v = v.cpu();
-    totals = {v[0].item<double>(), v[1].item<double>(), v[2].item<double>(),
-              v[3].item<double>(), v[4].item<double>(), v[5].item<double>(),
-              v[6].item<double>()};
+    v = v.cpu().contiguous();
+    const double* p = v.data_ptr<double>();
+    totals.items = p[0], totals.correct = p[1], totals.correct_norm = p[2];
+    totals.nll_correct = p[3], totals.nll_wrong = p[4], totals.margin = p[5];
+    totals.mc_ambiguous = p[6], totals.forward_passes = p[7], totals.mc_at_cap = p[8];
+    totals.samples_hist.assign(p + n_fixed, p + flat.size());
   }
-  return task_result_from_totals(task.name, totals);
+  TaskResult r = task_result_from_totals(task.name, totals);
+  r.items = std::move(records);
+  return r;
 }
 
 nlohmann::ordered_json lm_eval_results_json(const std::vector<TaskResult>& results,
@@ -167,6 +248,11 @@ nlohmann::ordered_json lm_eval_results_json(const std::vector<TaskResult>& resul
     t["delta_nll,none"] = r.delta_nll;
     t["margin,none"] = r.margin;
     t["mc_ambiguous,none"] = r.mc_ambiguous;
+    t["mc_samples_mean,none"] = r.mc_samples_mean;
+    t["mc_samples_p50,none"] = r.mc_samples_p50;
+    t["mc_samples_p95,none"] = r.mc_samples_p95;
+    t["mc_at_cap,none"] = r.mc_at_cap;
+    t["forward_passes,none"] = r.forward_passes;
     res[r.name] = t;
     n[r.name] = {{"original", r.n}, {"effective", r.n}};
   }

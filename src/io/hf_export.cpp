@@ -55,6 +55,15 @@ std::string special_name(const Tokenizer& tok, int32_t id) {
   return tok.decode({id}, /*skip_special=*/false);
 }
 
+// Loaded as a causal LM (lm-eval's `hf` backend, AutoModelForCausalLM +
+// next-token scoring) an MDM export runs and returns numbers that are not
+// log-likelihoods; the config and the README say so first.
+constexpr const char* kMdmExportWarning =
+    "NOT A CAUSAL LM: a bidirectional masked-diffusion model. Next-token log-likelihoods "
+    "from it (lm-eval --model hf, perplexity scripts) are meaningless. Score it with "
+    "crossover's lm-eval backend: python -m crossover_lm_eval --model crossover "
+    "--model_args run=RUN_DIR (docs/eval.md), or crossover eval.";
+
 std::string readme(const HfExportSource& src, const std::string& arch, const std::string& dir) {
   std::string s = str_cat(
       "# crossover export\n\n", src.diffusion ? "A masked-diffusion (MDM) language model" :
@@ -68,6 +77,7 @@ std::string readme(const HfExportSource& src, const std::string& arch, const std
   if (!src.diffusion)
     return s + load + "logits = model(input_ids=ids).logits  # (1, T, V)\n```\n";
   return s + str_cat(
+                 "> **Warning — ", kMdmExportWarning, "**\n\n",
                  "It is **bidirectional**: every position attends to every other one (config.json "
                  "has `\"is_causal\": false`, which transformers >= 5 honours for this architecture). "
                  "The [MASK] id is `mask_token_id` = ", src.tokenizer->mask_id(),
@@ -114,7 +124,10 @@ nlohmann::ordered_json hf_config(const TransformerOptions& o, const Tokenizer& t
   c["attention_dropout"] = 0.0;
   c["initializer_range"] = o.init_std();
   if (o.qk_norm()) c["use_sliding_window"] = false;
-  c["bos_token_id"] = tok.bos_id();
+  // BOS = EOS: crossover conditions a document's start on EOS (the boundary it
+  // trains on; its BOS id is never trained), and lm-eval's empty-context prefix
+  // is the tokenizer's bos_token_id.
+  c["bos_token_id"] = tok.eos_id();
   c["eos_token_id"] = tok.eos_id();
   c["pad_token_id"] = tok.pad_id();
   c["dtype"] = "float32";
@@ -123,6 +136,7 @@ nlohmann::ordered_json hf_config(const TransformerOptions& o, const Tokenizer& t
     c["is_causal"] = false;
     c["mask_token_id"] = tok.mask_id();
     c["crossover_objective"] = "mdm";
+    c["crossover_warning"] = kMdmExportWarning;
   } else {
     c["crossover_objective"] = "ar";
   }
@@ -237,7 +251,7 @@ void export_hf(const HfExportSource& src, const std::string& out_dir, bool overw
   }
   const std::string dir = out_dir + "/";
   write_text(dir + "config.json", config.dump(2) + "\n");
-  nlohmann::ordered_json gen = {{"bos_token_id", tok.bos_id()},
+  nlohmann::ordered_json gen = {{"bos_token_id", tok.eos_id()},  // BOS = EOS (hf_config)
                                 {"eos_token_id", tok.eos_id()},
                                 {"pad_token_id", tok.pad_id()},
                                 {"max_length", src.options.max_seq_len()}};
@@ -249,10 +263,13 @@ void export_hf(const HfExportSource& src, const std::string& out_dir, bool overw
   tc["clean_up_tokenization_spaces"] = false;
   tc["add_bos_token"] = false;
   tc["add_eos_token"] = false;
+  // Text is tokenised as crossover does: a special token's string ("[MASK]",
+  // "<|eos|>") inside text is its bytes, never the special id.
+  tc["split_special_tokens"] = true;
   if (tok.name() == "byte") {
     write_text(dir + "tokenizer.json", hf_byte_tokenizer_json(tok).dump(2) + "\n");
     tc["tokenizer_class"] = "PreTrainedTokenizerFast";
-    tc["bos_token"] = special_name(tok, tok.bos_id());
+    tc["bos_token"] = special_name(tok, tok.eos_id());  // BOS = EOS (hf_config)
     tc["eos_token"] = special_name(tok, tok.eos_id());
     tc["pad_token"] = special_name(tok, tok.pad_id());
     tc["mask_token"] = special_name(tok, tok.mask_id());
@@ -272,7 +289,7 @@ void export_hf(const HfExportSource& src, const std::string& out_dir, bool overw
       if (id >= 0 && id < sp.GetPieceSize()) tc[key] = sp.IdToPiece(id);
     };
     piece("unk_token", sp.unk_id());
-    piece("bos_token", tok.bos_id());
+    piece("bos_token", tok.eos_id());  // BOS = EOS (hf_config)
     piece("eos_token", tok.eos_id());
     piece("pad_token", tok.pad_id());
     piece("mask_token", tok.mask_id());

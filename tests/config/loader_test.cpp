@@ -153,6 +153,22 @@ TEST(ConfigLoader, GradDtypeAndLossChunkKeys) {
       {"dist.grad_dtype=bf16", "dist.shard=optimizer"});
 }
 
+TEST(ConfigLoader, AdaptiveMonteCarloKeys) {
+  Config c = load_config_from_string(
+      "eval:\n  task_mc: adaptive\n  task_mc_min: 8\n  task_mc_round: 4\n  task_mc_z: 2.5\n", "t.yaml");
+  EXPECT_EQ(c.eval.task_mc, "adaptive");
+  EXPECT_EQ(c.eval.task_mc_min, 8);
+  EXPECT_EQ(c.eval.task_mc_round, 4);
+  EXPECT_DOUBLE_EQ(c.eval.task_mc_z, 2.5);
+  EXPECT_EQ(Config{}.eval.task_mc, "fixed");  // papers are reproduced with fixed N
+  expect_usage_error([] { load_config_from_string("eval:\n  task_mc: adaptiv\n", "t.yaml"); },
+                     {"eval.task_mc", "fixed | adaptive", "did you mean 'adaptive'"});
+  expect_usage_error([] { load_config_from_string("eval:\n  task_mc_z: 0\n", "t.yaml"); },
+                     {"eval.task_mc_z", "out of range"});
+  expect_usage_error([] { load_config_from_string("eval:\n  task_mc_round: 0\n", "t.yaml"); },
+                     {"eval.task_mc_round", "out of range"});
+}
+
 TEST(ConfigLoader, CrossFieldValidation) {
   expect_usage_error([] { load_config_from_string("model:\n  d_model: 100\n  n_heads: 3\n", "t"); },
                      {"not divisible by model.n_heads"});

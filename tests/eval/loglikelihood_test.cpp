@@ -50,6 +50,29 @@ TEST_F(LoglikTest, TokenisationFollowsLmEval) {
   EXPECT_THROW(req("ab", std::string(60, 'x')), std::exception);
 }
 
+TEST(PythonRstrip, MatchesStrRstripOnUnicodeWhitespace) {
+  // (UTF-8 input, len(s.rstrip().encode())) from Python 3.11, the function
+  // lm-eval's _encode_pair applies to the context.
+  const std::vector<std::pair<std::string, size_t>> cases = {
+      {"Answer:\xc2\xa0", 7},        // NBSP
+      {"x\x1c", 1},                   // file separator
+      {"y\xc2\x85", 1},              // NEL
+      {"z\xe3\x80\x80 \t", 1},        // ideographic space, space, tab
+      {"w\xe2\x80\x8b", 4},           // zero-width space is not whitespace in Python
+      {"caf\xc3\xa9 ", 5},           // é stays
+      {"\xe2\x80\xa9\xc2\xa0", 0},    // paragraph separator + NBSP: all of it
+      {"a\xf0\x9f\x98\x80 ", 5},       // a 4-byte code point stays
+      {"", 0},
+      {" \n\r\f\v", 0}};
+  for (const auto& [s, want] : cases) EXPECT_EQ(python_rstrip_length(s), want) << s;
+}
+
+TEST_F(LoglikTest, ContextUnicodeWhitespaceMovesToTheContinuation) {
+  auto r = req("Answer:\xc2\xa0", "B");  // lm-eval: ("Answer:", "\xa0B")
+  EXPECT_EQ(r.n_context, 7);
+  EXPECT_EQ(r.continuation_tokens(), 3);  // the NBSP's two bytes and B
+}
+
 TEST_F(LoglikTest, ArEqualsSumOfTokenLogProbsFromLogits) {
   std::vector<LoglikRequest> rs = {req("def f(x):", " return x"), req("import", " os"),
                                    req("class A:\n    ", "pass"), req(std::string(70, 'z'), " end")};

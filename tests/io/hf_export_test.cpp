@@ -44,6 +44,11 @@ TEST(HfExport, ConfigNamesTheArchitectureAndTheMaskForMdm) {
   auto mdm = hf_config(o, *tok, true);
   EXPECT_EQ(mdm["is_causal"], false);
   EXPECT_EQ(mdm["mask_token_id"], 259);
+  // Loud for a causal-LM loader (lm-eval --model hf): the config says what it is not.
+  EXPECT_NE(mdm["crossover_warning"].get<std::string>().find("NOT A CAUSAL LM"), std::string::npos);
+  EXPECT_FALSE(ar.contains("crossover_warning"));
+  // lm-eval conditions an empty context on bos_token_id: crossover's boundary is EOS.
+  EXPECT_EQ(ar["bos_token_id"], 256);
   EXPECT_EQ(hf_config(o.qk_norm(false), *tok, false)["model_type"], "llama");
 }
 

@@ -106,7 +106,11 @@ struct EvalConfig {
   int64_t val_batch_size = 8;
   int64_t mc_samples = 4;         // mdm: Monte Carlo samples per validation sequence
   std::vector<std::string> tasks; // task JSONL files scored at the eval cadence
-  int64_t task_mc_samples = 128;  // mdm: Monte Carlo samples per choice
+  int64_t task_mc_samples = 128;  // mdm: Monte Carlo samples per choice (adaptive: the cap)
+  std::string task_mc = "fixed";  // fixed | adaptive (eval/adaptive_mc.h)
+  int64_t task_mc_min = 32;       // adaptive: samples of the first round
+  int64_t task_mc_round = 16;     // adaptive: samples added per later round
+  double task_mc_z = 3.0;         // adaptive: paired standard errors the leader must clear
   int64_t task_limit = 0;         // 0 = every item
   std::vector<std::string> codegen; // code-task JSONL files (eval/codegen_task.h) scored at the eval cadence
   int64_t codegen_limit = 0;      // problems per code task; 0 = all

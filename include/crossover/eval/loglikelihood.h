@@ -2,7 +2,8 @@
 // primitive behind multiple-choice scoring (eval/multiple_choice.h).
 //
 // Tokenisation is lm-evaluation-harness's: trailing whitespace of the context
-// moves to the front of the continuation, the concatenation is encoded whole
+// (Python's str.rstrip() set: ASCII \t\n\v\f\r and space, \x1c-\x1f, U+0085,
+// NBSP and the other Unicode spaces) moves to the front of the continuation, the concatenation is encoded whole
 // and split at the context's token count (so BPE merges across the boundary
 // belong to the continuation), an empty context becomes one EOS token, and a
 // request longer than the model keeps its rightmost tokens.
@@ -40,6 +41,9 @@ constexpr uint64_t kTaskSeed = 0x7a5c5eedULL;
 // max_seq_len). Throws when the continuation alone does not fit.
 LoglikRequest make_loglik_request(const Tokenizer& tok, const std::string& context,
                                   const std::string& continuation, int64_t max_tokens);
+
+// The length in bytes of the UTF-8 string s after Python's s.rstrip().
+size_t python_rstrip_length(const std::string& s);
 
 struct LoglikOptions {
   bool diffusion = false;          // a bidirectional (mdm) model: MDM estimator, else exact AR

@@ -21,6 +21,12 @@
 // because the choices of an item share their draws (loglikelihood.h). The
 // per-sample spread ignores the stratification's variance reduction, so the
 // fraction errs high. 0 for AR (exact scores).
+// Monte Carlo cost (eval/adaptive_mc.h; both modes): per item, samples used =
+// the most draws of any of its choices (exact choices: 1); mc_samples_mean /
+// p50 / p95 over items (nearest rank), forward_passes = Σ over every choice of
+// its rows scored (one row = one sequence through the model), mc_at_cap = the
+// fraction of items whose acc or acc_norm decision was still unresolved at
+// eval.task_mc_z when the samples ran out (adaptive: stopped at the cap).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -29,6 +35,7 @@
 #include <vector>
 
 #include "crossover/data/tokenizer.h"
+#include "crossover/eval/adaptive_mc.h"
 #include "crossover/eval/loglikelihood.h"
 #include "crossover/eval/task.h"
 #include "crossover/model/transformer.h"
@@ -49,6 +56,18 @@ struct TaskTotals {
   double nll_correct = 0, nll_wrong = 0;  // Σ per-item per-token NLLs
   double margin = 0;                      // Σ per-item loglik_gold − max wrong loglik
   double mc_ambiguous = 0;                // items with |margin| < 2 Monte Carlo standard errors
+  double forward_passes = 0;              // Σ rows scored (every choice, every sample)
+  double mc_at_cap = 0;                   // items unresolved when their samples ran out
+  std::vector<double> samples_hist = {};  // [samples used] items (length cap + 1)
+};
+
+// One item's scores, for per-item comparisons (eval --out's .items.jsonl).
+struct ItemScore {
+  int64_t index = 0;            // item index in the task file
+  std::vector<double> loglik;   // per choice
+  int64_t pred = 0, pred_norm = 0;  // acc's and acc_norm's argmax
+  int64_t samples = 1;          // Monte Carlo samples used (the most of any choice)
+  bool resolved = true;         // both decisions cleared eval.task_mc_z
 };
 
 struct TaskResult {
@@ -58,19 +77,27 @@ struct TaskResult {
   double nll_correct = 0, nll_wrong = 0, delta_nll = 0;
   double margin = 0;        // mean summed-loglik margin, gold − best wrong (nats)
   double mc_ambiguous = 0;  // fraction of items decided within 2 MC standard errors
+  double mc_samples_mean = 0, mc_samples_p50 = 0, mc_samples_p95 = 0;  // samples used per item
+  double mc_at_cap = 0;        // fraction of items unresolved at the cap (adaptive_mc.h)
+  int64_t forward_passes = 0;  // rows scored over the task
+  std::vector<ItemScore> items = {};  // with TaskScoringOptions::keep_items (this rank's items)
 };
 
 // Adds one item (its scores in choice order) to the totals.
 void add_item_scores(const TaskItem& item, const std::vector<ChoiceScore>& scores,
                      TaskTotals* totals);
+// Adds one item's Monte Carlo cost (samples used, rows, resolution) to the totals.
+void add_item_mc(const McItemState& state, int64_t cap, TaskTotals* totals);
 TaskResult task_result_from_totals(const std::string& name, const TaskTotals& totals);
 // Characters (Unicode code points) of a UTF-8 string, as Python's len(str).
 int64_t utf8_length(const std::string& s);
 
 struct TaskScoringOptions {
-  LoglikOptions loglik;
+  LoglikOptions loglik;          // loglik.mc_samples: fixed N or the adaptive cap
+  AdaptiveMcOptions mc;          // fixed | adaptive rounds (eval/adaptive_mc.h)
   int64_t max_seq_len = 256;     // model.max_seq_len
   int64_t items_per_chunk = 64;  // items tokenised and scored together
+  bool keep_items = false;       // fill TaskResult::items
 };
 
 // Scores every item of the task. With dist (world > 1) rank r scores items
@@ -83,7 +110,8 @@ TaskResult evaluate_task(Transformer& model, const Tokenizer& tok, const Task& t
 //   {"results": {task: {"alias": task, "acc,none": x, "acc_stderr,none": s,
 //    "acc_norm,none": x, "acc_norm_stderr,none": s, "nll_correct,none": ..,
 //    "nll_wrong,none": .., "delta_nll,none": .., "margin,none": ..,
-//    "mc_ambiguous,none": ..}}, "n-samples": {task:
+//    "mc_ambiguous,none": .., "mc_samples_mean,none": .., "mc_samples_p50,none": ..,
+//    "mc_samples_p95,none": .., "mc_at_cap,none": .., "forward_passes,none": ..}}, "n-samples": {task:
 //    {"original": n, "effective": n}}, "config": config}
 nlohmann::ordered_json lm_eval_results_json(const std::vector<TaskResult>& results,
                                             const nlohmann::ordered_json& config);
