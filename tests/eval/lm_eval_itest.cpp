@@ -7,7 +7,8 @@
 // rolling log-likelihoods agree; the edge cases (empty context, special-token
 // strings, Unicode whitespace) give lm-eval hf's numbers; a DLM export says it
 // is not a causal LM. Skipped when the venv has no lm_eval (scripts/setup.sh
-// installs it). ~1-2 minutes on 2 cores.
+// installs it). ~1-2 minutes on 2 cores. One test, so that ctest (one process per
+// test) runs the script once.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -38,35 +39,38 @@ class LmEvalTest : public ReferenceSuite<LmEvalTest> {
   nlohmann::json j_;
 };
 
-TEST_F(LmEvalTest, ArCrossoverBackendEqualsHfOnTheExport) {
-  for (const char* task : {"ar_nextline", "ar_arc"}) {
-    const auto& t = j_[task];
-    EXPECT_TRUE(t["decisions_equal"].get<bool>()) << t.dump();
-    EXPECT_EQ(t["hf_acc"], t["crossover_acc"]);
-    EXPECT_EQ(t["hf_acc_norm"], t["crossover_acc_norm"]);
-    EXPECT_LT(t["max_abs_loglik_diff"].get<double>(), 1e-4) << t.dump();
+TEST_F(LmEvalTest, CrossoverBackendAgreesWithLmEvalAndCrossoverEval) {
+  {
+    SCOPED_TRACE("AR: --model crossover equals --model hf on the export");
+    for (const char* task : {"ar_nextline", "ar_arc"}) {
+      const auto& t = j_[task];
+      EXPECT_TRUE(t["decisions_equal"].get<bool>()) << t.dump();
+      EXPECT_EQ(t["hf_acc"], t["crossover_acc"]);
+      EXPECT_EQ(t["hf_acc_norm"], t["crossover_acc_norm"]);
+      EXPECT_LT(t["max_abs_loglik_diff"].get<double>(), 1e-4) << t.dump();
+    }
   }
-}
-
-TEST_F(LmEvalTest, DlmCrossoverBackendEqualsCrossoverEval) {
-  for (const char* task : {"dlm_nextline", "dlm_arc"}) {
-    const auto& t = j_[task];
-    EXPECT_TRUE(t["acc_equal"].get<bool>()) << t.dump();
-    EXPECT_LT(t["max_abs_loglik_diff_vs_loglik_mode"].get<double>(), 1e-6) << t.dump();
+  {
+    SCOPED_TRACE("DLM: --model crossover equals crossover eval --tasks / --loglik");
+    for (const char* task : {"dlm_nextline", "dlm_arc"}) {
+      const auto& t = j_[task];
+      EXPECT_TRUE(t["acc_equal"].get<bool>()) << t.dump();
+      EXPECT_LT(t["max_abs_loglik_diff_vs_loglik_mode"].get<double>(), 1e-6) << t.dump();
+    }
   }
-}
-
-TEST_F(LmEvalTest, EdgeCasesAndRollingMatchLmEvalHf) {
-  EXPECT_EQ(j_["prefix_token_id"], 256);  // lm-eval's empty-context prefix is crossover's EOS
-  for (const char* e : {"edge_empty_context", "edge_special_strings", "edge_unicode_space_context",
-                        "edge_nel_context", "rolling_ar"})
-    EXPECT_LT(j_[e]["abs_diff"].get<double>(), 1e-4) << e << ": " << j_[e].dump();
-}
-
-TEST_F(LmEvalTest, DlmExportSaysItIsNotACausalLm) {
-  EXPECT_TRUE(j_["dlm_export"]["readme_warns"].get<bool>());
-  EXPECT_NE(j_["dlm_export"]["config_warning"].get<std::string>().find("NOT A CAUSAL LM"),
-            std::string::npos);
+  {
+    SCOPED_TRACE("edge cases and rolling log-likelihood match lm-eval hf");
+    EXPECT_EQ(j_["prefix_token_id"], 256);  // lm-eval's empty-context prefix is crossover's EOS
+    for (const char* e : {"edge_empty_context", "edge_special_strings", "edge_unicode_space_context",
+                          "edge_nel_context", "rolling_ar"})
+      EXPECT_LT(j_[e]["abs_diff"].get<double>(), 1e-4) << e << ": " << j_[e].dump();
+  }
+  {
+    SCOPED_TRACE("a DLM export says it is not a causal LM");
+    EXPECT_TRUE(j_["dlm_export"]["readme_warns"].get<bool>());
+    EXPECT_NE(j_["dlm_export"]["config_warning"].get<std::string>().find("NOT A CAUSAL LM"),
+              std::string::npos);
+  }
 }
 
 }  // namespace
