@@ -77,6 +77,7 @@ const std::vector<ConfigKeyRole> kRoles = {
     {"train.adam_eps", S},
     {"train.decay_embeddings", S},
     {"train.grad_clip", S},
+    {"train.loss_chunk_tokens", R},  // rows per chunk of the LM head's loss: same sum, less memory
     {"train.log_every", C},
     {"train.eval_every", C},
     {"train.eval_each_epoch", C},
@@ -87,7 +88,6 @@ const std::vector<ConfigKeyRole> kRoles = {
     {"train.max_nan_skips", R},
     {"train.peak_flops", R},  // only the MFU column
     {"train.tensorboard", C},  // another copy of the same rows
-    {"train.loss_chunk_tokens", R},  // rows per chunk of the LM head's loss: same sum, less memory
     {"eval.val_tokens", S},  // the validation set: curves must stay comparable
     {"eval.val_batch_size", R},  // masks and t are fixed per window, not per batch
     {"eval.mc_samples", S},
