@@ -27,6 +27,7 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-build/crossover}
 DEVICE=${DEVICE:-cpu}
 OUT=${OUT:-$(mktemp -d /tmp/crossover_bench_eval.XXXXXX)}
+mkdir -p "$OUT"
 PY=${PY:-python3}
 
 summary() {  # results.json label
