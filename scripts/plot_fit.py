@@ -19,12 +19,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-
-def human(n):
-    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(n) >= scale:
-            return f"{n / scale:.3g}{unit}"
-    return f"{n:.3g}"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from plot import human  # noqa: E402  (one number format for every figure)
 
 
 def pretty(variant, kind):

@@ -55,22 +55,13 @@ std::vector<Curve> resample(const std::vector<Curve>& v, std::mt19937_64& gen) {
   return out;
 }
 
-double quantile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  double pos = p * (v.size() - 1);
-  size_t i = static_cast<size_t>(std::floor(pos));
-  size_t j = std::min(i + 1, v.size() - 1);
-  if (std::isinf(v[i]) || std::isinf(v[j])) return v[p < 0.5 ? i : j];
-  return v[i] + (pos - i) * (v[j] - v[i]);
-}
-
 // Percentile interval of values where ±inf mark "beyond the measured range".
 OpenInterval open_interval(const std::vector<double>& lo_vals, const std::vector<double>& hi_vals,
                            double confidence) {
   OpenInterval iv;
   const double a = (1 - confidence) / 2;
-  iv.lo = quantile(lo_vals, a);
-  iv.hi = quantile(hi_vals, 1 - a);
+  iv.lo = sample_quantile(lo_vals, a);
+  iv.hi = sample_quantile(hi_vals, 1 - a);
   iv.lo_open = std::isinf(iv.lo);
   iv.hi_open = std::isinf(iv.hi);
   return iv;

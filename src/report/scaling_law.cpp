@@ -108,16 +108,9 @@ Solved solve_best(const std::vector<LawPoint>& pts, const std::vector<DataLaw>& 
 Interval percentile_interval(std::vector<double> v, double confidence) {
   Interval iv;
   if (v.empty()) return iv;
-  std::sort(v.begin(), v.end());
-  auto q = [&](double p) {
-    double pos = p * (v.size() - 1);
-    size_t i = static_cast<size_t>(std::floor(pos));
-    size_t j = std::min(i + 1, v.size() - 1);
-    return v[i] + (pos - i) * (v[j] - v[i]);
-  };
   const double a = (1 - confidence) / 2;
-  iv.lo = q(a);
-  iv.hi = q(1 - a);
+  iv.lo = sample_quantile(v, a);
+  iv.hi = sample_quantile(v, 1 - a);
   return iv;
 }
 
@@ -132,6 +125,16 @@ void check_points(const std::vector<LawPoint>& pts, bool with_n) {
 }
 
 }  // namespace
+
+double sample_quantile(std::vector<double> v, double p) {
+  CROSSOVER_CHECK(!v.empty(), "sample_quantile of no values");
+  std::sort(v.begin(), v.end());
+  const double pos = p * (v.size() - 1);
+  const size_t i = static_cast<size_t>(std::floor(pos));
+  const size_t j = std::min(i + 1, v.size() - 1);
+  if (std::isinf(v[i]) || std::isinf(v[j])) return v[p < 0.5 ? i : j];
+  return v[i] + (pos - i) * (v[j] - v[i]);
+}
 
 double law_effective_data(double U, double D, double r_star) {
   const double ud = std::min(U, D);

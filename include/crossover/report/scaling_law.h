@@ -31,6 +31,11 @@ struct DataLaw {
   bool with_n = false;
 };
 
+// The p-quantile of `v` with linear interpolation between order statistics (the
+// bootstrap intervals of scaling_law and fit); ±inf values ("beyond the measured
+// range") are returned as they are, never interpolated into.
+double sample_quantile(std::vector<double> v, double p);
+
 // D′ for U unique tokens and D tokens seen.
 double law_effective_data(double U, double D, double r_star);
 double law_loss(const DataLaw& law, double N, double U, double D);
