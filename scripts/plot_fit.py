@@ -94,7 +94,7 @@ def plot_predicted(fit, out_dir, title, written):
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("predicted crossover (tokens, from the two laws)")
-    ax.set_ylabel("measured best-so-far crossover (tokens)")
+    ax.set_ylabel(f"measured best-so-far crossover (tokens; {100 * fit['confidence']:.0f}% CI)")
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=9)
     ax.set_title(f"{title}: predicted vs measured crossover", fontsize=11)
