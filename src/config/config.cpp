@@ -72,12 +72,15 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("model.checkpoint_every", m.checkpoint_every, range(1, 4096));
 
   auto& o = c.objective;
-  v.field("objective.kind", o.kind, one_of({"ar", "mdm", "ar_noise"}));
+  v.field("objective.kind", o.kind, one_of({"ar", "mdm", "ar_noise", "bd3"}));
   v.field("objective.mask_eps", o.mask_eps, range(0.0, 0.5));
   v.field("objective.t_sampling", o.t_sampling, one_of({"independent", "stratified"}));
   v.field("objective.weighting", o.weighting, one_of({"inv_t", "inv_realised"}));
   v.field("objective.short_seq_prob", o.short_seq_prob, unit());
   v.field("objective.input_noise", o.input_noise, range(0.0, 0.99));
+  v.field("objective.block_size", o.block_size, range(0, kMaxSeqLen));
+  v.field("objective.t_min", o.t_min, unit());
+  v.field("objective.t_max", o.t_max, unit());
 
   auto& d = c.data;
   v.field("data.path", d.path, kAny);
@@ -192,6 +195,22 @@ void validate_config(const Config& c) {
   if (c.objective.kind != "ar_noise" && c.objective.input_noise > 0)
     fail(str_cat("objective.input_noise=", c.objective.input_noise,
                  " only applies to objective.kind=ar_noise (got '", c.objective.kind, "')"));
+  if (c.objective.kind == "bd3") {
+    if (c.objective.block_size < 1)
+      fail("objective.kind=bd3 needs objective.block_size >= 1 (1 is AR, data.seq_len is mdm)");
+    if (c.data.seq_len % c.objective.block_size != 0)
+      fail(str_cat("data.seq_len=", c.data.seq_len, " is not divisible by objective.block_size=",
+                   c.objective.block_size));
+  } else if (c.objective.block_size != 0) {
+    fail(str_cat("objective.block_size=", c.objective.block_size,
+                 " only applies to objective.kind=bd3 (got '", c.objective.kind, "')"));
+  }
+  if (c.objective.t_min >= c.objective.t_max)
+    fail(str_cat("objective.t_min=", c.objective.t_min, " must be below objective.t_max=",
+                 c.objective.t_max));
+  if (c.objective.kind != "bd3" && (c.objective.t_min != 0.0 || c.objective.t_max != 1.0))
+    fail(str_cat("objective.t_min/t_max clip the masking rate of objective.kind=bd3 only (got '",
+                 c.objective.kind, "')"));
   const int64_t step_tokens = c.train.batch_size * c.data.seq_len;
   if (c.train.total_tokens < step_tokens)
     fail(str_cat("train.total_tokens=", c.train.total_tokens, " is less than one step of ",

@@ -55,12 +55,15 @@ struct ModelConfig {
 };
 
 struct ObjectiveConfig {
-  std::string kind = "ar";        // ar | mdm | ar_noise
+  std::string kind = "ar";        // ar | mdm | ar_noise | bd3
   double mask_eps = 1e-3;         // mdm: t ~ U(eps, 1]
   std::string t_sampling = "independent";  // independent | stratified
   std::string weighting = "inv_t";         // inv_t | inv_realised
   double short_seq_prob = 0.01;   // mdm: chance of a random shorter sequence (the paper: 1%)
   double input_noise = 0.0;       // ar_noise: fraction of input tokens masked
+  int64_t block_size = 0;         // bd3: tokens per block b (data.seq_len % b == 0); 0 unless bd3
+  double t_min = 0.0;             // bd3: training masking rate clipped to [t_min, t_max] (BD3-LM's
+  double t_max = 1.0;             //   beta, omega); evaluation always uses the full (mask_eps, 1]
 };
 
 struct DataConfig {
