@@ -97,7 +97,7 @@ def main():
         lines += [f"Produced by `{a.command}`" +
                   (f" in {a.elapsed_s / 60:.1f} min" if a.elapsed_s is not None else "") +
                   " on this machine; every number below is read from `report.json`.", ""]
-    lines += ["Kinds of crossover (PAPER.md): *current* = the DLM's metric is better than AR's at the",
+    lines += ["Kinds of crossover (docs/paper.md §2): *current* = the DLM's metric is better than AR's at the",
               "same tokens seen; *best* = the DLM's best so far beats AR's best so far (the stronger claim).",
               "Values are seed means (± sd across seeds when there are several).", ""]
     for g in rep["groups"]:

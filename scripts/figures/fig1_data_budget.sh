@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fig1_data_budget.sh — Figure 1 (PAPER.md experiment 1): unique-data budget. AR and DLM
+# fig1_data_budget.sh — Figure 1 (docs/paper.md, experiment 1): unique-data budget. AR and DLM
 # at one model size under several unique-token budgets; less unique data -> earlier crossover.
 # Plots: val loss (and task accuracy, if scored) vs tokens seen per budget with both
 # crossovers marked; crossover point vs unique tokens; `crossover fit`'s laws per objective

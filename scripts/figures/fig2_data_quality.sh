@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fig2_data_quality.sh — Figure 2 (PAPER.md experiment 2): data quality. AR and DLM on
+# fig2_data_quality.sh — Figure 2 (docs/paper.md, experiment 2): data quality. AR and DLM on
 # 1B (paper) / 100k (mini) unique tokens of low, medium and high quality data; higher
 # quality lifts both, the crossover comes slightly later.
 #

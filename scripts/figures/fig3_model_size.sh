@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fig3_model_size.sh — Figure 3 (PAPER.md experiment 3): model size. AR and DLM at four
+# fig3_model_size.sh — Figure 3 (docs/paper.md, experiment 3): model size. AR and DLM at four
 # sizes on the same repeated data; larger models cross earlier (AR saturates or overfits).
 # Plots: curves per size; crossover point vs non-embedding parameters.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fig4_sparse_dense.sh — Figure 4 (PAPER.md experiment 4): sparse vs dense. AR and DLM
+# fig4_sparse_dense.sh — Figure 4 (docs/paper.md, experiment 4): sparse vs dense. AR and DLM
 # as a small dense model, an 8-expert top-1 MoE with the small model's active size, and a
 # dense model about the MoE's total size; DLM should win everywhere, the DLM MoE land
 # between its parameter- and compute-matched dense models.

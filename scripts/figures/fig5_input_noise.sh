@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fig5_input_noise.sh — Figure 5 (PAPER.md experiment 5): AR with input tokens masked at
+# fig5_input_noise.sh — Figure 5 (docs/paper.md, experiment 5): AR with input tokens masked at
 # ratios 0, 0.1, 0.3, 0.5, 0.7, 0.9 (objective ar_noise) against the DLM. ~10% helps AR;
 # no ratio reaches the DLM. Plots: final and best metric vs ratio with the DLM as a
 # reference line; curves with crossovers.

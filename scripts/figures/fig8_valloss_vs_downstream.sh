@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fig8_valloss_vs_downstream.sh — Figure 8 (PAPER.md experiment 8): validation loss is
+# fig8_valloss_vs_downstream.sh — Figure 8 (docs/paper.md, experiment 8): validation loss is
 # not downstream accuracy. AR's validation loss rises under repetition while its task
 # accuracy keeps rising, because the NLL gap between right and wrong options (delta NLL)
 # keeps widening. Plots: val loss, accuracy, delta NLL vs tokens, val loss vs accuracy.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fig9_extreme_repetition.sh — PAPER.md experiment 9: extreme repetition. A DLM (and AR
+# fig9_extreme_repetition.sh — docs/paper.md experiment 9: extreme repetition. A DLM (and AR
 # for reference) on very few unique tokens for 480 epochs; the DLM keeps improving.
 #
 # --scale mini: 2 runs = {AR, DLM}, model_xs, 20k unique x 480 epochs = 9.6M tokens each

@@ -27,10 +27,18 @@ using Pairs = std::vector<std::pair<std::string, std::string>>;
 bool is_variant_key(const std::string& k) { return config_role(k) == ConfigRole::kVariant; }
 
 // Keys that neither define the experiment nor the variant: cadence and runtime
-// keys, and run.seed — the replicate axis, whose runs are averaged.
+// keys, and the replicate axis whose runs are averaged — run.seed and
+// data.subset_seed (a figure that draws its unique data per seed ties the two,
+// so the spread over replicates includes the data).
 bool is_ignored_key(const std::string& k) {
   const ConfigRole r = config_role(k);
-  return k == "run.seed" || r == ConfigRole::kCadence || r == ConfigRole::kRuntime;
+  return k == "run.seed" || k == "data.subset_seed" || r == ConfigRole::kCadence ||
+         r == ConfigRole::kRuntime;
+}
+
+// One replicate of a variant: (run.seed, data.subset_seed).
+std::pair<int64_t, int64_t> replicate_of(const Config& c) {
+  return {c.run.seed, c.data.subset_seed};
 }
 
 bool glob_match(const std::string& pat, const std::string& s) {
@@ -161,11 +169,11 @@ CrossoverSummary compare(const Report& r, const ReportVariant& ar, const ReportV
                          const std::string& metric, bool best) {
   bool lower = metric_lower_is_better(metric);
   auto curves_of = [&](const ReportVariant& v) {
-    std::map<int64_t, Curve> by_seed;
+    std::map<std::pair<int64_t, int64_t>, Curve> by_seed;
     for (size_t i : v.runs) {
       auto it = r.runs[i].curves.find(metric);
       if (it == r.runs[i].curves.end() || it->second.empty()) continue;
-      by_seed[r.runs[i].config.run.seed] = best ? curve_best_so_far(it->second, lower) : it->second;
+      by_seed[replicate_of(r.runs[i].config)] = best ? curve_best_so_far(it->second, lower) : it->second;
     }
     return by_seed;
   };
@@ -281,7 +289,7 @@ Report build_report(std::vector<RunData> runs, const std::vector<std::string>& m
     }
     for (auto& v : g.variants) {
       std::sort(v.runs.begin(), v.runs.end(), [&](size_t a, size_t b) {
-        return r.runs[a].config.run.seed < r.runs[b].config.run.seed;
+        return replicate_of(r.runs[a].config) < replicate_of(r.runs[b].config);
       });
       for (const auto& m : r.metrics) v.metrics.push_back(summarize_metric(r, v, m));
     }
@@ -438,6 +446,7 @@ std::string report_json(const Report& r) {
         jv["runs"].push_back({{"name", r.runs[i].config.run.name},
                               {"dir", std::filesystem::absolute(r.runs[i].dir).lexically_normal().string()},
                               {"seed", r.runs[i].config.run.seed},
+                              {"subset_seed", r.runs[i].config.data.subset_seed},
                               {"status", run_status_name(r.runs[i].status)}});
       jv["metrics"] = json::object();
       for (size_t m = 0; m < r.metrics.size(); ++m) {

@@ -93,7 +93,7 @@ TEST(Crossover, AccuracyHigherIsBetter) {
 }
 
 TEST(Crossover, BestSoFarSeesOnlyTheMinimum) {
-  // PAPER.md's probe in miniature: AR overfits after its minimum, so the current
+  // docs/paper.md §2's probe in miniature: AR overfits after its minimum, so the current
   // values cross but the running bests do not.
   Curve ar = make({1, 2, 3, 4}, {3.0, 2.0, 2.5, 3.0});
   Curve dlm = make({1, 2, 3, 4}, {3.5, 2.6, 2.4, 2.2});

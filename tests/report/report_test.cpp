@@ -125,6 +125,35 @@ TEST(Report, GroupsByEverythingButObjectiveAndAveragesSeeds) {
   EXPECT_NE(table.find("none within 100"), std::string::npos) << table;
 }
 
+TEST(Report, SubsetSeedIsAReplicateNotAGroup) {
+  // A figure that draws its data per seed ties data.subset_seed to run.seed:
+  // the runs stay one group, and each (run.seed, subset_seed) is its own
+  // replicate, even two that share run.seed.
+  std::vector<RunData> runs;
+  const std::vector<double> x = {0, 100, 200};
+  int k = 0;
+  for (auto [seed, subset] : std::vector<std::pair<int, int>>{{1, 11}, {2, 22}, {1, 33}}) {
+    double off = 0.1 * k++;
+    RunData a = fake_run("ar", seed, 1000, x, {3 + off, 3 + off, 3 + off}, "");
+    RunData d = fake_run("mdm", seed, 1000, x, {4 + off, 3 + off, 2 + off}, "");
+    a.config.data.subset_seed = d.config.data.subset_seed = subset;
+    a.settings["data.subset_seed"] = d.settings["data.subset_seed"] = std::to_string(subset);
+    a.dir += str_cat("-", subset);
+    d.dir += str_cat("-", subset);
+    runs.push_back(a);
+    runs.push_back(d);
+  }
+  Report r = build_report(std::move(runs), {"val_loss"});
+  ASSERT_EQ(r.groups.size(), 1u);
+  ASSERT_EQ(r.groups[0].variants.size(), 2u);
+  EXPECT_EQ(r.groups[0].variants[0].runs.size(), 3u);
+  EXPECT_EQ(r.groups[0].variants[0].metrics[0].n, 3);
+  const CrossoverSummary& cur = r.groups[0].comparisons[0].current;
+  EXPECT_EQ(cur.seed_n, 3);  // three replicates, though two share run.seed
+  EXPECT_NEAR(cur.mean_curve.tokens, 100, 1e-9);
+  EXPECT_NE(report_json(r).find("\"subset_seed\": 33"), std::string::npos);
+}
+
 TEST(RunDir, StatusFromFilesAndLock) {
   TempDir dir;
   std::string run = dir.file("sweep/a");

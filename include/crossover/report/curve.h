@@ -7,7 +7,7 @@
 // between grid points, so crossing points found by interpolation are exact for
 // piecewise-linear curves.
 //
-// Crossover (PAPER.md, "Two kinds of crossover"): the first tokens-seen value
+// Crossover (docs/paper.md §2, "Two kinds of crossover"): the first tokens-seen value
 // after which the DLM is strictly better than AR until the end of the common
 // range. `current` compares the metric itself; `best` compares the running best
 // (cummin for losses, cummax for accuracies).

@@ -9,13 +9,15 @@
 //     the *variant*: ar, ar_noise with input_noise 0.1, mdm, ...),
 //   - cadence or runtime: logging / evaluation / checkpoint intervals, device,
 //     threads, precision, world layout, run name and folder,
-// and run.seed (seeds of one variant are averaged).
+// and the replicate keys run.seed and data.subset_seed (a figure that draws its
+// unique data per seed ties them; the replicates of one variant are averaged).
 // Within a group every AR-family variant (kind ar or ar_noise) is compared with
 // every DLM variant (kind mdm).
 //
 // Seeds. The headline crossover compares the seed-mean curves (mean of each
-// seed's curve, or of each seed's running best). Each seed present in both
-// variants is also compared on its own; those crossovers give mean, std and n.
+// seed's curve, or of each seed's running best). Each replicate (run.seed,
+// data.subset_seed) present in both variants is also compared on its own;
+// those crossovers give mean, std and n.
 #pragma once
 
 #include <string>
