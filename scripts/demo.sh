@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh  # a line per step: [done/total, seconds, ~minutes left]
+TARGETS=crossover scripts/build.sh  # the binary only (tests: scripts/test.sh); a line per step: [done/total, seconds, ~minutes left]
 CROSSOVER=build/crossover
 PY=${CROSSOVER_VENV:-$HOME/.cache/crossover/venv}/bin/python
 if [ ! -f data/python-stdlib-byte/meta.json ]; then

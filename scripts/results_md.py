@@ -88,6 +88,8 @@ def main():
     ap.add_argument("--out", default=None, help="default: RESULTS.md beside report.json")
     ap.add_argument("--codegen", action="append", default=[], metavar="LABEL=RESULTS.json",
                     help="a `crossover eval --codegen ... --out` file to tabulate (repeatable)")
+    ap.add_argument("--append", action="append", default=[], metavar="FILE.md",
+                    help="a Markdown section written by a figure's own analysis, appended before the plots")
     a = ap.parse_args()
     with open(a.report) as f:
         rep = json.load(f)
@@ -119,6 +121,9 @@ def main():
         lines.append("")
     if a.codegen:
         lines += codegen_table(a.codegen)
+    for extra in a.append:
+        with open(extra) as f:
+            lines += [f.read().rstrip("\n"), ""]
     pngs = sorted(p for p in os.listdir(out_dir) if p.endswith(".png"))
     if pngs:
         lines += ["## Plots", ""] + [f"![{p}]({p})" for p in pngs] + [""]

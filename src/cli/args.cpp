@@ -1,3 +1,4 @@
+// args.cpp — the shared CLI11 set-up of every command: config, --set, help and errors (args.h).
 #include "crossover/cli/args.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// commands.cpp — the table of `crossover <command>` names, summaries and entry points (commands.h).
 #include "crossover/cli/commands.h"
 
 namespace crossover {

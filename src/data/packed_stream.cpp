@@ -1,3 +1,4 @@
+// packed_stream.cpp — documents laid end to end with EOS separators, cut into windows (packed_stream.h).
 #include "crossover/data/packed_stream.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// validation.cpp — the fixed validation windows shared by AR and masked diffusion (validation.h).
 #include "crossover/data/validation.h"
 
 #include <torch/torch.h>

@@ -1,3 +1,4 @@
+// checkpoint.cpp — saving and loading the full training state, atomically and checked (checkpoint.h).
 #include "crossover/io/checkpoint.h"
 
 #include <fcntl.h>

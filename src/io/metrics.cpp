@@ -1,3 +1,4 @@
+// metrics.cpp — writing metrics.jsonl and metrics.csv rows, and reading them back on resume (metrics.h).
 #include "crossover/io/metrics.h"
 
 #include <chrono>

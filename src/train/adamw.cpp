@@ -1,3 +1,4 @@
+// adamw.cpp — AdamW's update written out, with its decay and no-decay groups (adamw.h).
 #include "crossover/train/adamw.h"
 
 #include <cmath>

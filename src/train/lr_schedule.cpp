@@ -1,3 +1,4 @@
+// lr_schedule.cpp — the learning-rate schedules (cosine, WSD, constant) as functions of the step (lr_schedule.h).
 #include "crossover/train/lr_schedule.h"
 
 #include <algorithm>

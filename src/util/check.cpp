@@ -1,3 +1,4 @@
+// check.cpp — crossover's error type, exit codes and the CROSSOVER_CHECK failure path (check.h).
 #include "crossover/util/check.h"
 
 #include <cstring>

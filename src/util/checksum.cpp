@@ -1,3 +1,4 @@
+// checksum.cpp — the non-cryptographic hashes of data subsets, configs and checkpoints (checksum.h).
 #include "crossover/util/checksum.h"
 
 #include <cstdio>

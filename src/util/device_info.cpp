@@ -1,3 +1,4 @@
+// device_info.cpp — peak FLOP/s and memory of the compute device, for MFU and the planner (device_info.h).
 #include "crossover/util/device_info.h"
 
 #include <sys/resource.h>

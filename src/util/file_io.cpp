@@ -1,3 +1,4 @@
+// file_io.cpp — whole-file reads and atomic writes: temp file, fsync, rename (file_io.h).
 #include "crossover/util/file_io.h"
 
 #include <fcntl.h>

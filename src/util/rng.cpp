@@ -1,3 +1,4 @@
+// rng.cpp — named random streams: deriving a generator's seed from (seed, name, indices) (rng.h).
 #include "crossover/util/rng.h"
 
 #include "crossover/util/checksum.h"

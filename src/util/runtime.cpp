@@ -1,3 +1,4 @@
+// runtime.cpp — applying the process-wide torch settings: threads, TF32, determinism (runtime.h).
 #include "crossover/util/runtime.h"
 
 #include <torch/torch.h>

@@ -1,3 +1,4 @@
+// signals.cpp — the SIGINT/SIGTERM handlers and the stop flag they set (signals.h).
 #include "crossover/util/signals.h"
 
 #include <atomic>

@@ -1,3 +1,4 @@
+// strings.cpp — the string helpers: split, join, trim, human-readable counts, nearest word (strings.h).
 #include "crossover/util/strings.h"
 
 #include <algorithm>

@@ -177,7 +177,8 @@ TEST(SweepSh, LaunchersAndErrors) {
 TEST(FigureScripts, EveryScriptDryRunsAtBothScales) {
   const char* figs[] = {"fig1_data_budget", "fig2_data_quality", "fig3_model_size",
                         "fig4_sparse_dense", "fig5_input_noise", "fig6_dropout",
-                        "fig7_code_at_scale", "fig8_valloss_vs_downstream", "fig9_extreme_repetition"};
+                        "fig7_code_at_scale", "fig8_valloss_vs_downstream", "fig9_extreme_repetition",
+                        "fig10_block_size"};
   TempDir out;
   for (const char* fig : figs)
     for (const char* scale : {"mini", "paper"}) {
