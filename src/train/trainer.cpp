@@ -545,6 +545,8 @@ class Trainer {
       j["subset_hash"] = subset_hash_;
       j["final_val_loss"] = last_val_;
       j["objective"] = cfg_.objective.kind;
+      // Training FLOPs per token seen, as MFU counts them (scripts/figures/matched_flops.py).
+      j["flops_per_token"] = st_.model->flops_per_token(cfg_.data.seq_len);
       j["config_hash"] = config_hash(cfg_);
       j["elapsed_s"] = run_time_.seconds();
       write_file_atomic(run_summary_path(run_dir_), j.dump(2) + "\n");
