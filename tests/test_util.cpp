@@ -55,6 +55,10 @@ RunResult run_crossover(const std::string& args) {
   return run_shell(std::string(CROSSOVER_BINARY) + " " + args);
 }
 
+const char* source_dir() { return CROSSOVER_SOURCE_DIR; }
+const char* crossover_binary() { return CROSSOVER_BINARY; }
+const char* python_path() { return CROSSOVER_PYTHON; }
+
 std::string source_path(const std::string& relative) {
   return std::string(CROSSOVER_SOURCE_DIR) + "/" + relative;
 }

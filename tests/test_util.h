@@ -7,6 +7,15 @@
 
 namespace crossover::testing {
 
+// The source tree, the built binary and the venv's python, as absolute paths.
+// They are compile definitions of test_util.cpp only, so no other test file's
+// command line holds an absolute path and ccache (base_dir) shares the test
+// objects between clones and worktrees.
+const char* source_dir();
+const char* crossover_binary();
+const char* python_path();
+
+
 // A fresh directory removed when the object dies.
 class TempDir {
  public:
@@ -37,3 +46,9 @@ std::string source_path(const std::string& relative);
 std::string make_tiny_dataset(const TempDir& dir, int val_docs = 6);
 
 }  // namespace crossover::testing
+
+#ifndef CROSSOVER_TEST_UTIL_PATHS  // test_util.cpp sees the real definitions
+#define CROSSOVER_SOURCE_DIR (::crossover::testing::source_dir())
+#define CROSSOVER_BINARY (::crossover::testing::crossover_binary())
+#define CROSSOVER_PYTHON (::crossover::testing::python_path())
+#endif
