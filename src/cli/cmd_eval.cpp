@@ -286,7 +286,8 @@ int cmd_eval(const std::vector<std::string>& argv) {
     } else {
       Stopwatch val_time;
       auto batches = validation_batches(*m.data, cfg.data.seq_len, cfg.eval.val_tokens,
-                                        cfg.eval.val_batch_size);
+                                        cfg.eval.val_batch_size, 0, 1,
+                                        cfg.eval.val_windows == "spread");
       ValidationOptions vo = eval_opts.val;
       vo.bytes_per_token = validation_bytes_per_token(*m.tokenizer, batches);
       ValidationResult v = evaluate_validation(m.model, batches, vo, m.device);

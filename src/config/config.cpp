@@ -120,6 +120,7 @@ void visit_config(Config& c, ConfigVisitor& v) {
 
   auto& e = c.eval;
   v.field("eval.val_tokens", e.val_tokens, at_least(0));
+  v.field("eval.val_windows", e.val_windows, one_of({"first", "spread"}));
   v.field("eval.val_batch_size", e.val_batch_size, range(1, kMaxBatch));
   v.field("eval.mc_samples", e.mc_samples, range(1, 65536));
   v.field("eval.tasks", e.tasks, kAny);

@@ -92,6 +92,7 @@ const std::vector<ConfigKeyRole> kRoles = {
     {"train.peak_flops", R},  // only the MFU column
     {"train.tensorboard", C},  // another copy of the same rows
     {"eval.val_tokens", S},  // the validation set: curves must stay comparable
+    {"eval.val_windows", S},
     {"eval.val_batch_size", R},  // masks and t are fixed per window, not per batch
     {"eval.mc_samples", S},
     {"eval.tasks", S},

@@ -13,7 +13,7 @@ namespace crossover {
 
 std::vector<torch::Tensor> validation_batches(const PreparedDataset& data, int64_t seq_len,
                                               int64_t val_tokens, int64_t batch_size, int rank,
-                                              int world) {
+                                              int world, bool spread) {
   if (!data.val)
     throw Error(str_cat("dataset '", data.meta_path, "' has no validation split; hint: prepare "
                         "with --val-fraction > 0 or set data.val_path"));
@@ -38,8 +38,11 @@ std::vector<torch::Tensor> validation_batches(const PreparedDataset& data, int64
   for (int64_t k = rank; k < n_batches; k += world) {
     int64_t first = k * batch_size, rows = std::min(batch_size, windows - first);
     torch::Tensor b = torch::empty({rows, seq_len + 1}, torch::kLong);  // (b, T+1)
-    for (int64_t j = 0; j < rows; ++j)
-      stream.copy((first + j) * seq_len, seq_len + 1, b.data_ptr<int64_t>() + j * (seq_len + 1));
+    for (int64_t j = 0; j < rows; ++j) {
+      const int64_t k = first + j;  // the window's index in the set (MC draws key on it)
+      const int64_t w = spread ? k * available / windows : k;  // its place in the split
+      stream.copy(w * seq_len, seq_len + 1, b.data_ptr<int64_t>() + j * (seq_len + 1));
+    }
     batches.push_back(b);
   }
   return batches;

@@ -155,7 +155,8 @@ class Trainer {
     loader_->set_prefetch(device_.is_cuda());    // the next batch read while the GPU steps
     subset_hash_ = loader_->subset_hash();
     val_batches_ = validation_batches(*data_, cfg_.data.seq_len, cfg_.eval.val_tokens,
-                                      cfg_.eval.val_batch_size);
+                                      cfg_.eval.val_batch_size, 0, 1,
+                                      cfg_.eval.val_windows == "spread");
     tokenizer_ = load_tokenizer(meta);
     bytes_per_token_ = validation_bytes_per_token(*tokenizer_, val_batches_);
     for (const auto& path : cfg_.eval.tasks) tasks_.push_back(load_task(path, cfg_.eval.task_limit));

@@ -301,6 +301,17 @@ TEST(Validation, FixedWindowsInFileOrder) {
   EXPECT_EQ(r1.size(), 1u);
   EXPECT_TRUE(torch::equal(r1[0], all[1]));
   EXPECT_THROW(validation_batches(f.ds, 100, 0, 3), Error);
+  // spread: 3 of the 7 windows, floor(k * 7 / 3) = 0, 2, 4: the last one
+  // (stream 32..40) reaches the third document (from 37), which the first 3
+  // windows (stream 0..24) never see.
+  auto spread = validation_batches(f.ds, 8, 24, 3, 0, 1, /*spread=*/true);
+  ASSERT_EQ(spread.size(), 1u);
+  ASSERT_EQ(spread[0].size(0), 3);
+  for (int64_t k : {0, 1, 2})
+    EXPECT_TRUE(torch::equal(spread[0][k], rows[k * 7 / 3])) << "window " << k;
+  EXPECT_EQ(spread[0][2][8].item<int64_t>(), expect[40]);
+  // All windows requested: spread and first are the same set.
+  EXPECT_TRUE(torch::equal(torch::cat(validation_batches(f.ds, 8, 0, 3, 0, 1, true)), rows));
 }
 
 }  // namespace

@@ -106,6 +106,7 @@ struct TrainConfig {
 
 struct EvalConfig {
   int64_t val_tokens = 65536;     // validation tokens per evaluation
+  std::string val_windows = "first";  // first (the split's first windows) | spread (evenly over the split)
   int64_t val_batch_size = 8;
   int64_t mc_samples = 4;         // mdm: Monte Carlo samples per validation sequence
   std::vector<std::string> tasks; // task JSONL files scored at the eval cadence
