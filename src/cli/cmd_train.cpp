@@ -1,4 +1,4 @@
-// `crossover train CONFIG [--set k=v ...] [--resume auto|PATH] [--overwrite]`.
+// `crossover train CONFIG [--set k=v ...] [--resume auto|PATH] [--overwrite] [--branch-from CKPT]`.
 #include <iostream>
 
 #include "crossover/cli/args.h"
@@ -21,6 +21,12 @@ int cmd_train(const std::vector<std::string>& argv) {
                  "continue a run: 'auto' (latest valid checkpoint) or a checkpoint directory")
       ->type_name("auto|PATH");
   cli.add_flag("--overwrite", opts.overwrite, "replace an existing run directory");
+  cli.add_option("--branch-from", opts.branch_from,
+                 "start this new run from another run's checkpoint (weights, AdamW state, step, "
+                 "data cursor) under its own LR schedule, e.g. a WSD decay from a constant-LR "
+                 "checkpoint; only train.total_tokens / lr_schedule / lr_decay_frac / "
+                 "lr_min_ratio may differ from the parent")
+      ->type_name("CHECKPOINT_DIR");
   if (!cli.parse_args(argv)) return 0;
   Config cfg = load_command_config(config_args);
   TrainResult r = run_training(cfg, opts);

@@ -29,6 +29,7 @@
 #include "crossover/io/run_layout.h"
 #include "crossover/io/run_lock.h"
 #include "crossover/model/model_size.h"
+#include "crossover/train/lr_schedule.h"
 #include "crossover/train/plan.h"
 #include "crossover/train/train_step.h"
 #include "crossover/util/check.h"
@@ -112,6 +113,44 @@ std::vector<std::string> check_resume_config(const Config& cfg, const Checkpoint
   return notes;
 }
 
+}  // namespace
+
+bool is_branch_key(const std::string& key) {
+  return key == "train.total_tokens" || key == "train.lr_schedule" || key == "train.lr_decay_frac" ||
+         key == "train.lr_min_ratio";
+}
+
+namespace {
+
+// A branch must be its parent's experiment up to the schedule: every science
+// and variant key equal to the checkpoint's saved config except kBranchKeys.
+// Returns the parent's config (for the LR-continuity note).
+Config check_branch_config(const Config& cfg, const Checkpoint& ck) {
+  if (ck.state.config_yaml.empty())
+    throw UsageError(str_cat("cannot branch from ", ck.path, ": its state.json holds no config to ",
+                             "check this run's against"));
+  Config parent;
+  try {
+    parent = load_config_from_string(ck.state.config_yaml, ck.path + "/state.json");
+  } catch (const Error& e) {
+    throw UsageError(str_cat("cannot branch from ", ck.path, ": its saved config does not load (",
+                             e.what(), ")"));
+  }
+  std::vector<ConfigChange> bad;
+  for (auto& c : config_changes(parent, cfg))
+    if (config_role_defines_run(c.role) && !is_branch_key(c.key)) bad.push_back(c);
+  if (!bad.empty()) {
+    std::vector<std::string> keys;
+    for (const auto& c : bad) keys.push_back(c.key);
+    throw UsageError(str_cat("cannot branch from ", ck.path, ": ", str_join(keys, ", "),
+                             keys.size() == 1 ? " differs" : " differ", " from the parent run (",
+                             describe_config_changes(bad), "); a branch may change only ",
+                             "train.total_tokens, train.lr_schedule, train.lr_decay_frac and ",
+                             "train.lr_min_ratio (plus cadence/runtime keys)"));
+  }
+  return parent;
+}
+
 class Trainer {
  public:
   Trainer(const Config& cfg, const TrainOptions& opts) : cfg_(cfg), opts_(opts) {}
@@ -164,6 +203,13 @@ class Trainer {
       codegen_.push_back(load_codegen_task(path, cfg_.eval.codegen_limit));
     // eval.codegen_samples executes generated code: refuse now, not at the first evaluation.
     if (main_ && !codegen_.empty() && cfg_.eval.codegen_samples > 0) require_sandbox_isolation(false);
+    if (!opts_.branch_from.empty()) {  // before --overwrite could delete the parent
+      const fs::path here = fs::weakly_canonical(run_dir_);
+      const fs::path from = fs::weakly_canonical(opts_.branch_from);
+      if (std::mismatch(here.begin(), here.end(), from.begin(), from.end()).first == here.end())
+        throw UsageError(str_cat("--branch-from ", opts_.branch_from, " is a checkpoint of this run (",
+                                 run_dir_, "); hint: --resume to continue it, or another run.name for the branch"));
+    }
     if (main_) {
       run_lock_ = RunLock(run_dir_);  // before anything looks at, deletes or writes the run
       prepare_run_dir(run_dir_, cfg_.run.dir, opts_);
@@ -173,6 +219,7 @@ class Trainer {
     st_ = make_train_state(cfg_, vocab, meta.mask_id, device_, dist_);
     int64_t keep_through = -1;
     if (!opts_.resume.empty()) keep_through = resume();
+    if (keep_through < 0 && !opts_.branch_from.empty()) keep_through = branch();
     resumed_step_ = keep_through;
 
     if (main_) {
@@ -251,6 +298,44 @@ class Trainer {
                        "are summed in another order, so losses differ in the last digits (~1e-7)"));
     log_info(str_cat("resumed from ", ck->path, " at step ", step_, " (", human_count(tokens_seen()),
                      " tokens)"));
+    return step_;
+  }
+
+  // Starts this (new) run from another run's checkpoint (TrainOptions::branch_from);
+  // returns its step. The parent's metric rows up to that step are copied in.
+  int64_t branch() {
+    Checkpoint ck = load_checkpoint(opts_.branch_from, total_steps_);
+    const Config parent = check_branch_config(cfg_, ck);
+    load_into_module(*st_.model, ck.model, ck.path);
+    st_.optim->load_state(ck.optim, ck.state.step);
+    loader_->restore(DataCursor::from_json(ck.state.data_cursor));
+    step_ = ck.state.step;
+    nan_skips_ = ck.state.nan_skips;
+    // The branch's schedule should agree with the parent's on the last step the
+    // parent took (step_ - 1, 0-based); the next one may start a decay.
+    const int64_t last = std::max<int64_t>(step_ - 1, 0);
+    const double lr_parent = lr_at(parent.train, last, total_train_steps(parent));
+    const double lr_branch = lr_at(cfg_.train, last, total_steps_);
+    resume_notes_.push_back(str_cat("branched from ", ck.path, " at step ", step_, " (",
+                                    human_count(tokens_seen()), " tokens); next LR ",
+                                    lr_at(cfg_.train, step_, total_steps_)));
+    if (std::abs(lr_branch - lr_parent) > 1e-6 * std::max(std::abs(lr_parent), 1e-30))
+      log_warn(str_cat("--branch-from: at the parent's last step (", last, ") the branch's ",
+                       "schedule gives LR ", lr_branch, " but the parent trained at ", lr_parent,
+                       ": the LR jumps at the branch point (hint: set train.lr_decay_frac so the ",
+                       "decay starts at step ", step_, ")"));
+    if (main_) {
+      // The parent's curve up to the branch point: <parent run>/metrics.* with
+      // the checkpoint at <parent run>/checkpoints/step_N.
+      const fs::path parent_dir = fs::path(ck.path).parent_path().parent_path();
+      fs::create_directories(run_dir_);
+      for (const auto& [src, dst] : {std::pair{run_metrics_jsonl_path(parent_dir.string()),
+                                               run_metrics_jsonl_path(run_dir_)},
+                                     std::pair{run_metrics_csv_path(parent_dir.string()),
+                                               run_metrics_csv_path(run_dir_)}})
+        if (fs::exists(src)) fs::copy_file(src, dst, fs::copy_options::overwrite_existing);
+    }
+    dist_->barrier();
     return step_;
   }
 

@@ -567,6 +567,58 @@ TEST_F(TrainerTest, ResumeRefusesAnotherExperimentAndLogsCadenceChanges) {
   EXPECT_EQ(summary["steps"], 10);
 }
 
+// `train --branch-from`: a new run continues another run's checkpoint under its
+// own schedule. Outside truth: a branch with the parent's own schedule is the
+// parent's uninterrupted run, row for row; a WSD decay from a constant-LR
+// checkpoint keeps the parent's rows up to the branch and then decays.
+TEST_F(TrainerTest, BranchFromAnotherRunsCheckpoint) {
+  const std::string sets = " --set train.lr_schedule=constant --set train.ckpt_every=10";
+  ASSERT_EQ(run_crossover("train " + config("trunk", "ar") + sets).exit_code, 0);
+  const std::string ck = run_dir("trunk") + "/checkpoints/step_00000010";
+  ASSERT_TRUE(fs::exists(ck));
+  auto same = run_crossover("train " + config("same", "ar") + sets + " --branch-from " + ck);
+  ASSERT_EQ(same.exit_code, 0) << same.out;
+  auto a = rows(run_dir("trunk"), "train"), b = rows(run_dir("same"), "train");
+  ASSERT_EQ(a.size(), 20u);
+  ASSERT_EQ(b.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i]["loss"], b[i]["loss"]) << "step " << i + 1;
+  EXPECT_EQ(rows(run_dir("same"), "val").size(), rows(run_dir("trunk"), "val").size());
+  EXPECT_NE(read_file(run_dir("same") + "/log.txt").find("branched from " + ck + " at step 10"),
+            std::string::npos);
+
+  // WSD decaying over the last half (steps 10..19) from the constant trunk.
+  auto decay = run_crossover("train " + config("decay", "ar") + sets +
+                             " --set train.lr_schedule=wsd --set train.lr_decay_frac=0.5 "
+                             "--set train.lr_min_ratio=0.1 --branch-from " + ck);
+  ASSERT_EQ(decay.exit_code, 0) << decay.out;
+  EXPECT_EQ(decay.out.find("LR jumps"), std::string::npos) << decay.out;
+  auto d = rows(run_dir("decay"), "train");
+  ASSERT_EQ(d.size(), 20u);
+  for (size_t i = 0; i < 10; ++i) EXPECT_EQ(d[i]["loss"], a[i]["loss"]) << "step " << i + 1;
+  EXPECT_DOUBLE_EQ(d[9]["lr"].get<double>(), 3.0e-3);
+  for (size_t i = 10; i < 20; ++i) EXPECT_LT(d[i]["lr"].get<double>(), d[i - 1]["lr"].get<double>());
+  EXPECT_NEAR(d[19]["lr"].get<double>(), 3.0e-4, 1e-12);
+  EXPECT_NE(d[10]["loss"], a[10]["loss"]);
+
+  // A decay that starts late jumps: said, not refused.
+  auto late = run_crossover("train " + config("late", "ar") + sets +
+                            " --set train.lr_schedule=cosine --branch-from " + ck);
+  ASSERT_EQ(late.exit_code, 0) << late.out;
+  EXPECT_NE(late.out.find("the LR jumps at the branch point"), std::string::npos) << late.out;
+
+  // Another experiment, or the run's own checkpoint: one line, exit 2, nothing written.
+  auto lr = run_crossover("train " + config("lr", "ar") + sets + " --set train.lr=0.001 --branch-from " + ck);
+  EXPECT_EQ(lr.exit_code, 2) << lr.out;
+  EXPECT_NE(lr.out.find("train.lr differs from the parent run"), std::string::npos) << lr.out;
+  EXPECT_EQ(error_lines(lr.out), 1) << lr.out;
+  EXPECT_FALSE(fs::exists(run_dir("lr")));
+  const auto before = tree_listing(run_dir("trunk"));
+  auto self = run_crossover("train " + config("trunk", "ar") + sets + " --overwrite --branch-from " + ck);
+  EXPECT_EQ(self.exit_code, 2) << self.out;
+  EXPECT_NE(self.out.find("is a checkpoint of this run"), std::string::npos) << self.out;
+  EXPECT_EQ(tree_listing(run_dir("trunk")), before);  // --overwrite deleted nothing
+}
+
 // Item 8: wrong types inside state.json's `extra` and an absurd step are a
 // corrupt checkpoint: --resume auto falls back to the one before, --resume
 // PATH is one line; never a raw JSON exception.

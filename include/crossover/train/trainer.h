@@ -18,7 +18,19 @@ namespace crossover {
 struct TrainOptions {
   std::string resume;      // "" (fresh run), "auto" (latest valid checkpoint, if any) or a path
   bool overwrite = false;  // replace an existing run directory
+  // A checkpoint of ANOTHER run to start this new run from (`train --branch-from`):
+  // weights, AdamW moments, step and data cursor, so the branch continues the
+  // parent under its own LR schedule (a WSD decay from any constant-LR
+  // checkpoint: annealing at the early-stopping point). The configs must be the
+  // same experiment except the schedule keys kBranchKeys; the parent's metric
+  // rows up to the checkpoint's step are copied, so the branch's curve is whole.
+  // With --resume auto on a branch that already has checkpoints, it resumes.
+  std::string branch_from;
 };
+
+// The keys a branch may change from its parent (besides cadence and runtime):
+// train.total_tokens, train.lr_schedule, train.lr_decay_frac, train.lr_min_ratio.
+bool is_branch_key(const std::string& key);
 
 struct TrainResult {
   int64_t steps = 0;
