@@ -7,6 +7,10 @@ EvalOptions make_eval_options(const Config& cfg, bool diffusion, int64_t mask_id
                               int64_t max_seq_len) {
   EvalOptions o;
   o.val.diffusion = diffusion;
+  // bd3 is scored by its own estimators (objective/bd3_objective.h).
+  const int64_t block = cfg.objective.kind == "bd3" ? cfg.objective.block_size : 0;
+  o.val.block_size = block;
+  o.tasks.loglik.block_size = block;
   o.val.mc_samples = cfg.eval.mc_samples;
   o.val.mask_eps = cfg.objective.mask_eps;
   o.val.mask_id = mask_id;

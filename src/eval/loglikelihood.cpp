@@ -48,7 +48,7 @@ namespace {
 
 // The estimator of opts (mask_eps plays no part in log-likelihoods).
 std::unique_ptr<Objective> loglik_objective(const LoglikOptions& opts) {
-  return make_eval_objective(opts.diffusion, /*mask_eps=*/0.0, opts.mask_id);
+  return make_eval_objective(opts.diffusion, /*mask_eps=*/0.0, opts.mask_id, opts.block_size);
 }
 
 }  // namespace

@@ -46,18 +46,22 @@ void set_states(const std::vector<at::Generator>& gens, const std::vector<at::Te
   }
 }
 
-std::pair<torch::Tensor, torch::Tensor> run_block(BlockImpl& block, const torch::Tensor& x, bool causal) {
+std::pair<torch::Tensor, torch::Tensor> run_block(BlockImpl& block, const torch::Tensor& x,
+                                                  const AttentionLayout& layout) {
   torch::Tensor aux;
-  auto out = block.forward(x, causal, &aux);  // (B, T, C)
+  auto out = block.forward(x, layout, &aux);  // (B, T, C)
   if (!aux.defined()) aux = torch::zeros({}, out.options());
   return {out, aux};
 }
 
 struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction> {
-  static variable_list forward(AutogradContext* ctx, torch::Tensor x, BlockImpl* block, bool causal) {
+  static variable_list forward(AutogradContext* ctx, torch::Tensor x, BlockImpl* block,
+                               int64_t layout_kind, int64_t block_size) {
+    const AttentionLayout layout{static_cast<AttentionLayoutKind>(layout_kind), block_size};
     auto gens = block_generators(x.device());
     ctx->saved_data["block"] = reinterpret_cast<int64_t>(block);
-    ctx->saved_data["causal"] = causal;
+    ctx->saved_data["layout_kind"] = layout_kind;
+    ctx->saved_data["block_size"] = block_size;
     ctx->saved_data["rng"] = c10::List<at::Tensor>(get_states(gens));
     // The autocast state of this forward: backward runs after the autocast
     // region has closed (train_step calls loss.backward() outside it), and the
@@ -71,13 +75,15 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
     ctx->saved_data["ac_cache"] = ac.cache_enabled;
     ctx->save_for_backward({x});
     torch::NoGradGuard no_grad;  // keep nothing of the block's graph
-    auto [out, aux] = run_block(*block, x, causal);
+    auto [out, aux] = run_block(*block, x, layout);
     return {out, aux};
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_out) {
     auto* block = reinterpret_cast<BlockImpl*>(ctx->saved_data["block"].toInt());
-    const bool causal = ctx->saved_data["causal"].toBool();
+    const AttentionLayout layout{
+        static_cast<AttentionLayoutKind>(ctx->saved_data["layout_kind"].toInt()),
+        ctx->saved_data["block_size"].toInt()};
     auto x = ctx->get_saved_variables()[0].detach().requires_grad_(true);  // (B, T, C)
     auto gens = block_generators(x.device());
     std::vector<at::Tensor> saved;
@@ -95,7 +101,7 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
       torch::AutoGradMode grad(true);
       AutocastReplay autocast(ac);
       if (replay_observer()) replay_observer()();
-      replay = run_block(*block, x, causal);
+      replay = run_block(*block, x, layout);
     }
     set_states(gens, now);
     variable_list outs, grads;
@@ -106,7 +112,7 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
       grads.push_back(grad_out[i]);
     }
     if (!outs.empty()) torch::autograd::backward(outs, grads);
-    return {x.grad(), torch::Tensor(), torch::Tensor()};
+    return {x.grad(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -117,9 +123,10 @@ void set_checkpoint_replay_observer(CheckpointReplayObserver observer) {
 }
 
 std::pair<torch::Tensor, torch::Tensor> checkpoint_block(BlockImpl& block, const torch::Tensor& x,
-                                                         bool causal) {
-  if (!torch::GradMode::is_enabled()) return run_block(block, x, causal);
-  auto outs = CheckpointFunction::apply(x, &block, causal);
+                                                         const AttentionLayout& layout) {
+  if (!torch::GradMode::is_enabled()) return run_block(block, x, layout);
+  auto outs = CheckpointFunction::apply(x, &block, static_cast<int64_t>(layout.kind),
+                                        layout.block_size);
   return {outs[0], outs[1]};
 }
 

@@ -62,7 +62,7 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
 // Projects x to q (B, H, T, D) and k, v (B, Hkv, T, D), with QK-norm and RoPE at
 // positions offset..offset+T.
 void AttentionImpl::project(const torch::Tensor& x, int64_t offset, torch::Tensor* q,
-                            torch::Tensor* k, torch::Tensor* v) {
+                            torch::Tensor* k, torch::Tensor* v, int64_t halves) {
   int64_t B = x.size(0), T = x.size(1), D = head_dim(), H = options.n_heads(), Hkv = kv_heads();
   auto qkv = wqkv(x);                                          // (B, T, (H + 2Hkv)·D)
   auto parts = qkv.split({H * D, Hkv * D, Hkv * D}, -1);
@@ -72,17 +72,28 @@ void AttentionImpl::project(const torch::Tensor& x, int64_t offset, torch::Tenso
     qq = q_norm(qq);
     kk = k_norm(kk);
   }
-  *q = rope(qq, offset).transpose(1, 2);                       // (B, H, T, D)
-  *k = rope(kk, offset).transpose(1, 2);                       // (B, Hkv, T, D)
+  if (halves == 2) {  // bd3_train: x_t and x_0 both at positions offset..offset+T/2
+    const int64_t h = T / 2;
+    qq = torch::cat({rope(qq.narrow(1, 0, h), offset), rope(qq.narrow(1, h, h), offset)}, 1);
+    kk = torch::cat({rope(kk.narrow(1, 0, h), offset), rope(kk.narrow(1, h, h), offset)}, 1);
+    *q = qq.transpose(1, 2);                                   // (B, H, T, D)
+    *k = kk.transpose(1, 2);                                   // (B, Hkv, T, D)
+  } else {
+    *q = rope(qq, offset).transpose(1, 2);                     // (B, H, T, D)
+    *k = rope(kk, offset).transpose(1, 2);                     // (B, Hkv, T, D)
+  }
   *v = parts[2].view({B, T, Hkv, D}).transpose(1, 2);          // (B, Hkv, T, D)
 }
 
-torch::Tensor AttentionImpl::forward(const torch::Tensor& x, bool causal) {
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const AttentionLayout& layout) {
   int64_t B = x.size(0), T = x.size(1), H = options.n_heads();
   torch::Tensor q, k, v;
-  project(x, 0, &q, &k, &v);
+  const bool bd3 = layout.kind == AttentionLayoutKind::bd3_train;
+  project(x, 0, &q, &k, &v, bd3 ? 2 : 1);
   double p = is_training() ? options.dropout() : 0.0;
-  auto y = attend(q, k, v, std::nullopt, p, causal);          // (B, H, T, D)
+  std::optional<torch::Tensor> mask;
+  if (layout.needs_mask()) mask = attention_mask(layout, T, x.device());  // (T, T) bool
+  auto y = attend(q, k, v, mask, p, layout.kind == AttentionLayoutKind::causal);  // (B, H, T, D)
   y = y.transpose(1, 2).reshape({B, T, H * head_dim()});       // (B, T, C)
   return wo(y);
 }

@@ -25,9 +25,10 @@ void BlockImpl::reset() {
   dropout = register_module("dropout", torch::nn::Dropout(options.dropout_resid()));
 }
 
-torch::Tensor BlockImpl::forward(const torch::Tensor& x, bool causal, torch::Tensor* aux) {
+torch::Tensor BlockImpl::forward(const torch::Tensor& x, const AttentionLayout& layout,
+                                 torch::Tensor* aux) {
   bool drop = options.dropout_resid() > 0 && is_training();
-  auto h = attn(attn_norm(x), causal);  // (B, T, C)
+  auto h = attn(attn_norm(x), layout);  // (B, T, C)
   auto y = x + (drop ? dropout(h) : h);
   torch::Tensor f;
   if (moe) {

@@ -9,8 +9,8 @@
 
 namespace crossover {
 
-torch::Tensor transformer_hidden(TransformerImpl& model, const torch::Tensor& tokens, bool causal,
-                                 torch::Tensor* aux) {
+torch::Tensor transformer_hidden(TransformerImpl& model, const torch::Tensor& tokens,
+                                 const AttentionLayout& layout, torch::Tensor* aux) {
   CROSSOVER_CHECK(tokens.dim() == 2 && tokens.scalar_type() == torch::kInt64,
                   "model input must be (B, T) int64 tokens, got ", tokens.sizes(), " ",
                   tokens.scalar_type());
@@ -21,11 +21,11 @@ torch::Tensor transformer_hidden(TransformerImpl& model, const torch::Tensor& to
   for (size_t i = 0; i < model.blocks->size(); ++i) {
     auto* block = model.blocks[i]->as<BlockImpl>();
     if (every > 0 && static_cast<int64_t>(i) % every == 0) {  // activation_checkpoint.h
-      auto [out, block_aux] = checkpoint_block(*block, x, causal);  // (B, T, C), scalar
+      auto [out, block_aux] = checkpoint_block(*block, x, layout);  // (B, T, C), scalar
       x = out;
       if (block->moe) a = a.defined() ? a + block_aux : block_aux;
     } else {
-      x = block->forward(x, causal, &a);  // (B, T, C)
+      x = block->forward(x, layout, &a);  // (B, T, C)
     }
   }
   x = model.norm(x);  // (B, T, C)

@@ -93,9 +93,9 @@ void TransformerImpl::reset_parameters() {
   }
 }
 
-ModelOutput TransformerImpl::forward(const torch::Tensor& tokens, bool causal) {
+ModelOutput TransformerImpl::forward(const torch::Tensor& tokens, const AttentionLayout& layout) {
   torch::Tensor aux;
-  auto logits = transformer_head(*this, transformer_hidden(*this, tokens, causal, &aux));  // (B, T, V)
+  auto logits = transformer_head(*this, transformer_hidden(*this, tokens, layout, &aux));  // (B, T, V)
   return {logits, aux};
 }
 

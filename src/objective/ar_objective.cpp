@@ -32,6 +32,7 @@ ObjectiveBatch ArObjective::prepare(const torch::Tensor& tokens, int64_t seq_len
   b.targets = tokens.slice(1, 1, seq_len + 1);   // (B, L)
   b.weights = torch::ones({B, seq_len}, tokens.options().dtype(torch::kFloat32));
   b.causal = true;
+  b.layout = AttentionLayout::causal();
   if (input_noise_ > 0) {
     auto u = torch::rand({B, seq_len}, gen, torch::TensorOptions().device(gen.device()));
     auto noise = (u < input_noise_).to(tokens.device());  // (B, L) bool

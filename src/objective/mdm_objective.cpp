@@ -211,6 +211,7 @@ ObjectiveBatch mdm_batch_from_mask(const torch::Tensor& x0, const torch::Tensor&
   b.inputs = torch::where(m, torch::full({}, mask_id, x0.options()), x0);  // (B, L)
   b.targets = x0;
   b.causal = false;
+  b.layout = AttentionLayout::full();
   b.sparse = true;
   auto mf = m.to(torch::kFloat32);                                         // (B, L)
   if (weighting == "inv_t") {

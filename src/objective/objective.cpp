@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "crossover/objective/ar_objective.h"
+#include "crossover/objective/bd3_objective.h"
 #include "crossover/model/output_head.h"
 #include "crossover/objective/mdm_objective.h"
 #include "crossover/util/check.h"
@@ -17,11 +18,19 @@ std::unique_ptr<Objective> make_objective(const ObjectiveConfig& cfg, int64_t ma
   if (cfg.kind == "ar") return std::make_unique<ArObjective>(0.0, mask_id);
   if (cfg.kind == "ar_noise") return std::make_unique<ArObjective>(cfg.input_noise, mask_id);
   if (cfg.kind == "mdm") return std::make_unique<MdmObjective>(cfg, mask_id);
-  throw UsageError(str_cat("unknown objective.kind '", cfg.kind, "' (ar | ar_noise | mdm)"));
+  if (cfg.kind == "bd3") return std::make_unique<Bd3Objective>(cfg, mask_id);
+  throw UsageError(str_cat("unknown objective.kind '", cfg.kind, "' (ar | ar_noise | mdm | bd3)"));
 }
 
 std::unique_ptr<Objective> make_eval_objective(bool bidirectional, double mask_eps,
-                                               int64_t mask_id) {
+                                               int64_t mask_id, int64_t block_size) {
+  if (block_size > 0) {
+    ObjectiveConfig cfg;
+    cfg.kind = "bd3";
+    cfg.block_size = block_size;
+    cfg.mask_eps = mask_eps;
+    return std::make_unique<Bd3Objective>(cfg, mask_id);
+  }
   if (!bidirectional) return std::make_unique<ArObjective>(0.0, mask_id);
   ObjectiveConfig cfg;
   cfg.kind = "mdm";
@@ -29,7 +38,7 @@ std::unique_ptr<Objective> make_eval_objective(bool bidirectional, double mask_e
   return std::make_unique<MdmObjective>(cfg, mask_id);
 }
 
-bool objective_kind_is_diffusion(const std::string& kind) { return kind == "mdm"; }
+bool objective_kind_is_diffusion(const std::string& kind) { return kind == "mdm" || kind == "bd3"; }
 
 torch::Tensor token_nll(const torch::Tensor& logits, const torch::Tensor& targets) {
   auto lf = logits.scalar_type() == torch::kFloat64 ? logits : logits.to(torch::kFloat32);

@@ -55,7 +55,9 @@ DeviceSpec device_spec(const std::string& name, const std::string& precision) {
 double activation_bytes(const Config& cfg, int64_t vocab, int64_t micro, bool bf16, bool ckpt) {
   const auto& m = cfg.model;
   const double s = bf16 ? 2.0 : 4.0;
-  const double C = static_cast<double>(m.d_model), T = static_cast<double>(cfg.data.seq_len);
+  // bd3 rows hold x_t and x_0: every activation is 2T long.
+  const double halves = cfg.objective.kind == "bd3" ? 2.0 : 1.0;
+  const double C = static_cast<double>(m.d_model), T = halves * static_cast<double>(cfg.data.seq_len);
   const double H = static_cast<double>(m.n_heads);
   const double KV = static_cast<double>(m.n_kv_heads > 0 ? m.n_kv_heads : m.n_heads);
   const double D = C / H, F = static_cast<double>(swiglu_hidden_dim(m.d_model, m.d_ff));
@@ -132,7 +134,10 @@ Plan make_plan(const Config& cfg, int64_t vocab, int64_t gpus, const DeviceSpec&
     throw UsageError(str_cat("train.batch_size=", cfg.train.batch_size, " is not a multiple of --gpus ", gpus));
   Plan p;
   p.size = model_size(cfg.model, vocab);
-  p.flops_per_token = model_flops_per_token(cfg.model, vocab, cfg.data.seq_len);
+  // Per target token: bd3's layers see 2T positions (x_t | x_0) per T targets.
+  const int64_t mult = cfg.objective.kind == "bd3" ? 2 : 1;
+  p.bd3 = mult == 2;
+  p.flops_per_token = mult * model_flops_per_token(cfg.model, vocab, mult * cfg.data.seq_len);
   p.gpus = gpus;
   p.device = device;
   p.mfu = mfu;
@@ -166,7 +171,8 @@ std::string plan_report(const Plan& p, const std::string& title) {
   o << title << "\n";
   o << "  parameters: " << human_count(p.size.total) << " total, " << human_count(p.size.active)
     << " active, " << human_count(p.size.nonembed()) << " non-embedding\n";
-  o << "  FLOPs/token: " << human_count(p.flops_per_token) << " (6 N + 12 L C T)\n";
+  o << "  FLOPs/token: " << human_count(p.flops_per_token) << " (6 N + 12 L C T"
+    << (p.bd3 ? "; bd3: 2 x that at 2T, x_t and x_0 side by side)\n" : ")\n");
   o << "  device: " << p.gpus << " x " << p.device.name << " (" << gib(p.device.memory_bytes)
     << ", peak " << human_count(p.device.peak_flops) << "FLOP/s" << (p.device.bf16 ? " bf16" : " fp32")
     << "); micro-batch " << p.micro_batch << " rows per rank\n";

@@ -173,7 +173,7 @@ StepStats train_step(TrainState& st, const torch::Tensor& tokens, int64_t step,
     {
       AutocastScope autocast(st.bf16);
       torch::Tensor aux;
-      auto hidden = transformer_hidden(*st.model, ob.inputs, ob.causal, &aux);  // (b, T, C)
+      auto hidden = transformer_hidden(*st.model, ob.inputs, ob.layout, &aux);  // (b, L, C)
       // head: supervised rows only, in chunks of loss_chunk_tokens() rows
       auto loss_sum = objective_loss_sum_hidden(*st.model, hidden, ob, loss_chunk_tokens(cfg));
       // MoE aux losses are per-micro-batch means: weight them by this

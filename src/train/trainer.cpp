@@ -348,7 +348,7 @@ class Trainer {
                      " | world ", world_, " | threads ", torch::get_num_threads()));
     log_info(str_cat("model: ", human_count(m->param_count()), " params (",
                      human_count(m->active_param_count()), " active), ",
-                     human_count(m->flops_per_token(cfg_.data.seq_len)), " FLOPs/token"));
+                     human_count(train_flops_per_token()), " FLOPs/token"));
     log_info(str_cat("data: ", u, " unique tokens (requested ",
                      loader_->requested_unique_tokens() > 0 ? str_cat(loader_->requested_unique_tokens())
                                                             : std::string("all"),
@@ -501,8 +501,15 @@ class Trainer {
     return r;
   }
 
+  // Training FLOPs per target token: the model's count at the positions a row
+  // really holds (bd3: x_t and x_0, 2T), times those positions per target.
+  double train_flops_per_token() const {
+    const double mult = st_.objective->compute_multiplier();
+    return mult * st_.model->flops_per_token(static_cast<int64_t>(mult) * cfg_.data.seq_len);
+  }
+
   void log_train_row(double tokens_per_s) {
-    const double flops = st_.model->flops_per_token(cfg_.data.seq_len);
+    const double flops = train_flops_per_token();
     // tokens/s counts every rank, so the peak does too.
     const double mfu = flops * tokens_per_s /
                        (static_cast<double>(world_) * peak_flops(device_, st_.bf16, cfg_.train.peak_flops));
@@ -633,7 +640,7 @@ class Trainer {
       j["final_val_loss"] = last_val_;
       j["objective"] = cfg_.objective.kind;
       // Training FLOPs per token seen, as MFU counts them (scripts/figures/matched_flops.py).
-      j["flops_per_token"] = st_.model->flops_per_token(cfg_.data.seq_len);
+      j["flops_per_token"] = train_flops_per_token();
       j["config_hash"] = config_hash(cfg_);
       j["elapsed_s"] = run_time_.seconds();
       write_file_atomic(run_summary_path(run_dir_), j.dump(2) + "\n");

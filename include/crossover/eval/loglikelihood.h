@@ -47,6 +47,7 @@ size_t python_rstrip_length(const std::string& s);
 
 struct LoglikOptions {
   bool diffusion = false;          // a bidirectional (mdm) model: MDM estimator, else exact AR
+  int64_t block_size = 0;          // > 0: a block-diffusion (bd3) model: its block-wise ELBO
   int64_t mc_samples = 128;        // N (MDM)
   int64_t mask_id = -1;            // [MASK] (MDM)
   uint64_t seed = kTaskSeed;

@@ -25,6 +25,7 @@ class Dist;
 
 struct ValidationOptions {
   bool diffusion = false;    // a bidirectional (mdm) model: negative ELBO; else exact AR NLL
+  int64_t block_size = 0;    // > 0: a block-diffusion (bd3) model: its block NELBO
   int64_t mc_samples = 4;    // K (mdm)
   double mask_eps = 1e-3;
   int64_t mask_id = 0;

@@ -27,7 +27,7 @@ namespace crossover {
 // Returns {out (B, T, C), aux (scalar; zero for a dense block)}. Without
 // autograd (no grad mode, or nothing requires grad) it is a plain forward.
 std::pair<torch::Tensor, torch::Tensor> checkpoint_block(BlockImpl& block, const torch::Tensor& x,
-                                                         bool causal);
+                                                         const AttentionLayout& layout);
 
 // Called in backward inside the replay's grad and autocast scope, just before
 // the block runs again (tests observe the state the recompute sees); empty =

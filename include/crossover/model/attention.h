@@ -2,8 +2,9 @@
 // attention (n_kv_heads < n_heads), optional QK-norm (RMSNorm over the head
 // dim of each query and key head) and RoPE.
 //
-// The only thing the model knows about the objective is the `causal` flag
-// passed to forward(): AR uses causal attention, masked diffusion does not.
+// The only thing the model knows about the objective is the attention layout
+// passed to forward() (attention_layout.h): causal for AR, full for masked
+// diffusion, block layouts for block diffusion.
 // The kernel is at::scaled_dot_product_attention; attention-probability
 // dropout is SDPA's dropout_p, applied only in training mode.
 #pragma once
@@ -13,6 +14,7 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include "crossover/model/attention_layout.h"
 #include "crossover/model/kv_cache.h"
 #include "crossover/model/rms_norm.h"
 #include "crossover/model/rope.h"
@@ -36,8 +38,8 @@ class AttentionImpl : public torch::nn::Module {
  public:
   explicit AttentionImpl(const AttentionOptions& options);
   void reset();
-  // x: (B, T, C) -> (B, T, C)
-  torch::Tensor forward(const torch::Tensor& x, bool causal);
+  // x: (B, L, C) -> (B, L, C)
+  torch::Tensor forward(const torch::Tensor& x, const AttentionLayout& layout);
   // Causal incremental decoding: x (B, T_new, C) holds the positions after the
   // cache's T_past; they attend to the cached keys/values and causally among
   // themselves. Appends their keys/values to *cache. -> (B, T_new, C)
@@ -54,8 +56,10 @@ class AttentionImpl : public torch::nn::Module {
   RoPE rope{nullptr};
 
  private:
+  // halves = 2: the row is two sequences side by side (bd3_train), each
+  // rotated from position offset.
   void project(const torch::Tensor& x, int64_t offset, torch::Tensor* q, torch::Tensor* k,
-               torch::Tensor* v);
+               torch::Tensor* v, int64_t halves = 1);
 };
 TORCH_MODULE(Attention);
 

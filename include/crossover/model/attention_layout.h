@@ -15,6 +15,8 @@
 //                   clean blocks < k;
 //                   clean k sees clean blocks <= k (block-causal);
 //                   clean never sees noisy.
+//                 Noisy position i thus sees exactly what position i of a
+//                 block_causal row sees, with its own block noisy.
 //
 // causal and full use SDPA's mask-free kernels; the other two pass a boolean
 // mask (true = may attend) built once per (kind, T, block_size, device) and
@@ -34,12 +36,17 @@ struct AttentionLayout {
   AttentionLayoutKind kind = AttentionLayoutKind::causal;
   int64_t block_size = 0;  // block_causal, bd3_train
 
+  AttentionLayout() = default;
+  AttentionLayout(AttentionLayoutKind k, int64_t b) : kind(k), block_size(b) {}
+  // The pre-layout flag, implicitly: true = causal, false = full (so
+  // model(tokens, /*causal=*/true) keeps its meaning).
+  AttentionLayout(bool causal)  // NOLINT(google-explicit-constructor)
+      : kind(causal ? AttentionLayoutKind::causal : AttentionLayoutKind::full) {}
+
   static AttentionLayout causal() { return {}; }
   static AttentionLayout full() { return {AttentionLayoutKind::full, 0}; }
   static AttentionLayout block_causal(int64_t b) { return {AttentionLayoutKind::block_causal, b}; }
   static AttentionLayout bd3_train(int64_t b) { return {AttentionLayoutKind::bd3_train, b}; }
-  // The pre-layout flag: causal(true) / full(false).
-  static AttentionLayout from_causal(bool causal) { return causal ? AttentionLayout::causal() : full(); }
 
   bool needs_mask() const {
     return kind == AttentionLayoutKind::block_causal || kind == AttentionLayoutKind::bd3_train;
@@ -52,12 +59,12 @@ struct AttentionLayout {
 
 // The (L, L) bool mask of `layout` for a row of L positions (bd3_train: L = 2T,
 // even), true where query i may attend key j; cached per (layout, L, device).
-// Undefined tensor for causal and full (they need none). Throws when L is not
-// a multiple of the block size (2·block_size for bd3_train).
+// Undefined tensor for causal and full (they need none). Blocks start at
+// position 0 of a row (of each half for bd3_train); the last may be shorter.
+// Throws for bd3_train with an odd L.
 torch::Tensor attention_mask(const AttentionLayout& layout, int64_t L, torch::Device device);
 
-// RoPE position of each of the L positions: arange(L), or for bd3_train
-// arange(T) repeated twice. (L) int64 on `device`.
-torch::Tensor layout_positions(const AttentionLayout& layout, int64_t L, torch::Device device);
+// RoPE positions: 0..L-1, except bd3_train, whose two halves both take 0..T-1
+// (attention.cpp rotates each half from position 0).
 
 }  // namespace crossover

@@ -31,7 +31,7 @@ class BlockImpl : public torch::nn::Module {
   explicit BlockImpl(const BlockOptions& options);
   void reset();
   // x: (B, T, C) -> (B, T, C); adds this block's MoE auxiliary loss to *aux.
-  torch::Tensor forward(const torch::Tensor& x, bool causal, torch::Tensor* aux);
+  torch::Tensor forward(const torch::Tensor& x, const AttentionLayout& layout, torch::Tensor* aux);
   // Causal incremental decoding through attn.forward_cached (inference only:
   // no dropout, MoE auxiliary loss dropped). x: (B, T_new, C) -> (B, T_new, C)
   torch::Tensor forward_cached(const torch::Tensor& x, AttentionCache* cache);

@@ -16,8 +16,9 @@ namespace crossover {
 
 // The final-norm hidden states (B, T, C) for tokens (B, T) int64; *aux (when
 // given) receives the summed MoE auxiliary losses (a zero scalar when dense).
-torch::Tensor transformer_hidden(TransformerImpl& model, const torch::Tensor& tokens, bool causal,
-                                 torch::Tensor* aux = nullptr);
+// layout: attention_layout.h (a bool converts: true causal, false full).
+torch::Tensor transformer_hidden(TransformerImpl& model, const torch::Tensor& tokens,
+                                 const AttentionLayout& layout, torch::Tensor* aux = nullptr);
 
 // The output head on hidden states (..., C) -> logits (..., V): float32 under
 // reduced precision (bf16 autocast), float64 for a float64 model.

@@ -40,6 +40,7 @@
 #include <string>
 
 #include "crossover/config/config.h"
+#include "crossover/model/attention_layout.h"
 #include "crossover/model/block.h"
 #include "crossover/model/kv_cache.h"
 #include "crossover/model/rms_norm.h"
@@ -93,7 +94,9 @@ class TransformerImpl : public torch::nn::Module {
   void reset_parameters();
 
   // tokens: (B, T) int64, T <= max_seq_len.
-  ModelOutput forward(const torch::Tensor& tokens, bool causal);
+  // tokens (B, L) int64; layout: attention_layout.h (a bool converts: true
+  // causal, false full).
+  ModelOutput forward(const torch::Tensor& tokens, const AttentionLayout& layout);
   // Causal (AR) incremental decoding: tokens (B, T_new) are the positions after
   // the cache's T_past (an empty cache: a prefill). Returns their logits
   // (B, T_new, V), equal to the last T_new rows of forward(all tokens, true),

@@ -20,6 +20,7 @@ class ArObjective : public Objective {
   explicit ArObjective(double input_noise = 0.0, int64_t mask_id = -1);
   bool causal() const override { return true; }
   std::string name() const override { return input_noise_ > 0 ? "ar_noise" : "ar"; }
+  Paradigm paradigm() const override { return Paradigm::autoregressive(); }
   ObjectiveBatch prepare(const torch::Tensor& tokens, int64_t seq_len,
                          torch::Generator& gen) const override;
   torch::Tensor validation_loss_sums(TransformerImpl& model, const torch::Tensor& windows,

@@ -61,6 +61,7 @@ class MdmObjective : public Objective {
   MdmObjective(const ObjectiveConfig& cfg, int64_t mask_id);
   bool causal() const override { return false; }
   std::string name() const override { return "mdm"; }
+  Paradigm paradigm() const override { return Paradigm::masked_diffusion(cfg_.mask_eps); }
   int64_t step_seq_len(int64_t T, torch::Generator& step_gen) const override;
   ObjectiveBatch prepare(const torch::Tensor& tokens, int64_t seq_len,
                          torch::Generator& gen) const override;

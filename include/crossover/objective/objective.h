@@ -25,16 +25,19 @@
 #include <vector>
 
 #include "crossover/config/config.h"
+#include "crossover/model/attention_layout.h"
+#include "crossover/objective/paradigm.h"
 
 namespace crossover {
 
 class TransformerImpl;  // model/transformer.h
 
 struct ObjectiveBatch {
-  torch::Tensor inputs;   // (B, T) int64 fed to the model
-  torch::Tensor targets;  // (B, T) int64
-  torch::Tensor weights;  // (B, T) float32: per-token loss weight (0 = not supervised)
-  bool causal = true;     // attention mode for the model
+  torch::Tensor inputs;   // (B, L) int64 fed to the model (L = T; bd3: 2T)
+  torch::Tensor targets;  // (B, L) int64
+  torch::Tensor weights;  // (B, L) float32: per-token loss weight (0 = not supervised)
+  bool causal = true;     // layout is causal (kept for readers of the AR/MDM flag)
+  AttentionLayout layout; // what the model's attention may see (model/attention_layout.h)
   bool sparse = false;    // weights are 0 at many positions (mdm): the head may skip them
   // sparse: the (M) int64 flat positions with weight != 0, on the device, found
   // where the mask was drawn (the CPU), so no device read sizes the gather;
@@ -67,6 +70,11 @@ class Objective {
   virtual ~Objective() = default;
   virtual bool causal() const = 0;
   virtual std::string name() const = 0;
+  // What the trained model is (objective/paradigm.h): how evaluation scores it.
+  virtual Paradigm paradigm() const = 0;
+  // Positions the model processes per target token in training: 1, or 2 for
+  // bd3 (x_t and x_0 side by side). FLOPs/token and MFU multiply by it.
+  virtual double compute_multiplier() const { return 1.0; }
   // Length this whole step trains on: T, or (mdm, with prob short_seq_prob) a
   // uniform length in [2, T). step_gen is a CPU generator for the step shared by
   // all ranks, so every rank and micro-batch truncates alike.
@@ -113,10 +121,11 @@ std::unique_ptr<Objective> make_objective(const ObjectiveConfig& cfg, int64_t ma
 // otherwise. Evaluation depends on nothing else of the training objective
 // (not its weighting, t sampling or input noise), only on mask_eps and the
 // [MASK] id.
+// block_size > 0: a block-diffusion (bd3) model, scored by its own estimators.
 std::unique_ptr<Objective> make_eval_objective(bool bidirectional, double mask_eps,
-                                               int64_t mask_id);
+                                               int64_t mask_id, int64_t block_size = 0);
 
-// True for the objective kinds whose model attends bidirectionally (mdm): for
+// True for the objective kinds whose model attends bidirectionally (mdm, bd3): for
 // readers of a run's `objective.kind` (reports) that have no Objective built.
 bool objective_kind_is_diffusion(const std::string& kind);
 

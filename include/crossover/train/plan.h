@@ -94,7 +94,8 @@ MemoryPlan state_memory(const Config& cfg, int64_t vocab, int64_t world, int sha
 
 struct Plan {
   ModelSize size;
-  double flops_per_token = 0;      // 6 N_matmul + 12 L C T (model_size.h)
+  double flops_per_token = 0;      // 6 N_matmul + 12 L C T (model_size.h); bd3: 2 x that at 2T
+  bool bd3 = false;                // objective.kind bd3 (2T positions per row)
   int64_t gpus = 1;
   DeviceSpec device;
   int64_t micro_batch = 0;         // rows per forward on one rank
