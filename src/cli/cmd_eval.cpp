@@ -168,6 +168,8 @@ nlohmann::ordered_json run_codegen(const CheckpointModel& m, const std::string& 
                                    const EvalArgs& args, const nlohmann::ordered_json& config) {
   CodegenTask task = load_codegen_task(path, limit);
   CodegenOptions co = codegen_options(args, m.diffusion);
+  if (m.cfg.objective.kind == "bd3" && co.samples > 0)
+    throw UsageError(str_cat("--samples ", co.samples, ": ", "sampling from a block-diffusion (bd3) model is not implemented yet (its KV-cached block sampler is open work); its likelihoods are: eval --tasks, --loglik, validation", " (--samples 0 scores the canonical solutions' NLL)"));
   co.bf16 = m.bf16;
   LoglikOptions lo = make_eval_options(m.cfg, m.diffusion, m.tokenizer->mask_id(), m.bf16,
                                        m.model->options.max_seq_len()).tasks.loglik;

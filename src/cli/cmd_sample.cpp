@@ -113,6 +113,7 @@ int cmd_sample(const std::vector<std::string>& argv) {
   const int64_t K = a.num_samples, n_new = a.max_new_tokens;
   log_init(LogLevel::kWarn);
   CheckpointModel m = load_checkpoint_model(a.checkpoint, a.model);
+  if (m.cfg.objective.kind == "bd3") throw UsageError("sampling from a block-diffusion (bd3) model is not implemented yet (its KV-cached block sampler is open work); its likelihoods are: eval --tasks, --loglik, validation");
   const Tokenizer& tok = *m.tokenizer;
   const auto ids = prompt_ids(tok, a.prompt);
   const int64_t P0 = static_cast<int64_t>(ids.size()), context = m.model->options.max_seq_len();
