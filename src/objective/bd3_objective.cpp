@@ -52,14 +52,9 @@ Bd3Objective::Bd3Objective(const ObjectiveConfig& cfg, int64_t mask_id)
 }
 
 torch::Tensor Bd3Objective::sample_t(int64_t n, torch::Generator& gen) const {
-  auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(gen.device());
-  const double lo = std::max(cfg_.mask_eps, cfg_.t_min), hi = cfg_.t_max;
-  if (cfg_.t_sampling == "stratified") {
-    auto u = torch::rand({1}, gen, opts);
-    auto frac = torch::remainder(u + torch::arange(n, opts) / static_cast<double>(n), 1.0);
-    return lo + (hi - lo) * frac;             // one per stratum
-  }
-  return hi - (hi - lo) * torch::rand({n}, gen, opts);  // (lo, hi]; mdm's (ε, 1] unclipped
+  // mdm's draws, clipped: unclipped they are mdm's (ε, 1] exactly.
+  return sample_masking_rates(n, gen, std::max(cfg_.mask_eps, cfg_.t_min), cfg_.t_max,
+                              cfg_.t_sampling == "stratified");
 }
 
 ObjectiveBatch Bd3Objective::prepare(const torch::Tensor& tokens, int64_t seq_len,

@@ -123,15 +123,19 @@ int64_t MdmObjective::step_seq_len(int64_t T, torch::Generator& step_gen) const 
   return 2 + std::min(T - 3, static_cast<int64_t>(u1 * static_cast<double>(T - 2)));  // [2, T)
 }
 
-torch::Tensor MdmObjective::sample_t(int64_t B, torch::Generator& gen) const {
+torch::Tensor sample_masking_rates(int64_t n, torch::Generator& gen, double lo, double hi,
+                                   bool stratified) {
   auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(gen.device());
-  double eps = cfg_.mask_eps;
-  if (cfg_.t_sampling == "stratified") {
+  if (stratified) {
     auto u = torch::rand({1}, gen, opts);
-    auto frac = torch::remainder(u + torch::arange(B, opts) / static_cast<double>(B), 1.0);
-    return eps + (1.0 - eps) * frac;                  // [ε, 1), one per stratum
+    auto frac = torch::remainder(u + torch::arange(n, opts) / static_cast<double>(n), 1.0);
+    return lo + (hi - lo) * frac;                     // [lo, hi), one per stratum
   }
-  return 1.0 - (1.0 - eps) * torch::rand({B}, gen, opts);  // (ε, 1]
+  return hi - (hi - lo) * torch::rand({n}, gen, opts);  // (lo, hi]
+}
+
+torch::Tensor MdmObjective::sample_t(int64_t B, torch::Generator& gen) const {
+  return sample_masking_rates(B, gen, cfg_.mask_eps, 1.0, cfg_.t_sampling == "stratified");
 }
 
 ObjectiveBatch MdmObjective::prepare(const torch::Tensor& tokens, int64_t seq_len,

@@ -85,6 +85,12 @@ class MdmObjective : public Objective {
 // a mask (B, L) bool and rates t (B), builds inputs = where(mask, mask_id, x0),
 // targets = x0 and the weights of `weighting` (inv_t | inv_realised). Used by
 // the PyTorch-parity test with masks drawn in Python.
+// n masking rates, (n) float32 on gen's device: independent, hi − (hi − lo)·U
+// in (lo, hi], or stratified, lo + (hi − lo)·frac(u + i/n) with one u. mdm
+// draws (mask_eps, 1]; bd3 the same range clipped to [t_min, t_max].
+torch::Tensor sample_masking_rates(int64_t n, torch::Generator& gen, double lo, double hi,
+                                   bool stratified);
+
 ObjectiveBatch mdm_batch_from_mask(const torch::Tensor& x0, const torch::Tensor& mask,
                                    const torch::Tensor& t, const std::string& weighting,
                                    int64_t mask_id);
