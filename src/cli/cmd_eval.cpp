@@ -132,9 +132,9 @@ std::vector<int64_t> parse_ks(const std::string& text) {
   return ks;
 }
 
-CodegenOptions codegen_options(const EvalArgs& args, bool diffusion) {
+CodegenOptions codegen_options(const EvalArgs& args, const Paradigm& paradigm) {
   CodegenOptions o;
-  o.diffusion = diffusion;
+  o.paradigm = paradigm;
   o.samples = args.samples;
   o.ks = parse_ks(args.k);
   o.temperature = args.temperature;
@@ -167,11 +167,9 @@ CodegenOptions codegen_options(const EvalArgs& args, bool diffusion) {
 nlohmann::ordered_json run_codegen(const CheckpointModel& m, const std::string& path, int64_t limit,
                                    const EvalArgs& args, const nlohmann::ordered_json& config) {
   CodegenTask task = load_codegen_task(path, limit);
-  CodegenOptions co = codegen_options(args, m.diffusion);
-  if (m.cfg.objective.kind == "bd3" && co.samples > 0)
-    throw UsageError(str_cat("--samples ", co.samples, ": ", "sampling from a block-diffusion (bd3) model is not implemented yet (its KV-cached block sampler is open work); its likelihoods are: eval --tasks, --loglik, validation", " (--samples 0 scores the canonical solutions' NLL)"));
+  CodegenOptions co = codegen_options(args, m.paradigm);
   co.bf16 = m.bf16;
-  LoglikOptions lo = make_eval_options(m.cfg, m.diffusion, m.tokenizer->mask_id(), m.bf16,
+  LoglikOptions lo = make_eval_options(m.cfg, m.paradigm, m.tokenizer->mask_id(), m.bf16,
                                        m.model->options.max_seq_len()).tasks.loglik;
   if (args.mc_samples > 0) lo.mc_samples = args.mc_samples;
   Transformer model = m.model;
@@ -199,7 +197,7 @@ nlohmann::ordered_json run_codegen(const CheckpointModel& m, const std::string& 
                     {"max_new_tokens", co.max_new_tokens}, {"gen_length", r.gen_length},
                     {"mdm_steps", co.mdm_steps}, {"mdm_block_length", co.mdm_block_length},
                     {"seed", co.seed}, {"timeout_s", co.sandbox.timeout_s},
-                    {"memory_mb", co.sandbox.memory_mb}, {"nll_mc_samples", m.diffusion ? lo.mc_samples : 0}};
+                    {"memory_mb", co.sandbox.memory_mb}, {"nll_mc_samples", m.paradigm.is_diffusion() ? lo.mc_samples : 0}};
   auto j = codegen_results_json(r, &nll, cfg);
   if (!args.out.empty()) {
     const std::string& out = args.out;
@@ -216,12 +214,12 @@ nlohmann::ordered_json run_codegen(const CheckpointModel& m, const std::string& 
 
 // --loglik / --serve: the scoring service (eval/loglik_service.h).
 int run_loglik_service(const CheckpointModel& m, const EvalArgs& args) {
-  LoglikOptions lo = make_eval_options(m.cfg, m.diffusion, m.tokenizer->mask_id(), m.bf16,
+  LoglikOptions lo = make_eval_options(m.cfg, m.paradigm, m.tokenizer->mask_id(), m.bf16,
                                        m.model->options.max_seq_len()).tasks.loglik;
   if (args.mc_samples > 0) lo.mc_samples = args.mc_samples;
   lo.max_batch_tokens = args.batch_tokens;
   LoglikService service(m.model, *m.tokenizer, lo, m.model->options.max_seq_len(), m.device);
-  std::cerr << "scoring service: " << (m.diffusion ? str_cat("MDM, ", lo.mc_samples, " Monte Carlo samples") : std::string("AR, exact"))
+  std::cerr << "scoring service: " << (m.paradigm.is_diffusion() ? str_cat(m.paradigm.label(), ", ", lo.mc_samples, " Monte Carlo samples") : std::string("AR, exact"))
             << ", " << lo.max_batch_tokens << " tokens per forward pass\n";
   if (args.serve) {
     serve_loglik(std::cin, std::cout, service);
@@ -272,7 +270,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
             << m.device.str() << ")\n";
   if (service) return run_loglik_service(m, args);
 
-  const EvalOptions eval_opts = make_eval_options(cfg, m.diffusion, m.tokenizer->mask_id(), m.bf16,
+  const EvalOptions eval_opts = make_eval_options(cfg, m.paradigm, m.tokenizer->mask_id(), m.bf16,
                                                   m.model->options.max_seq_len());
   auto codegen = split_list(args.codegen, cfg.eval.codegen);
   // The run's eval.codegen: refused before any scoring, not after minutes of validation.
@@ -315,8 +313,8 @@ int cmd_eval(const std::vector<std::string>& argv) {
   if (args.pad_mask)
     so.loglik.pad_to = std::min(cfg.data.seq_len, m.model->options.max_seq_len());
   const int64_t limit = args.limit >= 0 ? args.limit : cfg.eval.task_limit;
-  config["mc_samples"] = m.diffusion ? so.loglik.mc_samples : 0;
-  config["pad_to"] = m.diffusion ? so.loglik.pad_to : 0;
+  config["mc_samples"] = m.paradigm.is_diffusion() ? so.loglik.mc_samples : 0;
+  config["pad_to"] = m.paradigm.is_diffusion() ? so.loglik.pad_to : 0;
   config["task_mc"] = mc_mode_name(so.mc.mode);
   if (so.mc.mode == McMode::kAdaptive)
     config["task_mc_adaptive"] = {{"min", so.mc.min_samples}, {"round", so.mc.round}, {"z", so.mc.z}};

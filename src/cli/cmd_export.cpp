@@ -19,7 +19,8 @@ int cmd_export(const std::vector<std::string>& argv) {
   CommandLine cli("export",
                   "Write the model as a transformers folder: config.json (Qwen3, or Llama without\n"
                   "QK-norm), model.safetensors, generation_config.json, the tokenizer and a README.\n"
-                  "A masked-diffusion model is marked bidirectional with its [MASK] id.");
+                  "A masked-diffusion model is marked bidirectional with its [MASK] id; a\n"
+                  "block-diffusion model also with its block size (block-causal attention).");
   std::string checkpoint, format = "hf", out;
   CheckpointModelOptions model{"", "", "cpu"};
   cli.add_option("CHECKPOINT", checkpoint, "a checkpoint directory or a run directory (its latest)")
@@ -38,20 +39,16 @@ int cmd_export(const std::vector<std::string>& argv) {
   check_hf_export_out(out, overwrite);  // before the checkpoint is read: refuse fast
   log_init(LogLevel::kWarn);
   CheckpointModel m = load_checkpoint_model(checkpoint, model);
-  if (m.cfg.objective.kind == "bd3")
-    throw UsageError("exporting a block-diffusion (bd3) model is not implemented yet: its attention "
-                     "layout (a block-causal clean half beside a noisy half) has no transformers "
-                     "config to carry it, and exporting it as full diffusion would mislabel it");
   HfExportSource src;
   src.options = m.model->options;
   for (const auto& [name, t] : module_tensors(*m.model)) src.params[name] = t;
   src.tokenizer = m.tokenizer.get();
   if (m.data) src.tokenizer_model = m.data->meta.tokenizer_model;
-  src.diffusion = m.diffusion;
+  src.paradigm = m.paradigm;
   src.origin = m.checkpoint;
   src.step = m.step;
   export_hf(src, out, overwrite);
-  std::cout << "exported " << (m.diffusion ? "MDM" : "AR") << " checkpoint " << m.checkpoint
+  std::cout << "exported " << m.paradigm.label() << " checkpoint " << m.checkpoint
             << " (step " << m.step << ") as " << (src.options.qk_norm() ? "Qwen3" : "Llama")
             << "ForCausalLM to " << out << "\n";
   return 0;

@@ -1,6 +1,7 @@
 // `crossover sample CHECKPOINT --prompt TEXT [--max-new-tokens N] [--num-samples K]
-// [--seed S] ...`: text from an AR model (temperature / top-k / top-p, KV cache)
-// or an MDM (iterative unmasking, LLaDA-style), batched and seeded.
+// [--seed S] ...`: text from an AR model (temperature / top-k / top-p, KV cache),
+// an MDM (iterative unmasking, LLaDA-style) or a BD3 model (block by block with
+// a KV cache, unmasking inside each block), batched and seeded.
 #include <torch/torch.h>
 
 #include <sys/resource.h>
@@ -40,7 +41,8 @@ struct SampleArgs {
 bool parse_sample_args(const std::vector<std::string>& argv, SampleArgs& a) {
   CommandLine cli("sample",
                   "Generate text. AR: left to right with a KV cache. MDM: iterative\n"
-                  "unmasking of --max-new-tokens positions in --steps steps.");
+                  "unmasking of --max-new-tokens positions in --steps steps. BD3: block by\n"
+                  "block (the model's block size) with a KV cache, unmasking inside each.");
   cli.add_option("CHECKPOINT", a.checkpoint, "a checkpoint directory or a run directory (its latest)")
       ->required();
   cli.add_option("--prompt", a.prompt, "text to continue ('' = start of a document)");
@@ -54,8 +56,8 @@ bool parse_sample_args(const std::vector<std::string>& argv, SampleArgs& a) {
           ->default_str("");
   cli.add_option("--top-k", a.top_k, "AR: keep the k most likely tokens (0 = off)");
   cli.add_option("--top-p", a.top_p, "AR: nucleus probability (1 = off)");
-  cli.add_flag("--no-cache", a.no_cache, "AR: recompute the prefix every step instead of the KV cache");
-  cli.add_option("--steps", a.steps, "MDM: denoising steps in total (0: max-new-tokens)");
+  cli.add_flag("--no-cache", a.no_cache, "AR, BD3: recompute the prefix every step instead of the KV cache");
+  cli.add_option("--steps", a.steps, "MDM, BD3: denoising steps in total (0: max-new-tokens)");
   cli.add_option("--block-length", a.block_length, "MDM: semi-autoregressive block (0: max-new-tokens)");
   cli.add_option("--remasking", a.remasking, "MDM: which masked positions to keep unmasking")
       ->check(one_of({"low_confidence", "random"}));
@@ -88,7 +90,7 @@ void check_sample_memory(const CheckpointModel& m, int64_t K, int64_t T, bool no
   const double V = static_cast<double>(o.vocab_size());
   const double kv_heads = static_cast<double>(o.n_kv_heads() > 0 ? o.n_kv_heads() : o.n_heads());
   const double head_dim = static_cast<double>(o.d_model() / o.n_heads());
-  const bool all_logits = m.diffusion || no_cache;
+  const bool all_logits = m.paradigm.kind == ParadigmKind::masked_diffusion || no_cache;
   const double per_sample = static_cast<double>(T) * 8.0 +                    // ids (int64)
                             (all_logits ? static_cast<double>(T) : 1.0) * V * 4.0 +  // logits
                             (all_logits ? 0.0 : 2.0 * static_cast<double>(o.n_layers()) * kv_heads *
@@ -113,7 +115,6 @@ int cmd_sample(const std::vector<std::string>& argv) {
   const int64_t K = a.num_samples, n_new = a.max_new_tokens;
   log_init(LogLevel::kWarn);
   CheckpointModel m = load_checkpoint_model(a.checkpoint, a.model);
-  if (m.cfg.objective.kind == "bd3") throw UsageError("sampling from a block-diffusion (bd3) model is not implemented yet (its KV-cached block sampler is open work); its likelihoods are: eval --tasks, --loglik, validation");
   const Tokenizer& tok = *m.tokenizer;
   const auto ids = prompt_ids(tok, a.prompt);
   const int64_t P0 = static_cast<int64_t>(ids.size()), context = m.model->options.max_seq_len();
@@ -122,7 +123,7 @@ int cmd_sample(const std::vector<std::string>& argv) {
                              "model's context is max_seq_len=", context, "; hint: a shorter --prompt"));
   check_sample_memory(m, K, std::min(P0 + n_new, context), a.no_cache);
   if (P0 + n_new > context) {
-    if (m.diffusion)
+    if (m.paradigm.kind == ParadigmKind::masked_diffusion)
       throw UsageError(str_cat("sample: prompt ", P0, " + --max-new-tokens ", n_new, " exceeds the ",
                                "model's context max_seq_len=", context, "; hint: --max-new-tokens ",
                                context - P0, " or less"));
@@ -133,9 +134,9 @@ int cmd_sample(const std::vector<std::string>& argv) {
   auto prompt = torch::tensor(ids, torch::kInt64).unsqueeze(0).repeat({K, 1}).to(m.device);  // (K, P)
   auto gen = make_generator(static_cast<uint64_t>(a.seed), "sample", 0, 0, 0, m.device);
   SampleOptions o;
-  o.diffusion = m.diffusion;
+  o.paradigm = m.paradigm;
   o.max_new_tokens = n_new;
-  o.temperature = a.temperature_given ? a.temperature : (m.diffusion ? 0.0 : 1.0);
+  o.temperature = a.temperature_given ? a.temperature : (m.paradigm.is_diffusion() ? 0.0 : 1.0);
   o.top_k = a.top_k;
   o.top_p = a.top_p;
   o.use_cache = !a.no_cache;

@@ -1,3 +1,5 @@
+// config.cpp — the typed config: every key's validator and default (Validator fields),
+// the cross-key checks (validate_config) and the settings list report and sweep read.
 #include "crossover/config/config.h"
 
 #include "crossover/util/check.h"
@@ -206,9 +208,6 @@ void validate_config(const Config& c) {
     fail(str_cat("objective.block_size=", c.objective.block_size,
                  " only applies to objective.kind=bd3 (got '", c.objective.kind, "')"));
   }
-  if (c.objective.kind == "bd3" && c.eval.codegen_samples > 0)
-    fail("eval.codegen_samples > 0 samples code, but sampling from a block-diffusion (bd3) model is "
-         "not implemented yet; set eval.codegen_samples: 0 (canonical-solution NLL still runs)");
   if (c.objective.t_min >= c.objective.t_max)
     fail(str_cat("objective.t_min=", c.objective.t_min, " must be below objective.t_max=",
                  c.objective.t_max));

@@ -58,7 +58,7 @@ CheckpointModel load_checkpoint_model(const std::string& path, const CheckpointM
     log_warn(str_cat("dataset '", m.cfg.data.path, "' not found: using the byte tokenizer"));
   }
   m.objective = make_objective(m.cfg.objective, m.tokenizer->mask_id());
-  m.diffusion = !m.objective->causal();
+  m.paradigm = m.objective->paradigm();
   m.model = Transformer(transformer_options_from_config(m.cfg.model, vocab));
   load_into_module(*m.model, ck.model, ck.path);
   m.model->to(m.device);

@@ -69,19 +69,21 @@ CodegenResult evaluate_codegen(Transformer& model, const Tokenizer& tok, const C
   int64_t gen = std::min(o.max_new_tokens, context - 1);  // leave room for >= 1 prompt token
   if (gen + longest_prompt > context) gen = std::min(gen, std::max(context / 2, context - longest_prompt));
   int64_t block = 0, steps = 0;
-  if (o.diffusion) {
+  if (o.paradigm.kind == ParadigmKind::masked_diffusion) {
     block = std::min(o.mdm_block_length, gen);
     CROSSOVER_CHECK(block >= 1, "--block-length ", o.mdm_block_length, " must be >= 1");
     gen = gen / block * block;  // whole blocks
     steps = o.mdm_steps > 0 ? o.mdm_steps : gen;
     CROSSOVER_CHECK(steps % (gen / block) == 0, "--steps ", steps, " must be a multiple of the ",
                     gen / block, " blocks (", gen, " new tokens / block length ", block, ")");
+  } else if (o.paradigm.kind == ParadigmKind::block_diffusion) {
+    steps = o.mdm_steps;  // 0: one token per step (eval/generate.h)
   }
   CodegenResult res;
   res.name = task.name;
   res.gen_length = gen;
   SampleOptions so;
-  so.diffusion = o.diffusion;
+  so.paradigm = o.paradigm;
   so.max_new_tokens = gen;
   so.temperature = o.temperature;
   so.top_p = o.top_p;
@@ -106,6 +108,7 @@ CodegenResult evaluate_codegen(Transformer& model, const Tokenizer& tok, const C
       }
       auto prompt = torch::tensor(ids, torch::kInt64).unsqueeze(0).repeat({o.samples, 1}).to(device);  // (n, P)
       auto g = make_generator(o.seed, "codegen", static_cast<int64_t>(i), 0, 0, device);
+      so.stop = p.stop;
       auto out = generate(model, tok, prompt, so, g);  // (n, P + new)
       const int64_t P = prompt.size(1);
       for (int64_t s = 0; s < o.samples; ++s) {

@@ -3,19 +3,15 @@
 
 namespace crossover {
 
-EvalOptions make_eval_options(const Config& cfg, bool diffusion, int64_t mask_id, bool bf16,
-                              int64_t max_seq_len) {
+EvalOptions make_eval_options(const Config& cfg, const Paradigm& paradigm, int64_t mask_id,
+                              bool bf16, int64_t max_seq_len) {
   EvalOptions o;
-  o.val.diffusion = diffusion;
-  // bd3 is scored by its own estimators (objective/bd3_objective.h).
-  const int64_t block = cfg.objective.kind == "bd3" ? cfg.objective.block_size : 0;
-  o.val.block_size = block;
-  o.tasks.loglik.block_size = block;
+  o.val.paradigm = paradigm;
+  o.val.paradigm.mask_eps = cfg.objective.mask_eps;
+  o.tasks.loglik.paradigm = paradigm;
   o.val.mc_samples = cfg.eval.mc_samples;
-  o.val.mask_eps = cfg.objective.mask_eps;
   o.val.mask_id = mask_id;
   o.val.bf16 = bf16;
-  o.tasks.loglik.diffusion = diffusion;
   o.tasks.loglik.mc_samples = cfg.eval.task_mc_samples;
   o.tasks.mc.mode = parse_mc_mode(cfg.eval.task_mc);
   o.tasks.mc.min_samples = cfg.eval.task_mc_min;

@@ -151,7 +151,7 @@ void LoglikService::score(const std::vector<LoglikQuery>& queries,
   std::vector<std::vector<double>> samples;
   compute_logliks(model_, sorted, opts_, device_, &samples);
   std::vector<bool> greedy(sorted.size(), false);
-  if (!opts_.diffusion) {
+  if (opts_.paradigm.is_autoregressive()) {
     const bool was_training = model_->is_training();
     model_->eval();
     greedy = ar_greedy(model_, sorted, opts_.max_batch_tokens, device_);
@@ -176,7 +176,7 @@ void LoglikService::score(const std::vector<LoglikQuery>& queries,
   }
   for (size_t i = 0; i < queries.size(); ++i) {
     (*answers)[i].se = std::sqrt(var[i]);
-    (*answers)[i].is_greedy = !opts_.diffusion && !queries[i].rolling && all_greedy[i];
+    (*answers)[i].is_greedy = opts_.paradigm.is_autoregressive() && !queries[i].rolling && all_greedy[i];
   }
 }
 

@@ -48,7 +48,9 @@ namespace {
 
 // The estimator of opts (mask_eps plays no part in log-likelihoods).
 std::unique_ptr<Objective> loglik_objective(const LoglikOptions& opts) {
-  return make_eval_objective(opts.diffusion, /*mask_eps=*/0.0, opts.mask_id, opts.block_size);
+  Paradigm p = opts.paradigm;
+  p.mask_eps = 0.0;
+  return make_eval_objective(p, opts.mask_id);
 }
 
 }  // namespace

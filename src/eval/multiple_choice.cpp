@@ -60,7 +60,7 @@ void score_chunk(Transformer& model, const Tokenizer& tok, const Task& task,
     std::vector<LoglikRequest> batch;
     for (size_t j = 0; j < open.size(); ++j)
       for (size_t c = 0; c < requests[open[j]].size(); ++c)
-        if (round == 0 || (lo.diffusion && requests[open[j]][c].continuation_tokens() > 1)) {
+        if (round == 0 || (lo.paradigm.is_diffusion() && requests[open[j]][c].continuation_tokens() > 1)) {
           batch.push_back(requests[open[j]][c]);
           where.emplace_back(j, c);
         }

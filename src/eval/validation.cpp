@@ -17,7 +17,7 @@ ValidationResult evaluate_validation(Transformer& model, const std::vector<torch
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
-  auto objective = make_eval_objective(opts.diffusion, opts.mask_eps, opts.mask_id, opts.block_size);
+  auto objective = make_eval_objective(opts.paradigm, opts.mask_id);
   EstimateOptions eo;
   eo.mc_samples = opts.mc_samples;
   eo.seed = kValidationSeed;

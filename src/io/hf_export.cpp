@@ -64,18 +64,52 @@ constexpr const char* kMdmExportWarning =
     "crossover's lm-eval backend: python -m crossover_lm_eval --model crossover "
     "--model_args run=RUN_DIR (docs/eval.md), or crossover eval.";
 
+constexpr const char* kBd3ExportWarning =
+    "NOT A CAUSAL LM: a block-diffusion model (blocks left to right, masked diffusion inside "
+    "a block; block-causal attention). Next-token log-likelihoods from it (lm-eval --model hf, "
+    "perplexity scripts) are meaningless. Score it with crossover's lm-eval backend: python -m "
+    "crossover_lm_eval --model crossover --model_args run=RUN_DIR (docs/eval.md), or crossover eval.";
+
+std::string what_it_is(const Paradigm& p) {
+  switch (p.kind) {
+    case ParadigmKind::autoregressive: return "An autoregressive language model";
+    case ParadigmKind::masked_diffusion: return "A masked-diffusion (MDM) language model";
+    case ParadigmKind::block_diffusion:
+      return str_cat("A block-diffusion (BD3, block size ", p.block_size, ") language model");
+  }
+  return "A language model";
+}
+
 std::string readme(const HfExportSource& src, const std::string& arch, const std::string& dir) {
+  const Paradigm& p = src.paradigm;
   std::string s = str_cat(
-      "# crossover export\n\n", src.diffusion ? "A masked-diffusion (MDM) language model" :
-      "An autoregressive language model", " trained with crossover, exported from `", src.origin,
+      "# crossover export\n\n", what_it_is(p), " trained with crossover, exported from `", src.origin,
       "` (step ", src.step, ") as `", arch, "`. The weights are float32.\n\n");
   std::string load = str_cat("```python\nimport torch\nfrom transformers import AutoModelForCausalLM, "
                              "AutoTokenizer\nmodel = AutoModelForCausalLM.from_pretrained(\"", dir,
                              "\", dtype=torch.float32)\ntok = AutoTokenizer.from_pretrained(\"", dir,
                              "\")\nids = tok(\"def add(x, y):\\n    return x + y\", "
                              "return_tensors=\"pt\").input_ids  # (1, T)\n");
-  if (!src.diffusion)
+  if (p.is_autoregressive())
     return s + load + "logits = model(input_ids=ids).logits  # (1, T, V)\n```\n";
+  if (p.kind == ParadigmKind::block_diffusion)
+    return s + str_cat(
+                   "> **Warning — ", kBd3ExportWarning, "**\n\n",
+                   "Its attention is **block-causal** with blocks of `block_size` = ", p.block_size,
+                   " tokens from position 0: position i sees position j when j // ", p.block_size,
+                   " <= i // ", p.block_size, " (config.json: `\"crossover_attention\": "
+                   "\"block_causal\"`). No transformers config flag expresses that, so pass the mask "
+                   "explicitly (without it the model runs with full attention, `\"is_causal\": false`). "
+                   "The [MASK] id is `mask_token_id` = ", src.tokenizer->mask_id(), ". Logits at "
+                   "masked positions of the last block predict the original tokens, given the clean "
+                   "blocks before it; `generate()` does not apply (crossover sample decodes block by "
+                   "block).\n\n", load,
+                   "b = model.config.block_size\n"
+                   "ids[0, -1] = model.config.mask_token_id   # hide the last token\n"
+                   "blk = torch.arange(ids.shape[1]) // b\n"
+                   "mask = (blk[None, :] <= blk[:, None])[None, None]  # (1, 1, T, T) block-causal\n"
+                   "logits = model(input_ids=ids, attention_mask=mask).logits  # (1, T, V)\n"
+                   "print(tok.decode(logits[0, -1:].argmax(-1)))\n```\n");
   return s + str_cat(
                  "> **Warning — ", kMdmExportWarning, "**\n\n",
                  "It is **bidirectional**: every position attends to every other one (config.json "
@@ -93,7 +127,9 @@ std::string readme(const HfExportSource& src, const std::string& arch, const std
 
 }  // namespace
 
-nlohmann::ordered_json hf_config(const TransformerOptions& o, const Tokenizer& tok, bool diffusion) {
+nlohmann::ordered_json hf_config(const TransformerOptions& o, const Tokenizer& tok,
+                                 const Paradigm& paradigm) {
+  const bool diffusion = paradigm.is_diffusion();
   CROSSOVER_CHECK(o.moe_experts() == 0, "model.moe_experts=", o.moe_experts(), ": MoE blocks have "
                   "no faithful Qwen3/Llama mapping (top-", o.moe_top_k(), " routing, crossover's "
                   "router); hint: export a dense model");
@@ -135,8 +171,15 @@ nlohmann::ordered_json hf_config(const TransformerOptions& o, const Tokenizer& t
   if (diffusion) {
     c["is_causal"] = false;
     c["mask_token_id"] = tok.mask_id();
-    c["crossover_objective"] = "mdm";
-    c["crossover_warning"] = kMdmExportWarning;
+    c["crossover_objective"] = paradigm.name();
+    if (paradigm.kind == ParadigmKind::block_diffusion) {
+      c["block_size"] = paradigm.block_size;
+      c["crossover_attention"] = "block_causal";
+      c["crossover_warning"] = kBd3ExportWarning;
+    } else {
+      c["crossover_attention"] = "full";
+      c["crossover_warning"] = kMdmExportWarning;
+    }
   } else {
     c["crossover_objective"] = "ar";
   }
@@ -242,7 +285,7 @@ void export_hf(const HfExportSource& src, const std::string& out_dir, bool overw
   CROSSOVER_CHECK(src.tokenizer != nullptr, "export_hf needs the model's tokenizer");
   const Tokenizer& tok = *src.tokenizer;
   check_hf_export_out(out_dir, overwrite);
-  auto config = hf_config(src.options, tok, src.diffusion);  // refuses before writing anything
+  auto config = hf_config(src.options, tok, src.paradigm);  // refuses before writing anything
   auto tensors = hf_tensors(src.params, src.options);
   fs::create_directories(out_dir);
   for (const auto& name : hf_export_file_names()) {  // only reached empty or with --overwrite

@@ -1,3 +1,5 @@
+// activation_checkpoint.cpp — recompute a block's activations in backward instead of
+// storing them (the autograd function and its autocast-preserving replay).
 #include "crossover/model/activation_checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>

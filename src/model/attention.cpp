@@ -98,7 +98,8 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const AttentionLayo
   return wo(y);
 }
 
-torch::Tensor AttentionImpl::forward_cached(const torch::Tensor& x, AttentionCache* cache) {
+torch::Tensor AttentionImpl::forward_cached(const torch::Tensor& x, AttentionCache* cache,
+                                           const CacheStep& step) {
   int64_t B = x.size(0), T = x.size(1), H = options.n_heads();
   const int64_t past = cache->length();
   torch::Tensor q, k, v;
@@ -107,10 +108,15 @@ torch::Tensor AttentionImpl::forward_cached(const torch::Tensor& x, AttentionCac
     k = torch::cat({cache->k, k}, 2);                          // (B, Hkv, past + T, D)
     v = torch::cat({cache->v, v}, 2);                          // (B, Hkv, past + T, D)
   }
-  cache->k = k;
-  cache->v = v;
+  if (step.append) {
+    cache->k = k;
+    cache->v = v;
+  }
   torch::Tensor y;                                             // (B, H, T, D)
-  if (past == 0 || T == 1) {
+  if (!step.causal) {
+    // A bd3 block: every new position sees the past and the whole block.
+    y = attend(q, k, v, std::nullopt, 0.0, /*causal=*/false);
+  } else if (past == 0 || T == 1) {
     // No past: plain causal. One new token: it may see everything.
     y = attend(q, k, v, std::nullopt, 0.0, /*causal=*/past == 0);
   } else {

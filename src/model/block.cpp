@@ -41,8 +41,9 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, const AttentionLayout& 
   return y + (drop ? dropout(f) : f);   // (B, T, C)
 }
 
-torch::Tensor BlockImpl::forward_cached(const torch::Tensor& x, AttentionCache* cache) {
-  auto y = x + attn->forward_cached(attn_norm(x), cache);  // (B, T, C)
+torch::Tensor BlockImpl::forward_cached(const torch::Tensor& x, AttentionCache* cache,
+                                       const CacheStep& step) {
+  auto y = x + attn->forward_cached(attn_norm(x), cache, step);  // (B, T, C)
   auto f = moe ? moe(ffn_norm(y)).out : ffn(ffn_norm(y));
   return y + f;                                            // (B, T, C)
 }

@@ -1,3 +1,5 @@
+// model_size.cpp — parameter counts and FLOPs per token from a model config, by hand
+// (no module is built), for plan, the trainer's MFU and the report.
 #include "crossover/model/model_size.h"
 
 #include "crossover/model/swiglu.h"

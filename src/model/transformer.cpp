@@ -99,7 +99,8 @@ ModelOutput TransformerImpl::forward(const torch::Tensor& tokens, const Attentio
   return {logits, aux};
 }
 
-torch::Tensor TransformerImpl::forward_cached(const torch::Tensor& tokens, KVCache* cache) {
+torch::Tensor TransformerImpl::forward_cached(const torch::Tensor& tokens, KVCache* cache,
+                                              const CacheStep& step) {
   CROSSOVER_CHECK(tokens.dim() == 2 && tokens.scalar_type() == torch::kInt64,
                   "model input must be (B, T) int64 tokens, got ", tokens.sizes());
   if (cache->layers.empty()) cache->layers.resize(blocks->size());
@@ -107,7 +108,7 @@ torch::Tensor TransformerImpl::forward_cached(const torch::Tensor& tokens, KVCac
                   " layers, the model ", blocks->size());
   auto x = tok_emb(tokens);  // (B, T_new, C)
   for (size_t i = 0; i < blocks->size(); ++i)
-    x = blocks[i]->as<BlockImpl>()->forward_cached(x, &cache->layers[i]);
+    x = blocks[i]->as<BlockImpl>()->forward_cached(x, &cache->layers[i], step);
   x = norm(x);                // (B, T_new, C)
   return transformer_head(*this, x);  // (B, T_new, V)
 }

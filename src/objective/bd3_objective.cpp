@@ -68,22 +68,32 @@ ObjectiveBatch Bd3Objective::prepare(const torch::Tensor& tokens, int64_t seq_le
   auto x0 = tokens.slice(1, 0, T);                                              // (B, T)
   auto t = sample_t(B * nb, gen).view({B, nb});                                  // (B, nb)
   auto u = torch::rand({B, T}, gen, torch::TensorOptions().device(gen.device()));
-  auto t_tok = t.repeat_interleave(b, 1);                                        // (B, T)
-  auto mask = u < t_tok;                                                         // (B, T)
-  const bool nbk = tokens.device().is_cuda();
-  auto dmask = mask.to(tokens.device(), nbk);
+  auto mask = u < t.repeat_interleave(b, 1);                                     // (B, T)
+  return bd3_batch_from_mask(x0, mask, t, b, mask_id_);
+}
+
+ObjectiveBatch bd3_batch_from_mask(const torch::Tensor& x0, const torch::Tensor& mask,
+                                   const torch::Tensor& t, int64_t block_size, int64_t mask_id) {
+  const int64_t T = x0.size(1);
+  CROSSOVER_CHECK(mask.sizes() == x0.sizes() && t.dim() == 2 && t.size(0) == x0.size(0) &&
+                      t.size(1) * block_size == T,
+                  "bd3 batch: x0 ", x0.sizes(), ", mask ", mask.sizes(), " and t ", t.sizes(),
+                  " do not fit blocks of ", block_size);
+  auto t_tok = t.to(torch::kFloat32).repeat_interleave(block_size, 1);          // (B, T)
+  const bool nbk = x0.device().is_cuda();
+  auto dmask = mask.to(x0.device(), nbk);
   ObjectiveBatch out;
-  out.inputs = bd3_inputs(x0, dmask, mask_id_);                                  // (B, 2T)
+  out.inputs = bd3_inputs(x0, dmask, mask_id);                                   // (B, 2T)
   out.targets = torch::cat({x0, x0}, 1);                                         // (B, 2T)
-  auto w = mask.to(torch::kFloat32) / t_tok;                                     // (B, T)
-  out.weights = torch::cat({w, torch::zeros_like(w)}, 1).to(tokens.device(), nbk);  // (B, 2T)
+  auto w = mask.to(torch::kFloat32) / t_tok.to(mask.device());                   // (B, T)
+  out.weights = torch::cat({w, torch::zeros_like(w)}, 1).to(x0.device(), nbk);   // (B, 2T)
   out.causal = false;
-  out.layout = AttentionLayout::bd3_train(b);
+  out.layout = AttentionLayout::bd3_train(block_size);
   out.sparse = true;
   if (mask.device().is_cpu()) {  // the supervised flat positions of the (B, 2T) rows, on the host
     auto idx = torch::nonzero(mask);                                             // (M, 2)
     auto flat = idx.select(1, 0) * (2 * T) + idx.select(1, 1);                   // (M)
-    out.supervised = flat.to(tokens.device(), nbk);
+    out.supervised = flat.to(x0.device(), nbk);
   }
   return out;
 }

@@ -22,20 +22,20 @@ std::unique_ptr<Objective> make_objective(const ObjectiveConfig& cfg, int64_t ma
   throw UsageError(str_cat("unknown objective.kind '", cfg.kind, "' (ar | ar_noise | mdm | bd3)"));
 }
 
-std::unique_ptr<Objective> make_eval_objective(bool bidirectional, double mask_eps,
-                                               int64_t mask_id, int64_t block_size) {
-  if (block_size > 0) {
-    ObjectiveConfig cfg;
-    cfg.kind = "bd3";
-    cfg.block_size = block_size;
-    cfg.mask_eps = mask_eps;
-    return std::make_unique<Bd3Objective>(cfg, mask_id);
-  }
-  if (!bidirectional) return std::make_unique<ArObjective>(0.0, mask_id);
+std::unique_ptr<Objective> make_eval_objective(const Paradigm& paradigm, int64_t mask_id) {
   ObjectiveConfig cfg;
-  cfg.kind = "mdm";
-  cfg.mask_eps = mask_eps;
-  return std::make_unique<MdmObjective>(cfg, mask_id);
+  cfg.mask_eps = paradigm.mask_eps;
+  switch (paradigm.kind) {
+    case ParadigmKind::autoregressive: return std::make_unique<ArObjective>(0.0, mask_id);
+    case ParadigmKind::masked_diffusion:
+      cfg.kind = "mdm";
+      return std::make_unique<MdmObjective>(cfg, mask_id);
+    case ParadigmKind::block_diffusion:
+      cfg.kind = "bd3";
+      cfg.block_size = paradigm.block_size;
+      return std::make_unique<Bd3Objective>(cfg, mask_id);
+  }
+  throw std::logic_error("make_eval_objective: unknown paradigm");
 }
 
 bool objective_kind_is_diffusion(const std::string& kind) { return kind == "mdm" || kind == "bd3"; }

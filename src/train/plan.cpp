@@ -1,3 +1,5 @@
+// plan.cpp — `crossover plan`: memory (weights, optimizer, activations) and compute of a
+// config before any run, per rank, with the sharding and precision it names.
 #include "crossover/train/plan.h"
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// train_step.cpp — one optimizer step: micro-batches through the objective and the model,
+// the global-token loss scaling, gradient sync, clipping, the NaN policy and the update.
 #include "crossover/train/train_step.h"
 
 #include <cmath>

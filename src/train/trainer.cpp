@@ -539,8 +539,8 @@ class Trainer {
   }
 
   double evaluate() {
-    // diffusion = bidirectional: evaluated with make_eval_objective
-    const EvalOptions eo = make_eval_options(cfg_, !st_.objective->causal(), st_.mask_id, st_.bf16,
+    // The objective's paradigm picks the estimators (make_eval_objective).
+    const EvalOptions eo = make_eval_options(cfg_, st_.objective->paradigm(), st_.mask_id, st_.bf16,
                                              st_.model->options.max_seq_len());
     ValidationOptions vo = eo.val;
     vo.bytes_per_token = bytes_per_token_;
@@ -583,7 +583,7 @@ class Trainer {
     if (cfg_.eval.codegen_samples > 0) {
       if (main_) {
         CodegenOptions co;
-        co.diffusion = lo.diffusion;
+        co.paradigm = lo.paradigm;
         co.samples = cfg_.eval.codegen_samples;
         co.seed = static_cast<uint64_t>(cfg_.run.seed);
         co.bf16 = st_.bf16;

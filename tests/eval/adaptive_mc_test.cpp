@@ -218,7 +218,7 @@ class AdaptiveTaskTest : public ::testing::Test {
       it.gold = i % 2;
       task_.items.push_back(it);
     }
-    opts_.loglik.diffusion = true;
+    opts_.loglik.paradigm = Paradigm::masked_diffusion();
     opts_.loglik.mask_id = tok_->mask_id();
     opts_.loglik.mc_samples = 64;
     opts_.max_seq_len = 48;

@@ -77,7 +77,7 @@ TEST_F(CodegenTest, ArNllEqualsLogProbsFromLogits) {
 
 TEST_F(CodegenTest, MdmNllIsSeededWithAStandardError) {
   LoglikOptions lo;
-  lo.diffusion = true;
+  lo.paradigm = Paradigm::masked_diffusion();
   lo.mc_samples = 16;
   lo.mask_id = tok_->mask_id();
   auto a = canonical_solution_nll(model_, *tok_, task_, lo, 48, torch::kCPU);
@@ -111,10 +111,21 @@ TEST_F(CodegenTest, GenerationIsSeededAndFitsTheContext) {
     }
   ASSERT_EQ(a.pass_at_k.size(), 2u);
   EXPECT_EQ(a.pass_at_k[0].first, 1);
-  o.diffusion = true;
+  o.paradigm = Paradigm::masked_diffusion();
   o.mdm_block_length = 8;
   auto m = evaluate_codegen(model_, *tok_, task_, o, torch::kCPU);
   EXPECT_EQ(m.gen_length, 24);
+  // Block diffusion: blocks of 8 with the KV cache, reproducible, cut at the
+  // problems' stop sequences like the others.
+  o.paradigm = Paradigm::block_diffusion(8);
+  auto d1 = evaluate_codegen(model_, *tok_, task_, o, torch::kCPU);
+  auto d2 = evaluate_codegen(model_, *tok_, task_, o, torch::kCPU);
+  EXPECT_EQ(d1.gen_length, 24);
+  for (size_t i = 0; i < 3; ++i)
+    for (size_t s = 0; s < 3; ++s) {
+      EXPECT_EQ(d1.problems[i].samples[s].completion, d2.problems[i].samples[s].completion);
+      EXPECT_EQ(d1.problems[i].samples[s].completion.find("\ndef"), std::string::npos);
+    }
   o.ks = {4};
   EXPECT_THROW(evaluate_codegen(model_, *tok_, task_, o, torch::kCPU), Error);
 }

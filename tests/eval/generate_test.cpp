@@ -2,7 +2,11 @@
 // top-p keep exactly the tokens they should; Gumbel-max samples match
 // softmax(logits / temperature); the MDM sampler keeps the prompt, leaves no
 // [MASK], is reproducible and with one token per step commits the most
-// confident position first (checked against a hand-rolled loop).
+// confident position first (checked against a hand-rolled loop); the BD3
+// sampler with its KV cache produces exactly the tokens of the uncached one
+// (same seed), one forward per denoising step over the current block, keeps
+// the prompt, stops at EOS, and with block size = gen length and the prompt
+// on a block boundary is the MDM sampler.
 #include "crossover/eval/generate.h"
 
 #include <gtest/gtest.h>
@@ -226,6 +230,101 @@ TEST(MdmGenerate, BlockOnlyFloat64EqualsTheFullSequenceSampler) {
   auto masked_prompt = prompt.clone();
   masked_prompt[0][2] = kMask;
   EXPECT_THROW(mdm_generate(m, masked_prompt, o, g), std::exception);
+}
+
+
+Bd3SampleOptions bd3_opts(int64_t gen, int64_t block, int64_t steps) {
+  Bd3SampleOptions o;
+  o.gen_length = gen;
+  o.block_size = block;
+  o.steps_per_block = steps;
+  o.mask_id = kMask;
+  return o;
+}
+
+TEST(Bd3Generate, KvCacheGivesTheTokensOfTheUncachedSampler) {
+  for (int64_t hkv : {0, 1}) {
+    Transformer m = tiny_model(11, hkv);
+    for (int64_t P : {3, 8, 1}) {  // the prompt ends inside a block, on a boundary, one token
+      auto prompt = torch::randint(0, kV - 1, {3, P}, torch::kInt64);
+      for (const std::string remask : {"low_confidence", "random"}) {
+        for (double temp : {0.0, 0.8}) {
+          auto o = bd3_opts(/*gen=*/21, /*block=*/4, /*steps=*/2);
+          o.remasking = remask;
+          o.temperature = temp;
+          auto g1 = make_generator(5, "b"), g2 = make_generator(5, "b");
+          int64_t fw_cached = 0, fw_full = 0;
+          auto cached = bd3_generate(m, prompt, o, g1, &fw_cached);
+          o.use_cache = false;
+          auto full = bd3_generate(m, prompt, o, g2, &fw_full);
+          const std::string what = remask + " T=" + std::to_string(temp) + " P=" + std::to_string(P);
+          EXPECT_TRUE(torch::equal(cached, full)) << what;
+          EXPECT_EQ(cached.size(1), P + 21) << what;
+          EXPECT_TRUE(torch::equal(cached.narrow(1, 0, P), prompt)) << what;
+          EXPECT_EQ((cached == kMask).sum().item<int64_t>(), 0) << what;
+          // Uncached: one forward per step. Cached: the same, plus one per
+          // final block (the prompt's whole blocks and each generated block
+          // but the last) to enter the cache.
+          const int64_t T = P + 21, first = P / 4, blocks = (T + 3) / 4 - first;
+          int64_t steps = 0;
+          for (int64_t k = first; k * 4 < T; ++k) steps += std::min<int64_t>(2, std::min<int64_t>(4, T - k * 4));
+          EXPECT_EQ(fw_full, steps) << what;
+          EXPECT_EQ(fw_cached, steps + first + blocks - 1) << what;
+        }
+      }
+    }
+  }
+}
+
+// One block holding the whole row (block size >= T) is full attention, so bd3
+// is then the MDM sampler with one block (argmax decoding: the Gumbel draws
+// cover the block's positions, MDM's only the answer's).
+TEST(Bd3Generate, OneBlockForTheWholeRowIsTheMdmSampler) {
+  Transformer m = tiny_model(12);
+  auto prompt = torch::randint(0, kV - 1, {2, 3}, torch::kInt64);
+  auto ob = bd3_opts(/*gen=*/13, /*block=*/16, /*steps=*/0);
+  const int64_t masked = 13;
+  ob.steps_per_block = 13;
+  MdmSampleOptions mo;
+  mo.gen_length = masked;
+  mo.steps = masked;
+  mo.block_length = masked;
+  mo.mask_id = kMask;
+  auto g1 = make_generator(9, "b"), g2 = make_generator(9, "b");
+  auto a = bd3_generate(m, prompt, ob, g1);
+  auto b = mdm_generate(m, prompt, mo, g2);
+  EXPECT_TRUE(torch::equal(a, b));
+  // With blocks of 4 the answer is decoded differently (the layouts differ).
+  auto o4 = bd3_opts(13, 4, 0);
+  auto g3 = make_generator(9, "b");
+  EXPECT_FALSE(torch::equal(bd3_generate(m, prompt, o4, g3), b));
+}
+
+TEST(Bd3Generate, StopsAfterTheBlockWhereEveryRowHasEos) {
+  Transformer m = tiny_model(13);
+  auto prompt = torch::randint(0, kV - 1, {1, 2}, torch::kInt64);
+  auto o = bd3_opts(/*gen=*/30, /*block=*/4, /*steps=*/0);
+  auto g = make_generator(1, "b");
+  auto free_run = bd3_generate(m, prompt, o, g);
+  ASSERT_EQ(free_run.size(1), 32);
+  // Make the first generated token the stop token: the row then ends in the
+  // first block (positions 0..3), and the tokens up to there are unchanged.
+  o.eos_id = free_run[0][2].item<int64_t>();
+  auto g2 = make_generator(1, "b");
+  auto stopped = bd3_generate(m, prompt, o, g2);
+  EXPECT_EQ(stopped.size(1), 4);
+  EXPECT_TRUE(torch::equal(stopped, free_run.narrow(1, 0, 4)));
+  // A row_done that is always true stops after the first block too.
+  o.eos_id = -1;
+  o.row_done = [](const torch::Tensor&) { return true; };
+  auto g3 = make_generator(1, "b");
+  EXPECT_EQ(bd3_generate(m, prompt, o, g3).size(1), 4);
+  // Bad options: more steps than a block has tokens; a prompt holding [MASK].
+  auto bad = bd3_opts(8, 4, 5);
+  auto g4 = make_generator(1, "b");
+  EXPECT_THROW(bd3_generate(m, prompt, bad, g4), std::exception);
+  auto masked_prompt = torch::full({1, 3}, kMask, torch::kInt64);
+  EXPECT_THROW(bd3_generate(m, masked_prompt, bd3_opts(8, 4, 0), g4), std::exception);
 }
 
 }  // namespace

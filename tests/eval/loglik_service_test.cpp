@@ -30,7 +30,7 @@ class LoglikServiceTest : public ::testing::Test {
   LoglikOptions ar() const { return LoglikOptions{}; }
   LoglikOptions mdm(int64_t n) const {
     LoglikOptions o;
-    o.diffusion = true;
+    o.paradigm = Paradigm::masked_diffusion();
     o.mask_id = tok_->mask_id();
     o.mc_samples = n;
     return o;

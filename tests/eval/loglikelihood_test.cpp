@@ -97,7 +97,7 @@ TEST_F(LoglikTest, MdmOneTokenAnswerIsExact) {
   r.tokens.pop_back();  // continuation " 2" -> keep just " " so L = 1
   ASSERT_EQ(r.continuation_tokens(), 1);
   LoglikOptions o;
-  o.diffusion = true;
+  o.paradigm = Paradigm::masked_diffusion();
   o.mc_samples = 128;
   o.mask_id = tok_->mask_id();
   double ll = compute_logliks(model_, {r}, o, torch::kCPU)[0];
@@ -138,7 +138,7 @@ TEST_F(LoglikTest, MdmConvergesToEnumeratedElboAndIsDeterministic) {
   auto r = req("for i in", " ab");  // L = 3
   ASSERT_EQ(r.continuation_tokens(), 3);
   LoglikOptions o;
-  o.diffusion = true;
+  o.paradigm = Paradigm::masked_diffusion();
   o.mc_samples = 600;  // a multiple of L: every l gets exactly N/L samples
   o.mask_id = tok_->mask_id();
   double est = compute_logliks(model_, {r}, o, torch::kCPU)[0];
@@ -161,7 +161,7 @@ TEST_F(LoglikTest, MdmSpreadShrinksLikeOneOverSqrtK) {
   auto r = req("def main():\n", "    retu");  // L = 8
   auto spread = [&](int64_t K) {
     LoglikOptions o;
-    o.diffusion = true;
+    o.paradigm = Paradigm::masked_diffusion();
     o.mc_samples = K;
     o.mask_id = tok_->mask_id();
     std::vector<double> v;
@@ -213,7 +213,7 @@ TEST_F(LoglikTest, MdmChoicesOfAnItemShareTheirDraws) {
   EXPECT_FALSE(torch::equal(mdm_answer_masks(d, 64, kTaskSeed, &wd), ma));
   // End to end: the same text as another choice of the same item scores identically.
   LoglikOptions o;
-  o.diffusion = true;
+  o.paradigm = Paradigm::masked_diffusion();
   o.mc_samples = 16;
   o.mask_id = tok_->mask_id();
   auto twin = a;
@@ -248,7 +248,7 @@ TEST_F(LoglikTest, MdmSharedDrawsRankCloseChoicesLikeTheExactElbo) {
       if (exact[i] - exact[j] > 0.02 && exact[i] - exact[j] < gap) gap = exact[i] - exact[j], ga = i, gb = j;
   ASSERT_LT(gap, 0.1);
   LoglikOptions o;
-  o.diffusion = true;
+  o.paradigm = Paradigm::masked_diffusion();
   o.mc_samples = 64;
   o.mask_id = tok_->mask_id();
   int shared_wrong = 0, independent_wrong = 0;

@@ -38,7 +38,7 @@ class ValidationTest : public ::testing::Test {
   }
   ValidationOptions mdm(int64_t K) const {
     ValidationOptions o;
-    o.diffusion = true;
+    o.paradigm = Paradigm::masked_diffusion(1e-3);
     o.mc_samples = K;
     o.mask_id = kMask;
     return o;
@@ -144,9 +144,8 @@ TEST(ValidationExact, MdmConvergesToTheEnumeratedNegativeElbo) {
   }
   exact /= static_cast<double>(windows.size(0) * T);
   ValidationOptions o;
-  o.diffusion = true;
+  o.paradigm = Paradigm::masked_diffusion(eps);
   o.mc_samples = K;
-  o.mask_eps = eps;
   o.mask_id = mask;
   ValidationResult r = evaluate_validation(m, {windows}, o, torch::kCPU);
   // loss_se ignores the stratification's variance reduction, so 4 of them is generous;

@@ -6,6 +6,8 @@
 //   ar_llama  Llama (no QK-norm, biases, tied embeddings)
 //   mdm       Qwen3 with full attention (config is_causal: false, and an
 //             explicit 4-D mask), [MASK] tokens in the input
+//   bd3       Qwen3, block diffusion (block 16): an explicit 4-D block-causal
+//             mask gives crossover's block_causal(16) logits
 //   ar_sp     Qwen3 on a SentencePiece dataset
 // The exported tokenizer (byte: tokenizer.json; SentencePiece: tokenizer.model
 // for LlamaTokenizer) must give crossover's ids and decode back.
@@ -39,6 +41,7 @@ class HfExportTest : public ::testing::Test {
     train("ar", "ar", "  n_kv_heads: 2\n");
     train("ar_llama", "ar", "  qk_norm: false\n  bias: true\n  tie_embeddings: true\n");
     train("mdm", "mdm", "  n_kv_heads: 2\n");
+    train("bd3", "bd3\n  block_size: 16", "  n_kv_heads: 2\n");
     train("ar_sp", "ar", "", "data_sp");
   }
   static void TearDownTestSuite() { delete dir_; }
@@ -68,12 +71,17 @@ class HfExportTest : public ::testing::Test {
     torch::manual_seed(11);
     auto tokens = torch::randint(0, 256, {2, 48}, torch::kInt64);  // (B, T)
     tokens.index_put_({0, 0}, m.tokenizer->eos_id());               // a document boundary
-    if (m.diffusion) {                                              // ~40% [MASK]
+    const Paradigm& p = m.paradigm;
+    if (p.is_diffusion()) {                                         // ~40% [MASK]
       auto masked = torch::rand({2, 48}) < 0.4;
       tokens = torch::where(masked, torch::full_like(tokens, m.tokenizer->mask_id()), tokens);
     }
     torch::NoGradGuard g;
-    auto logits = m.model->forward(tokens, /*causal=*/!m.diffusion).logits;  // (B, T, V)
+    const AttentionLayout layout = p.is_autoregressive() ? AttentionLayout::causal()
+                                   : p.kind == ParadigmKind::block_diffusion
+                                       ? AttentionLayout::block_causal(p.block_size)
+                                       : AttentionLayout::full();
+    auto logits = m.model->forward(tokens, layout).logits;         // (B, T, V)
     const std::string text = "def gamma_3(x, y):\n    return x * 7 + y  # \xc3\xa9t\xc3\xa9\n";
     auto ids = m.tokenizer->encode(text);
     nlohmann::json ids_json = ids;
@@ -83,7 +91,10 @@ class HfExportTest : public ::testing::Test {
     const std::string result = dir_->file(name + "_result.json");
     r = run_shell(str_cat("HF_HUB_OFFLINE=1 ", CROSSOVER_PYTHON, " ",
                           source_path("tests/reference/hf_export_check.py"), " --model ", out,
-                          " --fixture ", fixture, " --out ", result, m.diffusion ? " --diffusion" : ""));
+                          " --fixture ", fixture, " --out ", result,
+                          p.kind == ParadigmKind::masked_diffusion ? " --diffusion" : "",
+                          p.kind == ParadigmKind::block_diffusion
+                              ? str_cat(" --block-size ", p.block_size) : std::string()));
     if (r.exit_code == 3) return {{"missing", r.out}};
     EXPECT_EQ(r.exit_code, 0) << r.out;
     if (r.exit_code != 0) return {{"failed", r.out}};
@@ -136,6 +147,22 @@ TEST_F(HfExportTest, MdmLogitsMatchTransformersWithFullAttention) {
   auto cfg = nlohmann::json::parse(read_file(dir_->file("hf/mdm/config.json")));
   EXPECT_EQ(cfg["is_causal"], false);
   EXPECT_EQ(cfg["mask_token_id"], 259);
+}
+
+TEST_F(HfExportTest, Bd3LogitsMatchTransformersWithABlockCausalMask) {
+  auto j = export_and_compare("bd3");
+  SKIP_WITHOUT_TRANSFORMERS(j);
+  EXPECT_LE(j["mask4d_rel"].get<double>(), 1e-4) << j.dump();         // block-causal 4-D mask
+  EXPECT_GT(j["full_gap"].get<double>(), 1e-2) << "full attention gives the same logits: the "
+                                                  "check would not see a full-attention export";
+  EXPECT_GT(j["causal_gap"].get<double>(), 1e-2) << j.dump();
+  auto cfg = nlohmann::json::parse(read_file(dir_->file("hf/bd3/config.json")));
+  EXPECT_EQ(cfg["crossover_objective"], "bd3");
+  EXPECT_EQ(cfg["block_size"], 16);
+  EXPECT_EQ(cfg["crossover_attention"], "block_causal");
+  EXPECT_EQ(cfg["is_causal"], false);
+  EXPECT_EQ(cfg["mask_token_id"], 259);
+  EXPECT_NE(read_file(dir_->file("hf/bd3/README.md")).find("block-causal"), std::string::npos);
 }
 
 TEST_F(HfExportTest, RefusesUnknownFormat) {

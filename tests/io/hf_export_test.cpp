@@ -23,33 +23,42 @@ TEST(HfExport, RefusesWhatHasNoFaithfulMapping) {
   auto tok = make_byte_tokenizer();
   auto moe = TransformerOptions(260, 32).n_heads(4).moe_experts(4).moe_top_k(2);
   try {
-    hf_config(moe, *tok, false);
+    hf_config(moe, *tok, Paradigm::autoregressive());
     FAIL() << "MoE exported";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("MoE"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(hf_config(TransformerOptions(260, 32).qk_norm(true).bias(true), *tok, false), Error);
-  EXPECT_NO_THROW(hf_config(TransformerOptions(260, 32).qk_norm(false).bias(true), *tok, false));
+  EXPECT_THROW(hf_config(TransformerOptions(260, 32).qk_norm(true).bias(true), *tok, Paradigm::autoregressive()), Error);
+  EXPECT_NO_THROW(hf_config(TransformerOptions(260, 32).qk_norm(false).bias(true), *tok, Paradigm::autoregressive()));
 }
 
 TEST(HfExport, ConfigNamesTheArchitectureAndTheMaskForMdm) {
   auto tok = make_byte_tokenizer();
   auto o = TransformerOptions(260, 64).n_heads(4).n_kv_heads(2).d_ff(96).max_seq_len(128);
-  auto ar = hf_config(o, *tok, false);
+  auto ar = hf_config(o, *tok, Paradigm::autoregressive());
   EXPECT_EQ(ar["architectures"][0], "Qwen3ForCausalLM");
   EXPECT_EQ(ar["head_dim"], 16);
   EXPECT_EQ(ar["num_key_value_heads"], 2);
   EXPECT_EQ(ar["eos_token_id"], 256);
   EXPECT_FALSE(ar.contains("is_causal"));
-  auto mdm = hf_config(o, *tok, true);
+  auto mdm = hf_config(o, *tok, Paradigm::masked_diffusion());
   EXPECT_EQ(mdm["is_causal"], false);
   EXPECT_EQ(mdm["mask_token_id"], 259);
   // Loud for a causal-LM loader (lm-eval --model hf): the config says what it is not.
   EXPECT_NE(mdm["crossover_warning"].get<std::string>().find("NOT A CAUSAL LM"), std::string::npos);
   EXPECT_FALSE(ar.contains("crossover_warning"));
+  EXPECT_EQ(mdm["crossover_objective"], "mdm");
+  EXPECT_EQ(mdm["crossover_attention"], "full");
+  auto bd3 = hf_config(o, *tok, Paradigm::block_diffusion(8));
+  EXPECT_EQ(bd3["crossover_objective"], "bd3");
+  EXPECT_EQ(bd3["block_size"], 8);
+  EXPECT_EQ(bd3["crossover_attention"], "block_causal");
+  EXPECT_EQ(bd3["mask_token_id"], 259);
+  EXPECT_NE(bd3["crossover_warning"].get<std::string>().find("block-diffusion"), std::string::npos);
+  EXPECT_FALSE(mdm.contains("block_size"));
   // lm-eval conditions an empty context on bos_token_id: crossover's boundary is EOS.
   EXPECT_EQ(ar["bos_token_id"], 256);
-  EXPECT_EQ(hf_config(o.qk_norm(false), *tok, false)["model_type"], "llama");
+  EXPECT_EQ(hf_config(o.qk_norm(false), *tok, Paradigm::autoregressive())["model_type"], "llama");
 }
 
 TEST(HfExport, TensorsSplitFusedRowsUnderTransformersNames) {

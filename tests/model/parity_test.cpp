@@ -1,6 +1,10 @@
 // Parity with an independent PyTorch implementation (tests/reference/model_ref.py):
 // same weights, same inputs (for MDM the same mask, drawn in Python and passed
 // as data) -> logits, loss and every parameter gradient agree in float32.
+// bd3: the reference builds x_t ⊕ x_0, BD3-LM's 2T attention mask from its
+// definition and the repeated RoPE positions itself; crossover's batch comes
+// from bd3_batch_from_mask on the same mask and t, its mask from
+// attention_mask(bd3_train(4)).
 //
 // Metric: rel_err(a, b) = max|a − b| / max|b| per tensor (relative to the
 // reference tensor's largest magnitude, so tiny entries do not blow it up);
@@ -14,6 +18,7 @@
 #include "crossover/io/safetensors.h"
 #include "crossover/model/transformer.h"
 #include "crossover/objective/ar_objective.h"
+#include "crossover/objective/bd3_objective.h"
 #include "crossover/objective/mdm_objective.h"
 #include "crossover/util/rng.h"
 #include "crossover/util/strings.h"
@@ -57,6 +62,11 @@ class Parity : public ReferenceSuite<Parity> {
     if (meta.at("kind") == "ar") {
       auto gen = make_generator(0, "unused");
       batch = ArObjective().prepare(tokens, T, gen);
+    } else if (meta.at("kind") == "bd3") {
+      const int64_t b = std::stoll(meta.at("block_size"));
+      batch = bd3_batch_from_mask(tokens.slice(1, 0, T), fx.at("mask"), fx.at("t"), b, mask_id);
+      EXPECT_TRUE(torch::equal(attention_mask(batch.layout, 2 * T, torch::kCPU), fx.at("allowed")))
+          << "bd3_train(" << b << ") mask differs from BD3-LM's definition";
     } else {
       batch = mdm_batch_from_mask(tokens.slice(1, 0, T), fx.at("mask"), fx.at("t"), "inv_t", mask_id);
     }
@@ -65,7 +75,7 @@ class Parity : public ReferenceSuite<Parity> {
     EXPECT_TRUE(torch::equal(batch.targets, fx.at("targets")));
     EXPECT_LE(rel_err(batch.weights, fx.at("weights")), 1e-7);
 
-    auto out = model(batch.inputs, causal);
+    auto out = model(batch.inputs, batch.layout);
     auto loss = objective_loss_sum(out.logits, batch) / static_cast<double>(B * T) + out.aux_loss;
     loss.backward();
     double e_logits = rel_err(out.logits, fx.at("logits"));
@@ -95,6 +105,7 @@ class Parity : public ReferenceSuite<Parity> {
 TEST_F(Parity, ArDenseGqaQkNorm) { run_case("ar"); }
 TEST_F(Parity, MdmBidirectionalTiedWithBiases) { run_case("mdm"); }
 TEST_F(Parity, MoeTopTwoWithAuxLoss) { run_case("moe"); }
+TEST_F(Parity, Bd3VectorisedTrainingLossBlockFour) { run_case("bd3"); }
 
 }  // namespace
 }  // namespace crossover

@@ -7,10 +7,12 @@ The fixture (safetensors, written by tests/io/hf_export_itest.cpp) holds
 and metadata {"text": ..., "ids": "[...]"} -- crossover's tokenizer on text.
 AR: the plain forward (causal). MDM: the forward as exported (config.json
 is_causal: false), and again with an explicit 4-D all-true attention mask.
+BD3 (--block-size b): the explicit 4-D block-causal mask (i sees j when
+j // b <= i // b), as the export's README loads it.
 
 Writes one JSON object to --out: max_abs, rel (= max_abs / max |crossover logit|),
-mask4d_max_abs and mask4d_rel (MDM), causal_gap (MDM: how far causal logits are, to show the
-mask matters), tokenizer_ids, decoded. Exit code 3 when transformers is missing.
+mask4d_max_abs and mask4d_rel (MDM, BD3), causal_gap (MDM, BD3: how far causal logits are, to
+show the mask matters), full_gap (BD3: how far full-attention logits are), tokenizer_ids, decoded. Exit code 3 when transformers is missing.
 Example: python tests/reference/hf_export_check.py --model out/ar --fixture ar.safetensors --out ar.json
 """
 import argparse
@@ -36,6 +38,7 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--fixture", required=True)
     ap.add_argument("--diffusion", action="store_true")
+    ap.add_argument("--block-size", type=int, default=0)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
 
@@ -48,9 +51,14 @@ def main():
     with torch.no_grad():
         logits = model(input_ids=tokens).logits.double()
         B, T = tokens.shape
-        if a.diffusion:
-            full = torch.ones(B, 1, T, T, dtype=torch.bool)
-            masked = model(input_ids=tokens, attention_mask=full).logits.double()
+        if a.diffusion or a.block_size > 0:
+            if a.block_size > 0:
+                blk = torch.arange(T) // a.block_size
+                mask4d = (blk[None, :] <= blk[:, None])[None, None].expand(B, 1, T, T)
+                out["full_gap"] = (logits - ref).abs().max().item()
+            else:
+                mask4d = torch.ones(B, 1, T, T, dtype=torch.bool)
+            masked = model(input_ids=tokens, attention_mask=mask4d).logits.double()
             out["mask4d_max_abs"] = (masked - ref).abs().max().item()
             out["mask4d_rel"] = out["mask4d_max_abs"] / ref.abs().max().item()
             model.config.is_causal = True

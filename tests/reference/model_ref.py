@@ -59,18 +59,19 @@ def rms_norm(x, w, eps, fast=False):
     return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
 
 
-def rope_tables(head_dim, T, theta, dtype):
+def rope_tables(head_dim, T, theta, dtype, positions=None):
     half = head_dim // 2
     inv = theta ** (-torch.arange(0, half, dtype=torch.float64) * 2.0 / head_dim)
-    ang = torch.outer(torch.arange(T, dtype=torch.float64), inv)
+    pos = torch.arange(T, dtype=torch.float64) if positions is None else positions.double()
+    ang = torch.outer(pos, inv)
     # float64 tables cast straight to the activation dtype, like the C++ RoPE
     return ang.cos().to(dtype)[:, None, :], ang.sin().to(dtype)[:, None, :]
 
 
-def rope(x, theta):
-    """x: (B, T, H, D); rotate-half layout."""
+def rope(x, theta, positions=None):
+    """x: (B, T, H, D); rotate-half layout; positions (T) (default 0..T-1)."""
     half = x.shape[-1] // 2
-    cos, sin = rope_tables(x.shape[-1], x.shape[1], theta, x.dtype)
+    cos, sin = rope_tables(x.shape[-1], x.shape[1], theta, x.dtype, positions)
     x1, x2 = x[..., :half], x[..., half:]
     return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], -1)
 
@@ -109,7 +110,8 @@ class Model(torch.nn.Module):
         if not o["tie_embeddings"]:
             self.head = Lin(C, V, False)
 
-    def attention(self, a, x, causal):
+    def attention(self, a, x, causal, allowed=None, positions=None):
+        """allowed: an optional (T, T) bool, True where query i may attend key j."""
         o = self.o
         B, T, C = x.shape
         H = o["n_heads"]; Hkv = o["n_kv_heads"] or H; D = C // H
@@ -118,15 +120,18 @@ class Model(torch.nn.Module):
         if o["qk_norm"]:
             q = rms_norm(q, a.q_norm.weight, o["norm_eps"], self.fast)
             k = rms_norm(k, a.k_norm.weight, o["norm_eps"], self.fast)
-        q, k = rope(q, o["rope_theta"]).transpose(1, 2), rope(k, o["rope_theta"]).transpose(1, 2)
+        q = rope(q, o["rope_theta"], positions).transpose(1, 2)
+        k = rope(k, o["rope_theta"], positions).transpose(1, 2)
         v = v.transpose(1, 2)
         k, v = k.repeat_interleave(H // Hkv, 1), v.repeat_interleave(H // Hkv, 1)
-        if self.fast:
+        if self.fast and allowed is None:
             y = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
         else:
             s = q @ k.transpose(-1, -2) / math.sqrt(D)                  # (B, H, T, T)
             if causal:
                 s = s.masked_fill(torch.ones(T, T, dtype=torch.bool).triu(1), float("-inf"))
+            if allowed is not None:
+                s = s.masked_fill(~allowed, float("-inf"))
             y = s.softmax(-1) @ v                                         # (B, H, T, D)
         return a.wo(y.transpose(1, 2).reshape(B, T, H * D))
 
@@ -151,12 +156,13 @@ class Model(torch.nn.Module):
         z = torch.logsumexp(logits, -1).pow(2).mean()
         return out.view_as(x), o["moe_aux_coef"] * balance + o["moe_z_coef"] * z
 
-    def forward(self, tokens, causal):
+    def forward(self, tokens, causal, allowed=None, positions=None):
         o = self.o
         x = self.tok_emb(tokens)
         aux = torch.zeros(())
         for b in self.blocks:
-            x = x + self.attention(b.attn, rms_norm(x, b.attn_norm.weight, o["norm_eps"], self.fast), causal)
+            x = x + self.attention(b.attn, rms_norm(x, b.attn_norm.weight, o["norm_eps"], self.fast), causal,
+                               allowed, positions)
             h = rms_norm(x, b.ffn_norm.weight, o["norm_eps"], self.fast)
             if o["moe_experts"] > 0:
                 f, a = self.moe(b.moe, h)
@@ -211,6 +217,21 @@ def objective_batch(rows, T, mdm, mask_id):
     return torch.where(mask, torch.full_like(x0, mask_id), x0), x0, mask.float() / t[:, None]
 
 
+def bd3_allowed(T, b):
+    """BD3-LM's (2T, 2T) training mask over x_t ⊕ x_0, written from its definition
+    (Arriola et al. 2025): a noisy query sees its own noisy block and the clean
+    blocks before it; a clean query sees clean blocks up to its own; clean
+    queries never see noisy keys."""
+    blk = torch.arange(T) // b
+    qi, kj = blk[:, None], blk[None, :]
+    noisy_noisy = qi == kj
+    noisy_clean = kj < qi
+    clean_clean = kj <= qi
+    top = torch.cat([noisy_noisy, noisy_clean], 1)
+    bottom = torch.cat([torch.zeros(T, T, dtype=torch.bool), clean_clean], 1)
+    return torch.cat([top, bottom], 0)
+
+
 # ---------------------------------------------------------------- fixtures
 def write_case(out, name, o, causal, kind, gen, B=3, T=12):
     model = Model(o)
@@ -219,8 +240,25 @@ def write_case(out, name, o, causal, kind, gen, B=3, T=12):
     mask_id = V - 1
     tokens = torch.randint(0, V - 1, (B, T + 1), generator=gen)
     extra = []
+    allowed = positions = None
+    denom = B * T  # the loss contract: Σ w·CE / (B·T), T targets per row
     if kind == "ar":
         inputs, targets, weights = tokens[:, :T], tokens[:, 1:], torch.ones(B, T)
+    elif kind == "bd3":  # blocks of 4, one t per (row, block), x_t ⊕ x_0 with weights on x_t
+        bs = 4
+        x0 = tokens[:, :T]
+        t = 1e-3 + (1 - 1e-3) * torch.rand(B, T // bs, generator=gen)
+        t_tok = t.repeat_interleave(bs, 1)
+        mask = torch.rand(B, T, generator=gen) < t_tok
+        mask[:, 0] = True
+        noisy = torch.where(mask, torch.full_like(x0, mask_id), x0)
+        inputs = torch.cat([noisy, x0], 1)                                # (B, 2T)
+        targets = torch.cat([x0, x0], 1)
+        weights = torch.cat([mask.float() / t_tok, torch.zeros(B, T)], 1)
+        allowed = bd3_allowed(T, bs)
+        positions = torch.cat([torch.arange(T), torch.arange(T)])
+        extra = [("mask", mask), ("t", t), ("allowed", allowed)]
+        meta_block = bs
     else:  # mdm, inv_t weights, mask drawn here and passed to C++ as data
         x0 = tokens[:, :T]
         t = 1e-3 + (1 - 1e-3) * torch.rand(B, generator=gen)
@@ -229,9 +267,9 @@ def write_case(out, name, o, causal, kind, gen, B=3, T=12):
         inputs = torch.where(mask, torch.full_like(x0, mask_id), x0)
         targets, weights = x0, mask.float() / t[:, None]
         extra = [("mask", mask), ("t", t)]
-    logits, aux = model(inputs, causal)
+    logits, aux = model(inputs, causal, allowed, positions)
     ce = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), reduction="none")
-    loss = (ce * weights.reshape(-1)).sum() / (B * T) + aux
+    loss = (ce * weights.reshape(-1)).sum() / denom + aux
     loss.backward()
     tensors = [("tokens", tokens), ("inputs", inputs), ("targets", targets), ("weights", weights)]
     tensors += extra
@@ -240,6 +278,8 @@ def write_case(out, name, o, causal, kind, gen, B=3, T=12):
     tensors += [("grad/" + n, p.grad) for n, p in model.named_parameters()]
     meta = {"options": json.dumps(o), "causal": str(int(causal)), "kind": kind,
             "mask_id": str(mask_id)}
+    if kind == "bd3":
+        meta["block_size"] = str(meta_block)
     save_safetensors(os.path.join(out, f"{name}.safetensors"), tensors, meta)
 
 
@@ -251,6 +291,7 @@ def write_parity(out):
     write_case(out, "mdm", options(bias=True, tie_embeddings=True), False, "mdm", gen)
     write_case(out, "moe", options(moe_experts=4, moe_top_k=2, d_ff=48, qk_norm=False), True,
                "ar", gen)
+    write_case(out, "bd3", options(n_kv_heads=2), False, "bd3", gen)
 
 
 def dtype_tensors():

@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include <set>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -59,12 +61,13 @@ TEST(Report, ParamsCountByHand) {
 }
 
 RunData fake_run(const std::string& kind, int seed, int64_t unique, const std::vector<double>& x,
-                 const std::vector<double>& y, const std::string& extra = "") {
+                 const std::vector<double>& y, const std::string& extra = "", int64_t block = 0) {
   RunData r;
-  r.dir = str_cat("runs/x/", kind, "-", unique, "-", seed);
+  r.dir = str_cat("runs/x/", kind, "-", unique, "-", seed, block ? str_cat("-b", block) : "");
   r.config = load_config_from_string(
-      str_cat("objective:\n  kind: ", kind, "\ndata:\n  unique_tokens: ", unique, "\n", extra), "t",
-      {str_cat("run.seed=", seed), str_cat("run.name=", kind, "-", unique, "-", seed),
+      str_cat("objective:\n  kind: ", kind, block ? str_cat("\n  block_size: ", block) : "",
+              "\ndata:\n  unique_tokens: ", unique, "\n", extra), "t",
+      {str_cat("run.seed=", seed), str_cat("run.name=", kind, "-", unique, "-", seed, "-b", block),
        str_cat("runtime.threads=", seed)});  // runtime differs: must not split groups
   for (const auto& kv : config_settings(r.config)) r.settings[kv.first] = kv.second;
   r.curves["val_loss"] = Curve{x, y};
@@ -123,6 +126,50 @@ TEST(Report, GroupsByEverythingButObjectiveAndAveragesSeeds) {
   EXPECT_EQ(h.comparisons[1].current.mean_curve.status, CrossoverStatus::kNone);
   std::string table = report_table(r);
   EXPECT_NE(table.find("none within 100"), std::string::npos) << table;
+}
+
+// Block diffusion appears as the other objectives do: each block size its own
+// DLM-side variant (objective.block_size is a variant key), compared with AR.
+TEST(Report, Bd3BlockSizesAreDlmVariantsComparedWithAr) {
+  const std::vector<double> x = {0, 100, 200};
+  std::vector<RunData> runs;
+  for (int seed : {1, 2}) {
+    runs.push_back(fake_run("ar", seed, 1000, x, {4, 3, 3}));
+    runs.push_back(fake_run("mdm", seed, 1000, x, {5, 3.5, 2}));
+    runs.push_back(fake_run("bd3", seed, 1000, x, {5, 2.5, 2.5}, "", 4));
+    runs.push_back(fake_run("bd3", seed, 1000, x, {5, 4, 3.5}, "", 16));
+  }
+  Report r = build_report(std::move(runs), {"val_loss"});
+  ASSERT_EQ(r.groups.size(), 1u) << "the block size must not split groups";
+  const ReportGroup& g = r.groups[0];
+  ASSERT_EQ(g.variants.size(), 4u);
+  EXPECT_EQ(g.variants[0].kind, "ar");
+  EXPECT_FALSE(g.variants[0].dlm);
+  std::set<std::string> labels;
+  int bd3 = 0;
+  for (const auto& v : g.variants) {
+    labels.insert(v.label);
+    EXPECT_EQ(v.runs.size(), 2u) << v.label;
+    if (v.kind == "bd3") {
+      ++bd3;
+      EXPECT_TRUE(v.dlm) << v.label;
+    }
+  }
+  EXPECT_EQ(bd3, 2);
+  EXPECT_EQ(labels.size(), 4u) << "variants must be told apart by their labels";
+  ASSERT_EQ(g.comparisons.size(), 3u);  // AR against mdm, bd3 b=4, bd3 b=16
+  for (const auto& c : g.comparisons) {
+    const ReportVariant& d = g.variants[c.dlm];
+    const Crossover& cur = c.current.mean_curve;
+    // The gaps (DLM − AR) are linear between evaluations: mdm 1, 0.5, −1 crosses
+    // at 100 + 100/3; b=4 1, −0.5 at 200/3; b=16 1, 1, 0.5 never.
+    if (d.kind == "mdm") EXPECT_NEAR(cur.tokens, 100 + 100.0 / 3, 1e-6);
+    if (d.kind == "bd3" && d.label.find("16") == std::string::npos) EXPECT_NEAR(cur.tokens, 200.0 / 3, 1e-6);
+    if (d.kind == "bd3" && d.label.find("16") != std::string::npos)
+      EXPECT_EQ(cur.status, CrossoverStatus::kNone) << d.label;
+  }
+  const std::string table = report_table(r);
+  for (const auto& l : labels) EXPECT_NE(table.find(l), std::string::npos) << table;
 }
 
 TEST(Report, SubsetSeedIsAReplicateNotAGroup) {

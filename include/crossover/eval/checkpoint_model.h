@@ -1,6 +1,6 @@
 // checkpoint_model.h — a trained model ready for `crossover eval` and
 // `crossover sample`: the run's config (from the checkpoint's state.json, or
-// a config file), its weights, its tokenizer and whether it is AR or MDM.
+// a config file), its weights, its tokenizer and its paradigm (AR, MDM, BD3).
 #pragma once
 
 #include <torch/types.h>
@@ -30,7 +30,7 @@ struct CheckpointModel {
   std::unique_ptr<PreparedDataset> data;  // null when the dataset is absent
   torch::Device device = torch::kCPU;
   std::unique_ptr<Objective> objective;  // the run's objective (training settings included)
-  bool diffusion = false;   // bidirectional (!objective->causal()): MDM sampling and estimators
+  Paradigm paradigm;        // objective->paradigm(): which sampler and estimators apply
   bool bf16 = false;
   int64_t step = 0;
 };

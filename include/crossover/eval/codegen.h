@@ -1,4 +1,4 @@
-// codegen.h — code-generation scoring for both paradigms: sample completions,
+// codegen.h — code-generation scoring for every paradigm: sample completions,
 // execute them against the problems' tests in the sandbox, and report pass@k;
 // plus a likelihood metric that still moves at laptop scale, where pass@k is 0.
 //
@@ -7,13 +7,17 @@
 //   MDM  mdm_generate (LLaDA's low-confidence remasking, semi-autoregressive
 //        blocks), gen_length = max_new_tokens, steps = gen_length by default
 //        (one token per step), blocks of block_length; the same temperature
-//        (Gumbel-max at temperature T samples softmax(logits / T)).
+//        (Gumbel-max at temperature T samples softmax(logits / T));
+//   BD3  bd3_generate block by block (the model's block size) with the KV
+//        cache, the same unmasking inside a block, steps = gen_length by
+//        default; it stops after the block in which every sample has reached
+//        EOS or one of the problem's stop sequences.
 // The prompt is the problem's prompt after an EOS (a document boundary, as in
 // the packed training stream). Every problem gets the same number of new
 // tokens: max_new_tokens, lowered to max(context/2, context − longest prompt)
 // when the longest prompt would not fit beside it; a prompt still too long keeps
 // its rightmost tokens (counted in prompts_truncated).
-// Both paradigms' text is cut at EOS and then at the problem's stop sequences.
+// Every paradigm's text is cut at EOS and then at the problem's stop sequences.
 //
 // Canonical-solution NLL: −log p(canonical_solution | prompt) per token, AR
 // exactly, the DLM by its seeded conditional ELBO (eval/loglikelihood.h, the
@@ -39,15 +43,15 @@
 namespace crossover {
 
 struct CodegenOptions {
-  bool diffusion = false;        // MDM sampler instead of AR
+  Paradigm paradigm;             // the model's: which sampler (eval/generate.h)
   int64_t samples = 1;           // n completions per problem
   std::vector<int64_t> ks = {1}; // pass@k reported for each k <= samples
   double temperature = 0.2;      // 0 = greedy (AR) / argmax (MDM)
   double top_p = 0.95;           // AR nucleus
   bool bf16 = false;             // sample under bf16 autocast (CUDA), as training computes
-  int64_t max_new_tokens = 256;  // AR: at most; MDM: gen_length
-  int64_t mdm_steps = 0;         // 0 = gen_length
-  int64_t mdm_block_length = 32;
+  int64_t max_new_tokens = 256;  // AR, BD3: at most; MDM: gen_length
+  int64_t mdm_steps = 0;         // MDM, BD3: denoising steps in total; 0 = gen_length
+  int64_t mdm_block_length = 32; // MDM (BD3 decodes in the model's blocks)
   std::string remasking = "low_confidence";
   uint64_t seed = 1234;
   int64_t jobs = 2;              // sandboxes run in parallel
@@ -94,7 +98,7 @@ struct SolutionNll {
   std::vector<double> per_problem;  // nats per token of each scored problem
 };
 
-// lo: the scorer's options (diffusion, mc_samples, mask_id, ...).
+// lo: the scorer's options (paradigm, mc_samples, mask_id, ...).
 SolutionNll canonical_solution_nll(Transformer& model, const Tokenizer& tok, const CodegenTask& task,
                                    const LoglikOptions& lo, int64_t max_seq_len, torch::Device device);
 

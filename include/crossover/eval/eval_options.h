@@ -17,9 +17,9 @@ struct EvalOptions {
   TaskScoringOptions tasks;    // tasks.loglik also scores the code tasks' canonical solutions
 };
 
-// diffusion: the model is bidirectional (!objective->causal()); mask_id: the
+// paradigm: the trained model's (Objective::paradigm()); mask_id: the
 // tokenizer's [MASK]; max_seq_len: the model's context.
-EvalOptions make_eval_options(const Config& cfg, bool diffusion, int64_t mask_id, bool bf16,
-                              int64_t max_seq_len);
+EvalOptions make_eval_options(const Config& cfg, const Paradigm& paradigm, int64_t mask_id,
+                              bool bf16, int64_t max_seq_len);
 
 }  // namespace crossover

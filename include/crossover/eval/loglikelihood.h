@@ -46,8 +46,10 @@ LoglikRequest make_loglik_request(const Tokenizer& tok, const std::string& conte
 size_t python_rstrip_length(const std::string& s);
 
 struct LoglikOptions {
-  bool diffusion = false;          // a bidirectional (mdm) model: MDM estimator, else exact AR
-  int64_t block_size = 0;          // > 0: a block-diffusion (bd3) model: its block-wise ELBO
+  // The model's paradigm (objective/paradigm.h): AR exact, mdm's conditional
+  // ELBO, bd3's block-wise one. Its mask_eps plays no part (log-likelihoods
+  // draw t over the full range).
+  Paradigm paradigm;
   int64_t mc_samples = 128;        // N (MDM)
   int64_t mask_id = -1;            // [MASK] (MDM)
   uint64_t seed = kTaskSeed;

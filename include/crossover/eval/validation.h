@@ -18,16 +18,17 @@
 #include <vector>
 
 #include "crossover/model/transformer.h"
+#include "crossover/objective/paradigm.h"
 
 namespace crossover {
 
 class Dist;
 
 struct ValidationOptions {
-  bool diffusion = false;    // a bidirectional (mdm) model: negative ELBO; else exact AR NLL
-  int64_t block_size = 0;    // > 0: a block-diffusion (bd3) model: its block NELBO
-  int64_t mc_samples = 4;    // K (mdm)
-  double mask_eps = 1e-3;
+  // The model's paradigm (objective/paradigm.h): AR exact NLL, mdm negative
+  // ELBO, bd3 block NELBO; its mask_eps is the diffusion draws' t floor.
+  Paradigm paradigm;
+  int64_t mc_samples = 4;    // K (mdm, bd3)
   int64_t mask_id = 0;
   double bytes_per_token = 1.0;  // for bits/byte
   bool bf16 = false;

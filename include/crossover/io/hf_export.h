@@ -26,7 +26,11 @@
 // "is_causal": false (transformers >= 5 then builds a bidirectional mask for
 // Qwen3/Llama), "mask_token_id" (as LLaDA and Dream name it) and
 // "crossover_objective": "mdm"; the folder's README.md shows its logits with full
-// attention. The tokenizer: byte -> tokenizer.json (ByteLevel, ids = bytes, the
+// attention. A block-diffusion (BD3) model is exported the same way with
+// "crossover_objective": "bd3", "block_size": b and "crossover_attention":
+// "block_causal" (position i sees j when j // b <= i // b); no transformers
+// config flag expresses that mask, so its README passes it as an explicit 4-D
+// boolean attention mask (the way the tests load it). The tokenizer: byte -> tokenizer.json (ByteLevel, ids = bytes, the
 // four specials as added tokens); sentencepiece -> tokenizer.model for
 // LlamaTokenizer (no dummy prefix, no BOS added).
 #pragma once
@@ -40,6 +44,7 @@
 
 #include "crossover/data/tokenizer.h"
 #include "crossover/model/transformer.h"
+#include "crossover/objective/paradigm.h"
 
 namespace crossover {
 
@@ -48,13 +53,14 @@ struct HfExportSource {
   std::map<std::string, torch::Tensor> params;  // crossover names (transformer.h)
   const Tokenizer* tokenizer = nullptr;
   std::string tokenizer_model;  // the SentencePiece .model file; "" for the byte tokenizer
-  bool diffusion = false;       // objective mdm
+  Paradigm paradigm;            // the model's (objective/paradigm.h)
   std::string origin;           // the checkpoint directory, for the README
   int64_t step = 0;
 };
 
 // config.json; throws Error for an architecture with no faithful mapping.
-nlohmann::ordered_json hf_config(const TransformerOptions& o, const Tokenizer& tok, bool diffusion);
+nlohmann::ordered_json hf_config(const TransformerOptions& o, const Tokenizer& tok,
+                                 const Paradigm& paradigm);
 
 // The transformers state dict: HF names -> float32 tensors (q/k/v and gate/up split).
 std::vector<std::pair<std::string, torch::Tensor>> hf_tensors(

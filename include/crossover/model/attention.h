@@ -40,10 +40,12 @@ class AttentionImpl : public torch::nn::Module {
   void reset();
   // x: (B, L, C) -> (B, L, C)
   torch::Tensor forward(const torch::Tensor& x, const AttentionLayout& layout);
-  // Causal incremental decoding: x (B, T_new, C) holds the positions after the
-  // cache's T_past; they attend to the cached keys/values and causally among
-  // themselves. Appends their keys/values to *cache. -> (B, T_new, C)
-  torch::Tensor forward_cached(const torch::Tensor& x, AttentionCache* cache);
+  // Incremental decoding: x (B, T_new, C) holds the positions after the
+  // cache's T_past; they attend to the cached keys/values and, as step says,
+  // causally among themselves (AR) or all to all (a bd3 block). With
+  // step.append their keys/values join *cache. -> (B, T_new, C)
+  torch::Tensor forward_cached(const torch::Tensor& x, AttentionCache* cache,
+                               const CacheStep& step = {});
 
   int64_t head_dim() const { return options.d_model() / options.n_heads(); }
   int64_t kv_heads() const;

@@ -32,9 +32,10 @@ class BlockImpl : public torch::nn::Module {
   void reset();
   // x: (B, T, C) -> (B, T, C); adds this block's MoE auxiliary loss to *aux.
   torch::Tensor forward(const torch::Tensor& x, const AttentionLayout& layout, torch::Tensor* aux);
-  // Causal incremental decoding through attn.forward_cached (inference only:
-  // no dropout, MoE auxiliary loss dropped). x: (B, T_new, C) -> (B, T_new, C)
-  torch::Tensor forward_cached(const torch::Tensor& x, AttentionCache* cache);
+  // Incremental decoding through attn.forward_cached (inference only: no
+  // dropout, MoE auxiliary loss dropped). x: (B, T_new, C) -> (B, T_new, C)
+  torch::Tensor forward_cached(const torch::Tensor& x, AttentionCache* cache,
+                               const CacheStep& step = {});
 
   BlockOptions options;
   RMSNorm attn_norm{nullptr};

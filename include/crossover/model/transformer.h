@@ -97,11 +97,15 @@ class TransformerImpl : public torch::nn::Module {
   // tokens (B, L) int64; layout: attention_layout.h (a bool converts: true
   // causal, false full).
   ModelOutput forward(const torch::Tensor& tokens, const AttentionLayout& layout);
-  // Causal (AR) incremental decoding: tokens (B, T_new) are the positions after
-  // the cache's T_past (an empty cache: a prefill). Returns their logits
-  // (B, T_new, V), equal to the last T_new rows of forward(all tokens, true),
-  // and appends their keys/values to *cache (kv_cache.h). Inference only.
-  torch::Tensor forward_cached(const torch::Tensor& tokens, KVCache* cache);
+  // Incremental decoding: tokens (B, T_new) are the positions after the
+  // cache's T_past (an empty cache: a prefill). Returns their logits
+  // (B, T_new, V) and, with step.append, appends their keys/values to *cache
+  // (kv_cache.h). Inference only. The default step (causal) equals the last
+  // T_new rows of forward(all tokens, causal); step.causal = false on a block
+  // of at most b tokens that starts at a multiple of b, after a cache of whole
+  // blocks, equals those rows of forward(all tokens, block_causal(b)).
+  torch::Tensor forward_cached(const torch::Tensor& tokens, KVCache* cache,
+                               const CacheStep& step = {});
 
   // Every parameter (the tied embedding once).
   int64_t param_count() const;

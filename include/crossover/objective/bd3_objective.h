@@ -80,6 +80,14 @@ class Bd3Objective : public Objective {
 // copy: [where(mask, [MASK], x0) | x0], (R, 2T).
 torch::Tensor bd3_inputs(const torch::Tensor& x0, const torch::Tensor& mask, int64_t mask_id);
 
+// The training batch of x0 (B, T) int64 with the noisy copy's `mask` (B, T)
+// bool and the blocks' masking rates t (B, T/b): inputs bd3_inputs(), targets
+// x0 ⊕ x0, weights mask/t on the noisy half and 0 on the clean half, layout
+// bd3_train(b). prepare() draws mask and t and calls this; the PyTorch
+// parity test passes its own.
+ObjectiveBatch bd3_batch_from_mask(const torch::Tensor& x0, const torch::Tensor& mask,
+                                   const torch::Tensor& t, int64_t block_size, int64_t mask_id);
+
 // −log p(x0_i | ·) at the masked positions of the noisy half under the
 // bd3_train(b) layout, (M) float64, with each position's row in *row and
 // column (0..T−1) in *col. x0, mask (R, T) on the model's device.

@@ -116,14 +116,13 @@ class Objective {
 // mdm and ar_noise; may be -1 for ar).
 std::unique_ptr<Objective> make_objective(const ObjectiveConfig& cfg, int64_t mask_id);
 
-// The objective whose estimators score a model: mdm's (negative ELBO, Monte
-// Carlo conditional ELBO) for a bidirectional model, exact AR likelihoods
-// otherwise. Evaluation depends on nothing else of the training objective
-// (not its weighting, t sampling or input noise), only on mask_eps and the
+// The objective whose estimators score a model of `paradigm`
+// (objective/paradigm.h): exact AR likelihoods, mdm's (negative ELBO, Monte
+// Carlo conditional ELBO) or bd3's block-wise ones. Evaluation depends on
+// nothing else of the training objective (not its weighting, t sampling or
+// input noise), only on the paradigm (its block size and mask_eps) and the
 // [MASK] id.
-// block_size > 0: a block-diffusion (bd3) model, scored by its own estimators.
-std::unique_ptr<Objective> make_eval_objective(bool bidirectional, double mask_eps,
-                                               int64_t mask_id, int64_t block_size = 0);
+std::unique_ptr<Objective> make_eval_objective(const Paradigm& paradigm, int64_t mask_id);
 
 // True for the objective kinds whose model attends bidirectionally (mdm, bd3): for
 // readers of a run's `objective.kind` (reports) that have no Objective built.
