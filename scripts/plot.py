@@ -28,10 +28,37 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
 AR_COLORS = ["tab:blue", "tab:cyan", "tab:green", "tab:olive", "tab:purple", "tab:brown",
              "tab:pink", "tab:gray"]
 DLM_COLOR = "tab:red"
+DLM_COLORS = ["tab:red", "tab:orange", "tab:pink", "darkred", "gold", "salmon"]
+KIND_NAMES = {"ar": "AR", "ar_noise": "AR", "mdm": "MDM (full diffusion)", "bd3": "BD3"}
+# Settings named by display_name's base (not repeated after it).
+BASE_KEYS = {"objective.kind", "objective.block_size", "objective.input_noise"}
+
+
+def display_name(v, group):
+    """What a reader calls a variant: "AR", "AR + input noise 0.5", "MDM (full diffusion)",
+    "BD3 (block 16)", then any other setting that differs between the group's variants
+    ("AR, dropout_resid 0.1"). The run-name label (kind-ar_dropout-0.1) stays in the CSV."""
+    s = v.get("settings", {})
+    kind = v.get("kind", s.get("objective.kind", "?"))
+    name = KIND_NAMES.get(kind, kind)
+    if kind == "ar_noise" and float(s.get("objective.input_noise", 0)) > 0:
+        name += f" + input noise {s['objective.input_noise']}"
+    if kind == "bd3":
+        name += f" (block {s.get('objective.block_size', '?')})"
+    differing = []
+    for key in sorted(s):
+        if key in BASE_KEYS:
+            continue
+        values = {w.get("settings", {}).get(key) for w in group["variants"]}
+        if len(values) > 1:
+            differing.append(f"{key.split('.')[-1]} {s[key]}")
+    return ", ".join([name] + differing)
 
 
 def human(n):
@@ -157,10 +184,12 @@ def fit_title(fig, text, fontsize):
 
 
 def colors_for(group):
-    out, i = {}, 0
+    """AR family in blues/greens, DLMs in reds/oranges, each variant its own colour."""
+    out, i, j = {}, 0, 0
     for v in group["variants"]:
         if v["family"] == "dlm":
-            out[v["label"]] = DLM_COLOR
+            out[v["label"]] = DLM_COLORS[j % len(DLM_COLORS)]
+            j += 1
         else:
             out[v["label"]] = AR_COLORS[i % len(AR_COLORS)]
             i += 1
@@ -172,7 +201,7 @@ def save_figure(fig, out_dir, name, written):
     """Lays out, writes <out_dir>/<name>.png (a metric's '/' as '_'), closes the figure."""
     fig.tight_layout()
     path = os.path.join(out_dir, name.replace("/", "_") + ".png")
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")  # keeps legends placed outside the axes
     plt.close(fig)
     written.append(path)
 
@@ -186,7 +215,11 @@ def plot_curves(report, out_dir, title, metrics):
         n = len(groups)
         cols = min(n, 3)
         rows = (n + cols - 1) // cols
-        fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.8 * rows), squeeze=False)
+        # Room under each row for its legend (one line per curve and crossover line).
+        entries = max(len(g["variants"]) + 2 * sum(1 for c in g["comparisons"] if c["metric"] == metric)
+                      for g in groups)
+        fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, (3.8 + 0.16 * entries) * rows),
+                                 squeeze=False)
         for ax, g in zip(axes.flat, groups):
             colors = colors_for(g)
             for v in g["variants"]:
@@ -194,28 +227,42 @@ def plot_curves(report, out_dir, title, metrics):
                 if not xs:
                     continue
                 n_seeds = len(v["runs"])
-                label = v["label"] + (f" (mean of {n_seeds} seeds, band +-1 sd)" if n_seeds > 1 else
-                                      " (band +-1 se)" if what == "se" else "")
+                label = display_name(v, g) + (f" (mean of {n_seeds} seeds, band ±1 sd)" if n_seeds > 1 else
+                                              " (band ±1 se)" if what == "se" else "")
                 ax.plot(xs, mean, color=colors[v["label"]], label=label, lw=1.6)
                 if what:
                     ax.fill_between(xs, [m - s for m, s in zip(mean, band)],
                                     [m + s for m, s in zip(mean, band)],
                                     color=colors[v["label"]], alpha=0.18, lw=0)
+            names = {w["label"]: display_name(w, g) for w in g["variants"]}
             for c in g["comparisons"]:
                 if c["metric"] != metric:
                     continue
-                color = colors.get(c["ar"], "k")
+                # Coloured as the DLM side when several DLMs meet one AR (figure 10),
+                # else as the AR variant.
+                n_dlm = sum(1 for w in g["variants"] if w["family"] == "dlm")
+                color = colors.get(c["dlm"] if n_dlm > 1 else c["ar"], "k")
                 for kind, ls in (("current", "--"), ("best", ":")):
                     x = c[kind]["tokens"]
                     if x is not None:
+                        what = "crossover" if kind == "current" else "best-so-far crossover"
                         ax.axvline(x, color=color, ls=ls, lw=1.1,
-                                   label=f"{kind} crossover {human(x)}"
-                                         + (f" ({c['ar']})" if len(g["variants"]) > 2 else ""))
+                                   label=f"{what} {human(x)}"
+                                         + (f" ({names.get(c['dlm'], c['dlm'])} vs "
+                                            f"{names.get(c['ar'], c['ar'])})"
+                                            if len(g["variants"]) > 2 else ""))
             ax.set_title(g["label"], fontsize=10)
             ax.set_xlabel("tokens seen")
             ax.set_ylabel(metric + (" (lower is better)" if "loss" in metric else ""))
             ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
+            unique = g.get("unique_tokens") or 0
+            if unique > 0:  # epochs over the unique tokens, on the top axis
+                top = ax.secondary_xaxis("top", functions=(lambda x, u=unique: x / u,
+                                                           lambda e, u=unique: e * u))
+                top.set_xlabel("epochs", fontsize=8)
+                top.tick_params(labelsize=7)
+            # Below the axes, so no curve hides under it.
+            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.17), frameon=False)
         for ax in list(axes.flat)[n:]:
             ax.axis("off")
         fig.suptitle(fit_title(fig, settings_title(report, f"{title}: {metric} vs tokens seen"), 11),
@@ -235,19 +282,28 @@ def group_x(group, key):
 
 
 def plot_crossover(report, out_dir, title, metrics, xkey):
+    """Crossover point vs xkey, one series per (DLM vs AR) pair and kind of crossover:
+    colour = the pair, circles + solid line = current, squares + dotted = best so far,
+    hollow triangles = none within the budget (drawn at the budget). Pairs are nudged
+    apart along x so equal x values stay readable."""
     written = []
     xlabel = {"params": "non-embedding parameters", "params_active": "active non-embedding parameters",
               "data.unique_tokens": "unique tokens"}.get(xkey, xkey)
     for metric in metrics:
-        fig, ax = plt.subplots(figsize=(6, 4.2))
-        any_point = False
-        for kind, marker, color in (("current", "o", "tab:red"), ("best", "s", "tab:blue")):
-            xs, ys, errs, nx, ny = [], [], [], [], []
-            for g in report["groups"]:
-                for c in g["comparisons"]:
-                    if c["metric"] != metric:
-                        continue
-                    x = group_x(g, xkey)
+        series = {}  # pair name -> {kind: (xs, ys, errs, nx, ny)}
+        order = []
+        for g in report["groups"]:
+            names = {w["label"]: display_name(w, g) for w in g["variants"]}
+            for c in g["comparisons"]:
+                if c["metric"] != metric:
+                    continue
+                pair = f"{names.get(c['dlm'], c['dlm'])} vs {names.get(c['ar'], c['ar'])}"
+                if pair not in series:
+                    series[pair] = {k: ([], [], [], [], []) for k in ("current", "best")}
+                    order.append(pair)
+                x = group_x(g, xkey)
+                for kind in ("current", "best"):
+                    xs, ys, errs, nx, ny = series[pair][kind]
                     k = c[kind]
                     if k["tokens"] is not None:
                         xs.append(x)
@@ -256,23 +312,40 @@ def plot_crossover(report, out_dir, title, metrics, xkey):
                     elif k["status"] == "none":
                         nx.append(x)
                         ny.append(k["range"][1])
-            if xs:
-                ax.errorbar(xs, ys, yerr=errs, marker=marker, color=color, ls="-", capsize=3,
-                            label=f"{kind}-value crossover" if kind == "current" else "best-so-far crossover")
-                any_point = True
-            if nx:
-                ax.scatter(nx, ny, marker="^", facecolors="none", edgecolors=color,
-                           label=f"{kind}: none within budget (budget shown)")
-                any_point = True
-        if not any_point:
-            plt.close(fig)
+        if not order:
             continue
+        fig, ax = plt.subplots(figsize=(7.5, 5.2))
+        handles, all_x = [], set()
+        for i, pair in enumerate(order):
+            color = DLM_COLORS[i % len(DLM_COLORS)] if len(order) > 1 else "tab:red"
+            nudge = 1.0 + 0.03 * (i - (len(order) - 1) / 2)
+            for kind, marker, ls in (("current", "o", "-"), ("best", "s", ":")):
+                xs, ys, errs, nx, ny = series[pair][kind]
+                all_x.update(xs + nx)
+                if xs:
+                    ax.errorbar([x * nudge for x in xs], ys, yerr=errs, marker=marker, color=color,
+                                ls=ls, capsize=3)
+                if nx:
+                    ax.scatter([x * nudge for x in nx], ny, marker="^", facecolors="none",
+                               edgecolors=color)
+            handles.append(Line2D([], [], color=color, lw=2, label=pair))
+        handles += [Line2D([], [], color="gray", marker="o", ls="-", label="crossover (± sd over seeds)"),
+                    Line2D([], [], color="gray", marker="s", ls=":", label="best-so-far crossover"),
+                    Line2D([], [], color="gray", marker="^", ls="", markerfacecolor="none",
+                           label="none within the budget (drawn at the budget)")]
         ax.set_xscale("log")
         ax.set_yscale("log")
+        if all_x:  # ticks at the measured x values only (log minor labels collide)
+            ax.set_xticks(sorted(all_x))
+            ax.set_xticklabels([human(x) for x in sorted(all_x)])
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            lo, hi = min(all_x), max(all_x)
+            ax.set_xlim(lo / 1.3, hi * 1.3)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("crossover point (tokens seen)")
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
+        ax.legend(handles=handles, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.14),
+                  ncol=2, frameon=False)
         ax.set_title(fit_title(fig, settings_title(report, f"{title}: {metric} crossover vs {xlabel}"),
                                10), fontsize=10)
         save_figure(fig, out_dir, f"crossover_{metric}", written)
