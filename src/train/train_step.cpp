@@ -102,7 +102,6 @@ TrainState make_train_state(const Config& cfg, int64_t vocab_size, int64_t mask_
   st.mask_id = mask_id;
   st.dist = std::move(dist);
   st.world_size = st.dist ? st.dist->world_size() : 1;
-  if (const char* nan_step = std::getenv("CROSSOVER_TEST_NAN_AT_STEP")) st.inject_nan_step = std::atoll(nan_step);
   st.rank = st.dist ? st.dist->rank() : 0;
   CROSSOVER_CHECK(cfg.train.batch_size % st.world_size == 0, "train.batch_size=",
                   cfg.train.batch_size, " is not divisible by the world size ", st.world_size,

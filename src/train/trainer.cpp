@@ -218,6 +218,7 @@ class Trainer {
     dist_->barrier();
 
     st_ = make_train_state(cfg_, vocab, meta.mask_id, device_, dist_);
+    st_.inject_nan_step = opts_.inject_nan_at_step;
     int64_t keep_through = -1;
     if (!opts_.resume.empty()) keep_through = resume();
     if (keep_through < 0 && !opts_.branch_from.empty()) keep_through = branch();

@@ -18,10 +18,13 @@
 #include <sstream>
 #include <thread>
 
+#include "crossover/config/loader.h"
 #include "crossover/io/metrics.h"
 #include "crossover/io/run_layout.h"
 #include "crossover/io/run_lock.h"
 #include "crossover/report/run_dir.h"
+#include "crossover/train/trainer.h"
+#include "crossover/util/check.h"
 #include "test_util.h"
 
 namespace crossover {
@@ -208,16 +211,22 @@ TEST_F(TrainerTest, CorruptLatestCheckpointFallsBackToPrevious) {
   EXPECT_NE(bad.out.find("truncated"), std::string::npos) << bad.out;
 }
 
+// In process, through the trainer's test seam (TrainOptions::inject_nan_at_step):
+// production code reads no fault-injection environment variable.
 TEST_F(TrainerTest, NanPolicyStopAndSkip) {
-  auto stop = run_shell("CROSSOVER_TEST_NAN_AT_STEP=13 " + std::string(CROSSOVER_BINARY) +
-                        " train " + config("nan_stop", "ar"));
-  EXPECT_EQ(stop.exit_code, 1) << stop.out;
-  EXPECT_NE(stop.out.find("non-finite loss"), std::string::npos) << stop.out;
+  TrainOptions opts;
+  opts.inject_nan_at_step = 13;
+  const Config stop_cfg = load_config(config("nan_stop", "ar"), {});
+  try {
+    run_training(stop_cfg, opts);
+    ADD_FAILURE() << "a NaN loss under nan_policy=stop must end the run";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("non-finite loss"), std::string::npos) << e.what();
+  }
   // The last good checkpoint (step 10) survives and the run resumes from it.
   EXPECT_TRUE(fs::exists(run_dir("nan_stop") + "/checkpoints/step_00000010/state.json"));
-  auto skip = run_shell("CROSSOVER_TEST_NAN_AT_STEP=13 " + std::string(CROSSOVER_BINARY) +
-                        " train " + config("nan_skip", "ar", "") + " --set train.nan_policy=skip");
-  EXPECT_EQ(skip.exit_code, 0) << skip.out;
+  const Config skip_cfg = load_config(config("nan_skip", "ar", ""), {"train.nan_policy=skip"});
+  EXPECT_NO_THROW(run_training(skip_cfg, opts));
   auto train = rows(run_dir("nan_skip"), "train");
   EXPECT_EQ(train.back().value("nan_skips", 0), 1);
 }

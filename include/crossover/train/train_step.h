@@ -37,8 +37,8 @@ struct TrainState {
   int64_t mask_id = 0;
   int64_t world_size = 1;
   int64_t rank = 0;
-  // Testing only: the loss of this step reads as NaN (env CROSSOVER_TEST_NAN_AT_STEP),
-  // so the NaN policy can be exercised deterministically.
+  // Testing only: the loss of this step reads as NaN (TrainOptions::inject_nan_at_step,
+  // a test seam), so the NaN policy can be exercised deterministically.
   int64_t inject_nan_step = -1;
   // The most bytes held at once so far, by part (train/plan.h's names): .grad
   // summed after every micro-batch's backward (and ZeRO-2's largest transient

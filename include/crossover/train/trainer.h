@@ -26,6 +26,10 @@ struct TrainOptions {
   // rows up to the checkpoint's step are copied, so the branch's curve is whole.
   // With --resume auto on a branch that already has checkpoints, it resumes.
   std::string branch_from;
+  // Test seam (fault injection, never set by the CLI): the loss of this step
+  // reads as NaN, so the NaN policy can be exercised deterministically
+  // (tests/train/trainer_itest.cpp runs run_training in process with it).
+  int64_t inject_nan_at_step = -1;
 };
 
 // The keys a branch may change from its parent (besides cadence and runtime):
