@@ -352,6 +352,64 @@ def plot_crossover(report, out_dir, title, metrics, xkey):
     return written
 
 
+def plot_best(report, out_dir, title, metrics, xkey):
+    """Best (and final) value of each metric vs a group key (a learning-rate sweep: train.lr),
+    one line per variant across the groups (seed mean ± sd), the best x of each marked."""
+    written = []
+    xlabel = {"train.lr": "learning rate (peak)", "data.unique_tokens": "unique tokens"}.get(xkey, xkey)
+    for metric in metrics:
+        lines = {}  # display name -> (family, [(x, best_mean, best_std, final_mean, final_std, n)])
+        for g in report["groups"]:
+            try:
+                x = group_x(g, xkey)
+            except KeyError:
+                continue
+            for v in g["variants"]:
+                m = v["metrics"].get(metric)
+                if not m or not m.get("n"):
+                    continue
+                name = display_name(v, g)
+                lines.setdefault(name, (v["family"], []))[1].append(
+                    (x, m["best_mean"], m["best_std"], m["final_mean"], m["final_std"], m["n"]))
+        if not lines:
+            continue
+        fig, axes = plt.subplots(1, 2, figsize=(13, 4.4), sharey=True)
+        ar_i = dlm_i = 0
+        for name, (family, pts) in lines.items():
+            pts.sort()
+            if family == "dlm":
+                color = DLM_COLORS[dlm_i % len(DLM_COLORS)]
+                dlm_i += 1
+            else:
+                color = AR_COLORS[ar_i % len(AR_COLORS)]
+                ar_i += 1
+            n = max(p[5] for p in pts)
+            for ax, (mi, si), what in ((axes[0], (1, 2), "best"), (axes[1], (3, 4), "final")):
+                ax.errorbar([p[0] for p in pts], [p[mi] for p in pts], yerr=[p[si] for p in pts],
+                            marker="o", capsize=3, color=color,
+                            label=f"{name} ({n} seeds, ± sd)" if n > 1 else name)
+                lower = "loss" in metric or metric.endswith("nll")
+                best = min(pts, key=lambda p: p[mi]) if lower else max(pts, key=lambda p: p[mi])
+                ax.scatter([best[0]], [best[mi]], s=140, facecolors="none", edgecolors=color, lw=1.5)
+        for ax, what in zip(axes, ("best over the run", "at the end of training")):
+            ax.set_xscale("log")
+            ax.set_xlabel(xlabel)
+            ax.set_title(f"{metric}, {what} (circled: each paradigm's best)", fontsize=9)
+            ax.grid(alpha=0.3, which="both")
+        xs_all = sorted({p[0] for _, pts in lines.values() for p in pts})
+        for ax in axes:  # ticks at the measured x values only (log minor labels collide)
+            ax.set_xticks(xs_all)
+            ax.set_xticklabels([f"{x:g}" if x < 1000 else human(x) for x in xs_all])
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        axes[0].set_ylabel(metric + (" (lower is better)" if "loss" in metric else ""))
+        axes[1].tick_params(labelleft=True)
+        axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.03, 1.0), frameon=False)
+        fig.suptitle(fit_title(fig, settings_title(report, f"{title}: {metric} vs {xlabel}"), 11),
+                     fontsize=11)
+        save_figure(fig, out_dir, f"best_{metric}", written)
+    return written
+
+
 def plot_noise(report, out_dir, title, metrics, xkey):
     written = []
     for metric in metrics:
@@ -435,10 +493,10 @@ def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("report", help="report.json written by `crossover report`")
     ap.add_argument("--out", help="folder for the PNGs (default: next to report.json)")
-    ap.add_argument("--kind", action="append", choices=["curves", "crossover", "noise", "valloss"],
+    ap.add_argument("--kind", action="append", choices=["curves", "crossover", "noise", "valloss", "best"],
                     help="panel kind (repeatable; default curves)")
     ap.add_argument("--x", default="data.unique_tokens",
-                    help="x of crossover/noise plots: data.unique_tokens | params | params_active | a config key")
+                    help="x of crossover/noise/best plots: data.unique_tokens | params | params_active | a config key")
     ap.add_argument("--metric", action="append", help="metrics to plot (default: those in the report)")
     ap.add_argument("--title", default="crossover", help="figure title prefix")
     args = ap.parse_args(argv)
@@ -457,6 +515,8 @@ def main(argv):
             written += plot_noise(report, out_dir, args.title, metrics, args.x)
         elif kind == "valloss":
             written += plot_valloss(report, out_dir, args.title)
+        elif kind == "best":
+            written += plot_best(report, out_dir, args.title, metrics, args.x)
     for p in written:
         print(f"wrote {p}")
     if not written:

@@ -178,7 +178,7 @@ TEST(FigureScripts, EveryScriptDryRunsAtBothScales) {
   const char* figs[] = {"fig1_data_budget", "fig2_data_quality", "fig3_model_size",
                         "fig4_sparse_dense", "fig5_input_noise", "fig6_dropout",
                         "fig7_code_at_scale", "fig8_valloss_vs_downstream", "fig9_extreme_repetition",
-                        "fig10_block_size"};
+                        "fig10_block_size", "lr_sweep"};
   TempDir out;
   for (const char* fig : figs)
     for (const char* scale : {"mini", "paper"}) {
@@ -204,7 +204,7 @@ TEST(Plot, EveryPanelKindFromTheFixture) {
   EXPECT_NE(rep.out.find("2 runs, 1 groups"), std::string::npos) << rep.out;
   auto plot = run_shell(std::string(CROSSOVER_PYTHON) + " " + source_path("scripts/plot.py") + " " +
                         out.file("report.json") + " --title fixture --kind curves --kind crossover " +
-                        "--kind noise --x data.unique_tokens --kind valloss");
+                        "--kind noise --x data.unique_tokens --kind valloss --kind best");
   ASSERT_EQ(plot.exit_code, 0) << plot.out;
   // The series are drawn, not just the axes and legend: count the pixels in the AR
   // (tab:blue) and DLM (tab:red) colours. A legend alone has ~25 of each; a curve ~1000.
@@ -220,7 +220,8 @@ TEST(Plot, EveryPanelKindFromTheFixture) {
                         {"curves_task_mc_acc.png", 400, 400, 0},
                         {"valloss_all_mc.png", 400, 400, 0},
                         {"crossover_val_loss.png", 0, 0, 150},    // crossover points
-                        {"noise_val_loss.png", 0, 0, 400}};       // noise sweep and DLM line
+                        {"noise_val_loss.png", 0, 0, 400},        // noise sweep and DLM line
+                        {"best_val_loss.png", 40, 40, 0}};        // one point per paradigm
   std::string cmd = std::string(CROSSOVER_PYTHON) + " " + out.file("count.py");
   for (const auto& w : wants) cmd += " " + out.file(w.png);
   auto counted = run_shell(cmd);
