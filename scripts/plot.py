@@ -34,7 +34,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 AR_COLORS = ["tab:blue", "tab:cyan", "tab:green", "tab:olive", "tab:purple", "tab:brown",
              "tab:pink", "tab:gray"]
 DLM_COLOR = "tab:red"
-DLM_COLORS = ["tab:red", "tab:orange", "tab:pink", "darkred", "gold", "salmon"]
+DLM_COLORS = ["tab:red", "tab:orange", "gold", "magenta", "darkred", "salmon"]
 KIND_NAMES = {"ar": "AR", "ar_noise": "AR", "mdm": "MDM (full diffusion)", "bd3": "BD3"}
 # Settings named by display_name's base (not repeated after it).
 BASE_KEYS = {"objective.kind", "objective.block_size", "objective.input_noise"}
@@ -261,8 +261,9 @@ def plot_curves(report, out_dir, title, metrics):
                                                            lambda e, u=unique: e * u))
                 top.set_xlabel("epochs", fontsize=8)
                 top.tick_params(labelsize=7)
-            # Below the axes, so no curve hides under it.
-            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.17), frameon=False)
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: human(x)))
+            # Below the axes (clear of the x label), so no curve hides under it.
+            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
         for ax in list(axes.flat)[n:]:
             ax.axis("off")
         fig.suptitle(fit_title(fig, settings_title(report, f"{title}: {metric} vs tokens seen"), 11),

@@ -18,24 +18,63 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot import human  # noqa: E402  (one number format for every figure)
 
 
+def variant_settings(variant, kind):
+    """The run-name label's settings after its kind: ('kind-bd3_blocksize-16_dropout-0.1', 'bd3')
+    -> {'blocksize': '16', 'dropout': '0.1'}. Pairs are key-value joined by '-', separated by
+    '_'; a key may hold '_' (input_noise -> noise), a value (other than the kind) does not."""
+    rest = variant[len(f"kind-{kind}"):] if variant.startswith(f"kind-{kind}") else variant
+    out, key = {}, ""
+    for part in rest.strip("_").split("_") if rest.strip("_") else []:
+        if "-" in part:
+            k, v = part.split("-", 1)
+            out[(key + "_" + k) if key else k] = v
+            key = ""
+        else:
+            key = (key + "_" + part) if key else part
+    return out
+
+
 def pretty(variant, kind):
-    """'kind-ar' -> 'AR', 'kind-mdm' -> 'DLM', other variants keep their settings."""
-    names = {"ar": "AR", "mdm": "DLM", "ar_noise": "AR + input noise", "bd3": "block DLM"}
+    """What a reader calls a variant: 'AR', 'MDM (full diffusion)', 'BD3 (block 16)',
+    'AR + input noise 0.5', then any other setting of the label (never 'blocksize 0')."""
+    s = variant_settings(variant, kind)
+    names = {"ar": "AR", "mdm": "MDM (full diffusion)", "ar_noise": "AR", "bd3": "BD3"}
     base = names.get(kind, kind)
-    rest = variant.replace(f"kind-{kind}", "").strip("_")
-    return base if not rest else f"{base} ({rest.replace('_', ', ').replace('-', ' ')})"
+    if kind == "bd3" and "blocksize" in s:
+        base += f" (block {s['blocksize']})"
+    noise = s.get("noise", s.get("inputnoise"))
+    if kind == "ar_noise" and noise not in (None, "0"):
+        base += f" + input noise {noise}"
+    rest = [f"{k} {v}" for k, v in s.items() if k not in ("blocksize", "noise", "inputnoise")]
+    return ", ".join([base] + rest)
+
+
+def dlm_kind(variant):
+    """The objective kind at the front of a run-name label (kind-ar_noise_noise-0.5 -> ar_noise)."""
+    for kind in ("ar_noise", "ar", "mdm", "bd3"):
+        if variant == f"kind-{kind}" or variant.startswith(f"kind-{kind}_"):
+            return kind
+    return ""
+
+
+def variant_order(law):
+    """AR family first, then by block size (full diffusion, block T, last), then the label."""
+    s = variant_settings(law["variant"], law["kind"])
+    block = float(s.get("blocksize", 0) or 0)
+    return (law["family_kind"] == "dlm", law["kind"] == "mdm", block, law["variant"])
 
 
 def plot_laws(fit, out_dir, title, written):
     families = sorted({law["family"] for law in fit["laws"]})
     for fam in families:
         laws = [law for law in fit["laws"] if law["family"] == fam]
-        laws.sort(key=lambda law: (law["family_kind"] == "dlm", law["variant"]))
+        laws.sort(key=variant_order)
         fig, axes = plt.subplots(1, len(laws), figsize=(5.2 * len(laws) + 1.6, 4.2), sharey=True,
                                  squeeze=False)
         budgets = sorted({p[1] for law in laws for p in law["points"]})
@@ -74,7 +113,7 @@ def plot_predicted(fit, out_dir, title, written):
     rows = [c for c in fit["crossovers"] if c["kind"] == "best" and c["predicted"] is not None]
     if not rows:
         return
-    fig, ax = plt.subplots(figsize=(5.6, 4.6))
+    fig, ax = plt.subplots(figsize=(6.2, 5.6))
     lo_all, hi_all = math.inf, 0
     for c in rows:
         pred = c["predicted"]
@@ -87,7 +126,9 @@ def plot_predicted(fit, out_dir, title, written):
         lo = c["ci"]["lo"] if c["ci"]["lo"] is not None else meas
         hi = c["ci"]["hi"] if c["ci"]["hi"] is not None else meas * 3
         ax.errorbar([pred], [meas], yerr=[[meas - lo], [hi - meas]], fmt="o", capsize=3,
-                    label=f"U = {human(c['unique_tokens'])}" if c["unique_tokens"] else c["group"])
+                    label=(f"U = {human(c['unique_tokens'])}" if c["unique_tokens"] else c["group"])
+                    + (f": {pretty(c['dlm'], dlm_kind(c['dlm']))} vs {pretty(c['ar'], dlm_kind(c['ar']))}"
+                       if len({(r['dlm'], r['ar']) for r in rows}) > 1 else ""))
         lo_all, hi_all = min(lo_all, pred, lo), max(hi_all, pred, hi)
     if hi_all > 0:
         ax.plot([lo_all / 1.5, hi_all * 1.5], [lo_all / 1.5, hi_all * 1.5], "k--", lw=0.8, label="y = x")
@@ -96,7 +137,8 @@ def plot_predicted(fit, out_dir, title, written):
     ax.set_xlabel("predicted crossover (tokens, from the two laws)")
     ax.set_ylabel(f"measured best-so-far crossover (tokens; {100 * fit['confidence']:.0f}% CI)")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8.5, frameon=False)
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_title(f"{title}: predicted vs measured crossover", fontsize=11)
     fig.tight_layout()
     path = os.path.join(out_dir, "fit_crossover.png")

@@ -20,7 +20,7 @@ ensure_mini_data
 SWEEP=$FIG_SWEEPS/fig10_block_size.yaml
 run_sweep "$SWEEP"
 make_report "$SWEEP"
-plot "Fig 10: block size" --kind curves --kind crossover --x data.unique_tokens
+plot "Fig 10: block size" --kind curves --kind crossover --kind best --x data.unique_tokens
 make_fit "Fig 10: block size"
 fig_run "$CROSSOVER_PYTHON" "$FIG_ROOT/scripts/figures/matched_flops.py" "$FIG_REPORT_DIR/report.json" \
   --title "Fig 10: block size ($FIG_SCALE)"
