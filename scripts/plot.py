@@ -374,7 +374,7 @@ def plot_best(report, out_dir, title, metrics, xkey):
                     (x, m["best_mean"], m["best_std"], m["final_mean"], m["final_std"], m["n"]))
         if not lines:
             continue
-        fig, axes = plt.subplots(1, 2, figsize=(13, 4.4), sharey=True)
+        fig, axes = plt.subplots(1, 2, figsize=(13, 4.4))  # own y ranges: best and final differ by nats
         ar_i = dlm_i = 0
         for name, (family, pts) in lines.items():
             pts.sort()
@@ -403,7 +403,7 @@ def plot_best(report, out_dir, title, metrics, xkey):
             ax.set_xticklabels([f"{x:g}" if x < 1000 else human(x) for x in xs_all])
             ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         axes[0].set_ylabel(metric + (" (lower is better)" if "loss" in metric else ""))
-        axes[1].tick_params(labelleft=True)
+        axes[1].set_ylabel(axes[0].get_ylabel())
         axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.03, 1.0), frameon=False)
         fig.suptitle(fit_title(fig, settings_title(report, f"{title}: {metric} vs {xlabel}"), 11),
                      fontsize=11)
