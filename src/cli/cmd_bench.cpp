@@ -15,7 +15,7 @@
 #include "crossover/config/loader.h"
 #include "crossover/data/dataset.h"
 #include "crossover/data/tokenizer.h"
-#include "crossover/dist/process_setup.h"
+#include "crossover/distributed/process_setup.h"
 #include "crossover/train/train_step.h"
 #include "crossover/util/autocast.h"
 #include "crossover/util/check.h"

@@ -9,7 +9,7 @@
 #include "crossover/cli/args.h"
 #include "crossover/cli/commands.h"
 #include "crossover/cli/fit_args.h"
-#include "crossover/report/report.h"
+#include "crossover/report/report_render.h"
 #include "crossover/util/check.h"
 #include "crossover/util/file_io.h"
 

@@ -1,5 +1,5 @@
 // data_parallel.cpp — broadcast_parameters: one broadcast per tensor, tied tensors once.
-#include "crossover/dist/data_parallel.h"
+#include "crossover/distributed/data_parallel.h"
 
 #include <torch/torch.h>
 

@@ -1,6 +1,6 @@
 // dist.cpp — Dist over c10d: TCPStore rendezvous, Gloo or NCCL backend, and the
 // translation of every c10d failure into one crossover::Error line.
-#include "crossover/dist/dist.h"
+#include "crossover/distributed/dist.h"
 
 #include <torch/csrc/distributed/c10d/Backend.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>

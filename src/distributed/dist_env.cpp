@@ -1,5 +1,5 @@
 // dist_env.cpp — strict parsing of torchrun's environment variables (see dist_env.h).
-#include "crossover/dist/dist_env.h"
+#include "crossover/distributed/dist_env.h"
 
 #include <cerrno>
 #include <cstdlib>

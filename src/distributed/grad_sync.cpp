@@ -1,5 +1,5 @@
 // grad_sync.cpp — bucket layout, the post-accumulate-grad hooks, in-order launches and finish().
-#include "crossover/dist/grad_sync.h"
+#include "crossover/distributed/grad_sync.h"
 
 #include <torch/csrc/autograd/function_hook.h>
 #include <torch/csrc/autograd/variable.h>

@@ -1,5 +1,5 @@
 // process_setup.cpp — config + torchrun environment -> runtime options.
-#include "crossover/dist/process_setup.h"
+#include "crossover/distributed/process_setup.h"
 
 namespace crossover {
 

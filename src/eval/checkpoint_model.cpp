@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "crossover/config/loader.h"
-#include "crossover/dist/process_setup.h"
+#include "crossover/distributed/process_setup.h"
 #include "crossover/io/checkpoint.h"
 #include "crossover/io/run_layout.h"
 #include "crossover/util/check.h"

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "crossover/dist/dist.h"
+#include "crossover/distributed/dist.h"
 #include "crossover/eval/adaptive_mc.h"
 #include "crossover/util/check.h"
 

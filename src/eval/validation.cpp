@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "crossover/dist/dist.h"
+#include "crossover/distributed/dist.h"
 #include "crossover/objective/objective.h"
 #include "crossover/util/check.h"
 

@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <limits>
 
-#include "crossover/dist/data_parallel.h"
-#include "crossover/dist/grad_sync.h"
-#include "crossover/dist/dist.h"
+#include "crossover/distributed/data_parallel.h"
+#include "crossover/distributed/grad_sync.h"
+#include "crossover/distributed/dist.h"
 #include "crossover/model/output_head.h"
 #include "crossover/train/adamw.h"
 #include "crossover/train/lr_schedule.h"

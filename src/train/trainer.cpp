@@ -18,9 +18,9 @@
 #include "crossover/data/dataset.h"
 #include "crossover/data/loader.h"
 #include "crossover/data/validation.h"
-#include "crossover/dist/dist.h"
-#include "crossover/dist/dist_env.h"
-#include "crossover/dist/process_setup.h"
+#include "crossover/distributed/dist.h"
+#include "crossover/distributed/dist_env.h"
+#include "crossover/distributed/process_setup.h"
 #include "crossover/eval/codegen.h"
 #include "crossover/eval/eval_options.h"
 #include "crossover/eval/multiple_choice.h"
@@ -265,7 +265,7 @@ class Trainer {
   }
 
   // What each rank really held during the first step, by the planner's part
-  // names (tests/dist/plan_memory_dtest.cpp compares it with `crossover plan`).
+  // names (tests/distributed/plan_memory_dtest.cpp compares it with `crossover plan`).
   void log_held_bytes() {
     const OptimizerBytes& b = st_.held_peak;
     log_info(str_cat("held per rank in step 1 (bytes): weights ", b.weights, " gradients ", b.grads,

@@ -3,7 +3,7 @@
 // contract, torch/distributed/elastic/agent/server/local_elastic_agent.py).
 #include <gtest/gtest.h>
 
-#include "crossover/dist/dist_env.h"
+#include "crossover/distributed/dist_env.h"
 #include "crossover/util/check.h"
 
 namespace crossover {

@@ -1,6 +1,6 @@
 // The report: the CSV of a checked-in fixture against its expected file, grouping
 // by everything but the objective, seed averaging, and run-directory status.
-#include "crossover/report/report.h"
+#include "crossover/report/report_render.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

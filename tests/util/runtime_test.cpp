@@ -10,8 +10,8 @@
 #include <cstdlib>
 
 #include "crossover/config/config.h"
-#include "crossover/dist/dist.h"
-#include "crossover/dist/process_setup.h"
+#include "crossover/distributed/dist.h"
+#include "crossover/distributed/process_setup.h"
 #include "crossover/util/check.h"
 
 namespace crossover {

@@ -1,11 +1,11 @@
 // data_parallel.h — making every rank start from the same model: parameters
 // and buffers are broadcast from rank 0 (after init, after loading a checkpoint
-// on rank 0 only). Gradients are kept in sync by dist/grad_sync.h.
+// on rank 0 only). Gradients are kept in sync by distributed/grad_sync.h.
 #pragma once
 
 #include <torch/nn/module.h>
 
-#include "crossover/dist/dist.h"
+#include "crossover/distributed/dist.h"
 
 namespace crossover {
 

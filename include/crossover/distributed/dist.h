@@ -15,8 +15,8 @@
 // Failure model: every collective and store operation honours dist.timeout_s;
 // a dead or stuck peer surfaces as one crossover::Error line naming this rank,
 // the operation and a hint — never a hang, never a stack trace.
-// Not here: gradient bucketing (dist/grad_sync.h), parameter broadcast
-// (dist/data_parallel.h).
+// Not here: gradient bucketing (distributed/grad_sync.h), parameter broadcast
+// (distributed/data_parallel.h).
 #pragma once
 
 #include <torch/types.h>
@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "crossover/config/config.h"
-#include "crossover/dist/dist_env.h"
+#include "crossover/distributed/dist_env.h"
 
 namespace crossover {
 

@@ -4,7 +4,7 @@
 // TORCHELASTIC_USE_AGENT_STORE, TORCHELASTIC_RESTART_COUNT.
 //
 // No variable set = a single process (world 1). This header parses and checks;
-// it does not connect to anything (dist/dist.h does).
+// it does not connect to anything (distributed/dist.h does).
 #pragma once
 
 #include <cstdint>

@@ -60,7 +60,7 @@
 #include <string>
 #include <vector>
 
-#include "crossover/dist/dist.h"
+#include "crossover/distributed/dist.h"
 
 namespace crossover {
 

@@ -8,7 +8,7 @@
 #include <torch/types.h>
 
 #include "crossover/config/config.h"
-#include "crossover/dist/dist_env.h"
+#include "crossover/distributed/dist_env.h"
 #include "crossover/util/runtime.h"
 
 namespace crossover {

@@ -61,6 +61,8 @@ struct ReportComparison {
 struct ReportGroup {
   std::string label;         // the grouping keys that differ between groups, e.g. unique-100k
   std::vector<std::pair<std::string, std::string>> varying;  // those keys and values
+  // Every grouping key (science role) and its value: what the group's runs share.
+  std::vector<std::pair<std::string, std::string>> settings;
   int64_t unique_tokens = 0; // data.unique_tokens (0 = whole split)
   int64_t params_nonembed = 0;  // non-embedding parameters (all experts)
   int64_t params_active = 0;    // non-embedding parameters used per token
@@ -77,10 +79,6 @@ struct Report {
 // `metric_patterns` select metrics ('*' matches any run of characters); empty
 // means val_loss, task/*/acc and task/*/acc_norm.
 Report build_report(std::vector<RunData> runs, const std::vector<std::string>& metric_patterns);
-
-std::string report_table(const Report& r);
-std::string report_csv(const Report& r);
-std::string report_json(const Report& r);
 
 // Non-embedding parameter count of the model a config describes: attention,
 // (MoE) SwiGLU FFN, norms and router; biases ignored. `active` counts top_k experts.

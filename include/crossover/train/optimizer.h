@@ -21,7 +21,7 @@ namespace crossover {
 struct OptimizerBytes {
   int64_t weights = 0;
   int64_t grads = 0;        // .grad (counted when defined)
-  int64_t grad_buffers = 0; // gradient-sync buckets and shards (dist/grad_sync.h)
+  int64_t grad_buffers = 0; // gradient-sync buckets and shards (distributed/grad_sync.h)
   int64_t state = 0;        // AdamW moments
 };
 

@@ -6,7 +6,7 @@
 //
 // The memory model (per rank, bytes; P parameters, W ranks, b micro-batch rows,
 // T tokens, s bytes per activation element: 4 fp32, 2 under bf16 autocast).
-// Each part is a buffer the code allocates (tests/dist/plan_memory_dtest.cpp
+// Each part is a buffer the code allocates (tests/distributed/plan_memory_dtest.cpp
 // checks the first four against the tensors `crossover train` holds at W = 2):
 //   weights        4 P      fp32 master weights (the parameters)
 //   weight_copies  2 P_mm   bf16 autocast only: the cast copies of every matmul
@@ -16,7 +16,7 @@
 //   gradients      .grad: 4 P (shard none/optimizer: micro-batches accumulate
 //                  into it); gradients (ZeRO-2): 4 x the largest parameter (each
 //                  .grad is moved into its bucket and released as it arrives)
-//   grad_buffers   GradSync's buckets (dist/grad_sync.h), 0 at W = 1;
+//   grad_buffers   GradSync's buckets (distributed/grad_sync.h), 0 at W = 1;
 //                  g = 4 B per element (2 with bf16 buckets, bf16_grad_buckets()):
 //                  none: g P; optimizer: 4 P (fp32, they also gather the weights);
 //                  gradients: 4 P / W shards + at most two buckets in flight,

@@ -1,7 +1,7 @@
 // sharded_adamw.h — AdamW with its moments sharded over ranks (ZeRO stage 1
 // with dist.shard=optimizer, stage 2 with dist.shard=gradients).
 //
-// Layout: GradSync's buckets (dist/grad_sync.h), each padded to a multiple of
+// Layout: GradSync's buckets (distributed/grad_sync.h), each padded to a multiple of
 // the world size W and cut into W chunks; rank r owns chunk r of every bucket.
 // Per bucket this rank holds two moment buffers of the chunk's size, so the
 // optimizer state per rank is 8 B x params / W instead of 8 B x params.
@@ -31,8 +31,8 @@
 #include <utility>
 #include <vector>
 
-#include "crossover/dist/dist.h"
-#include "crossover/dist/grad_sync.h"
+#include "crossover/distributed/dist.h"
+#include "crossover/distributed/grad_sync.h"
 #include "crossover/train/adamw.h"
 #include "crossover/train/optimizer.h"
 

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "crossover/config/config.h"
-#include "crossover/dist/dist.h"
-#include "crossover/dist/grad_sync.h"
+#include "crossover/distributed/dist.h"
+#include "crossover/distributed/grad_sync.h"
 #include "crossover/model/transformer.h"
 #include "crossover/objective/objective.h"
 #include "crossover/train/optimizer.h"

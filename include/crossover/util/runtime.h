@@ -1,6 +1,6 @@
 // runtime.h — process-wide torch settings: intra-op threads, the compute
 // device, TF32 and deterministic kernels. Plain values in, so util/ depends on
-// nothing of the project; dist/process_setup.h fills them from the config's
+// nothing of the project; distributed/process_setup.h fills them from the config's
 // `runtime:` section and torchrun's environment.
 #pragma once
 
