@@ -195,6 +195,23 @@ TEST(FigureScripts, EveryScriptDryRunsAtBothScales) {
     }
 }
 
+// The annealed-AR script: its parents' sweep dry-runs, it plans the branches, and it
+// refuses a scale it has no parents for.
+TEST(FigureScripts, AnnealArDryRunsAndRefusesPaperScale) {
+  TempDir out;
+  const std::string script = "CROSSOVER=" + std::string(CROSSOVER_BINARY) + " " +
+                             source_path("scripts/figures/anneal_ar.sh");
+  auto r = run_shell(script + " --scale mini --dry-run --out " + out.file("runs"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("4 run(s) would be launched"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("anneal_ar.py plan"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--branch-from"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(out.file("runs")));
+  auto paper = run_shell(script + " --scale paper --dry-run --out " + out.file("runs"));
+  EXPECT_EQ(paper.exit_code, 2) << paper.out;
+  EXPECT_NE(paper.out.find("only --scale mini"), std::string::npos) << paper.out;
+}
+
 TEST(Plot, EveryPanelKindFromTheFixture) {
   TempDir out;
   auto rep = run_shell(std::string(CROSSOVER_BINARY) + " report " +
