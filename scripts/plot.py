@@ -218,7 +218,7 @@ def plot_curves(report, out_dir, title, metrics):
         # Room under each row for its legend (one line per curve and crossover line).
         entries = max(len(g["variants"]) + 2 * sum(1 for c in g["comparisons"] if c["metric"] == metric)
                       for g in groups)
-        fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, (3.8 + 0.16 * entries) * rows),
+        fig, axes = plt.subplots(rows, cols, figsize=(max(5.2 * cols, 7.5), (3.8 + 0.16 * entries) * rows),
                                  squeeze=False)
         for ax, g in zip(axes.flat, groups):
             colors = colors_for(g)

@@ -115,6 +115,12 @@ int cmd_sample(const std::vector<std::string>& argv) {
   const int64_t K = a.num_samples, n_new = a.max_new_tokens;
   log_init(LogLevel::kWarn);
   CheckpointModel m = load_checkpoint_model(a.checkpoint, a.model);
+  if (m.paradigm.kind == ParadigmKind::block_diffusion && a.block_length > 0 &&
+      a.block_length != m.paradigm.block_size)
+    throw UsageError(str_cat("sample: --block-length ", a.block_length, " does not apply to a ",
+                             "block-diffusion model: it decodes in its own blocks of ",
+                             m.paradigm.block_size, " tokens (objective.block_size); hint: drop "
+                             "--block-length"));
   const Tokenizer& tok = *m.tokenizer;
   const auto ids = prompt_ids(tok, a.prompt);
   const int64_t P0 = static_cast<int64_t>(ids.size()), context = m.model->options.max_seq_len();

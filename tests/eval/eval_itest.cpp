@@ -12,6 +12,7 @@
 #include <sstream>
 #include <nlohmann/json.hpp>
 
+#include "crossover/io/metrics.h"
 #include "test_util.h"
 
 namespace crossover {
@@ -39,7 +40,7 @@ class EvalTest : public ::testing::Test {
                       source_path("tests/fixtures/tasks/humaneval_toy_raw.jsonl") + " " +
                       dir_->file("tasks/code.jsonl"));
     ASSERT_EQ(r.exit_code, 0) << r.out;
-    for (std::string kind : {"ar", "mdm"}) {
+    for (std::string kind : {"ar", "mdm", "bd3"}) {  // bd3 also samples code in training
       r = run_crossover("train " + config(kind));
       ASSERT_EQ(r.exit_code, 0) << r.out;
     }
@@ -51,7 +52,8 @@ class EvalTest : public ::testing::Test {
     write_file(path, "base: " + source_path("configs/base.yaml") + "\nrun:\n  name: " + kind +
                          "\n  dir: " + dir_->file("runs") + "\n  seed: 3\nruntime:\n  threads: 1\n"
                          "  device: cpu\nmodel:\n  d_model: 32\n  n_layers: 2\n  n_heads: 2\n"
-                         "  max_seq_len: 64\nobjective:\n  kind: " + kind + "\ndata:\n  path: " +
+                         "  max_seq_len: 64\nobjective:\n  kind: " + kind +
+                         (kind == "bd3" ? "\n  block_size: 16" : "") + "\ndata:\n  path: " +
                          dir_->file("data") + "\n  seq_len: 64\ntrain:\n  total_tokens: 20480\n"
                          "  batch_size: 8\n  lr: 3.0e-3\n  lr_warmup_steps: 5\n  log_every: 10\n"
                          "  eval_every: 20\n  eval_each_epoch: false\neval:\n  val_tokens: 2048\n"
@@ -167,6 +169,26 @@ TEST_F(EvalTest, SampleArAndMdm) {
   ASSERT_EQ(blocks.exit_code, 0) << blocks.out;
   EXPECT_NE(blocks.out.find("=== sample 0 (mdm) ===\ndef "), std::string::npos) << blocks.out;
   EXPECT_EQ(run_crossover(blocks_cmd).out, blocks.out) << "random remasking is seeded";
+}
+
+// Block diffusion from the command line: sampling with the KV cache gives the
+// tokens of --no-cache, a --block-length other than the model's is refused in
+// one line, and training logged code pass@1 (its samples ran in the sandbox).
+TEST_F(EvalTest, SampleBd3CachedEqualsUncachedAndRefusesAnotherBlock) {
+  const std::string cmd = "sample " + run_dir("bd3") + " --prompt 'def alpha_1(x, y):' " +
+                          "--max-new-tokens 40 --num-samples 2 --seed 4 --temperature 0.7";
+  auto cached = run_crossover(cmd);
+  ASSERT_EQ(cached.exit_code, 0) << cached.out;
+  EXPECT_NE(cached.out.find("=== sample 1 (bd3) ==="), std::string::npos) << cached.out;
+  auto uncached = run_crossover(cmd + " --no-cache");
+  ASSERT_EQ(uncached.exit_code, 0) << uncached.out;
+  EXPECT_EQ(cached.out, uncached.out);
+  auto bad = run_crossover("sample " + run_dir("bd3") + " --prompt 'x' --block-length 8");
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("blocks of 16 tokens"), std::string::npos) << bad.out;
+  auto val = read_metrics(run_dir("bd3") + "/metrics.jsonl", "val");
+  ASSERT_FALSE(val.empty());
+  EXPECT_TRUE(val.back().contains("codegen/code/pass@1")) << val.back().dump();
 }
 
 // Code tasks: training logs the canonical-solution NLL and pass@1 at each
