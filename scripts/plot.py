@@ -36,6 +36,9 @@ AR_COLORS = ["tab:blue", "tab:cyan", "tab:green", "tab:olive", "tab:purple", "ta
 DLM_COLOR = "tab:red"
 DLM_COLORS = ["tab:red", "tab:orange", "gold", "magenta", "darkred", "salmon"]
 KIND_NAMES = {"ar": "AR", "ar_noise": "AR", "mdm": "MDM (full diffusion)", "bd3": "BD3"}
+# Axis names of the group keys the crossover / best plots put on x.
+XLABELS = {"params": "non-embedding parameters", "params_active": "active non-embedding parameters",
+           "data.unique_tokens": "unique tokens", "train.lr": "learning rate (peak)"}
 # Settings named by display_name's base (not repeated after it).
 BASE_KEYS = {"objective.kind", "objective.block_size", "objective.input_noise"}
 
@@ -183,17 +186,39 @@ def fit_title(fig, text, fontsize):
     return "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))
 
 
-def colors_for(group):
-    """AR family in blues/greens, DLMs in reds/oranges, each variant its own colour."""
-    out, i, j = {}, 0, 0
-    for v in group["variants"]:
-        if v["family"] == "dlm":
-            out[v["label"]] = DLM_COLORS[j % len(DLM_COLORS)]
-            j += 1
-        else:
-            out[v["label"]] = AR_COLORS[i % len(AR_COLORS)]
-            i += 1
+def family_colors(items):
+    """[(key, family)] -> {key: colour}: the AR family in blues/greens, DLMs in reds/oranges,
+    each key its own colour, in the order given."""
+    out, n = {}, {"ar": 0, "dlm": 0}
+    for key, family in items:
+        palette = DLM_COLORS if family == "dlm" else AR_COLORS
+        out[key] = palette[n[family] % len(palette)]
+        n[family] += 1
     return out
+
+
+def colors_for(group):
+    return family_colors([(v["label"], v["family"]) for v in group["variants"]])
+
+
+def group_title(group):
+    """A group's panel title from its varying keys: "unique tokens 20k", "lr 0.0003"."""
+    parts = []
+    for key, value in (group.get("varying") or {}).items():
+        try:
+            value = human(float(value)) if float(value) >= 1000 else value
+        except ValueError:
+            pass
+        parts.append(f"{key.split('.')[-1].replace('_', ' ')} {value}")
+    return ", ".join(parts)  # one group: no title (the figure's title says it all)
+
+
+def ticks_at(ax, xs):
+    """Log-x ticks at the measured values only, labelled 0.001 / 20k (log minor labels collide)."""
+    xs = sorted(xs)
+    ax.set_xticks(xs)
+    ax.set_xticklabels([f"{x:g}" if x < 1000 else human(x) for x in xs])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
 
 
@@ -219,7 +244,7 @@ def plot_curves(report, out_dir, title, metrics):
         entries = max(len(g["variants"]) + 2 * sum(1 for c in g["comparisons"] if c["metric"] == metric)
                       for g in groups)
         fig, axes = plt.subplots(rows, cols, figsize=(max(5.2 * cols, 7.5), (3.8 + 0.16 * entries) * rows),
-                                 squeeze=False)
+                                 squeeze=False, sharey=True)  # panels compare on one scale
         for ax, g in zip(axes.flat, groups):
             colors = colors_for(g)
             for v in g["variants"]:
@@ -235,12 +260,12 @@ def plot_curves(report, out_dir, title, metrics):
                                     [m + s for m, s in zip(mean, band)],
                                     color=colors[v["label"]], alpha=0.18, lw=0)
             names = {w["label"]: display_name(w, g) for w in g["variants"]}
+            n_dlm = sum(1 for w in g["variants"] if w["family"] == "dlm")
             for c in g["comparisons"]:
                 if c["metric"] != metric:
                     continue
                 # Coloured as the DLM side when several DLMs meet one AR (figure 10),
                 # else as the AR variant.
-                n_dlm = sum(1 for w in g["variants"] if w["family"] == "dlm")
                 color = colors.get(c["dlm"] if n_dlm > 1 else c["ar"], "k")
                 for kind, ls in (("current", "--"), ("best", ":")):
                     x = c[kind]["tokens"]
@@ -251,7 +276,7 @@ def plot_curves(report, out_dir, title, metrics):
                                          + (f" ({names.get(c['dlm'], c['dlm'])} vs "
                                             f"{names.get(c['ar'], c['ar'])})"
                                             if len(g["variants"]) > 2 else ""))
-            ax.set_title(g["label"], fontsize=10)
+            ax.set_title(group_title(g), fontsize=10)
             ax.set_xlabel("tokens seen")
             ax.set_ylabel(metric + (" (lower is better)" if "loss" in metric else ""))
             ax.grid(alpha=0.3)
@@ -288,13 +313,13 @@ def plot_crossover(report, out_dir, title, metrics, xkey):
     hollow triangles = none within the budget (drawn at the budget). Pairs are nudged
     apart along x so equal x values stay readable."""
     written = []
-    xlabel = {"params": "non-embedding parameters", "params_active": "active non-embedding parameters",
-              "data.unique_tokens": "unique tokens"}.get(xkey, xkey)
+    xlabel = XLABELS.get(xkey, xkey)
     for metric in metrics:
         series = {}  # pair name -> {kind: (xs, ys, errs, nx, ny)}
         order = []
         for g in report["groups"]:
             names = {w["label"]: display_name(w, g) for w in g["variants"]}
+            n_dlm = sum(1 for w in g["variants"] if w["family"] == "dlm")
             for c in g["comparisons"]:
                 if c["metric"] != metric:
                     continue
@@ -317,8 +342,9 @@ def plot_crossover(report, out_dir, title, metrics, xkey):
             continue
         fig, ax = plt.subplots(figsize=(7.5, 5.2))
         handles, all_x = [], set()
+        colors = family_colors([(pair, "dlm") for pair in order])
         for i, pair in enumerate(order):
-            color = DLM_COLORS[i % len(DLM_COLORS)] if len(order) > 1 else "tab:red"
+            color = colors[pair]
             nudge = 1.0 + 0.03 * (i - (len(order) - 1) / 2)
             for kind, marker, ls in (("current", "o", "-"), ("best", "s", ":")):
                 xs, ys, errs, nx, ny = series[pair][kind]
@@ -336,14 +362,14 @@ def plot_crossover(report, out_dir, title, metrics, xkey):
                            label="none within the budget (drawn at the budget)")]
         ax.set_xscale("log")
         ax.set_yscale("log")
-        if all_x:  # ticks at the measured x values only (log minor labels collide)
-            ax.set_xticks(sorted(all_x))
-            ax.set_xticklabels([human(x) for x in sorted(all_x)])
-            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        if all_x:
+            ticks_at(ax, all_x)
             lo, hi = min(all_x), max(all_x)
             ax.set_xlim(lo / 1.3, hi * 1.3)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("crossover point (tokens seen)")
+        for fmt in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+            fmt(matplotlib.ticker.FuncFormatter(lambda y, _: human(y)))
         ax.grid(alpha=0.3, which="both")
         ax.legend(handles=handles, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.14),
                   ncol=2, frameon=False)
@@ -357,7 +383,7 @@ def plot_best(report, out_dir, title, metrics, xkey):
     """Best (and final) value of each metric vs a group key (a learning-rate sweep: train.lr),
     one line per variant across the groups (seed mean ± sd), the best x of each marked."""
     written = []
-    xlabel = {"train.lr": "learning rate (peak)", "data.unique_tokens": "unique tokens"}.get(xkey, xkey)
+    xlabel = XLABELS.get(xkey, xkey)
     for metric in metrics:
         lines = {}  # display name -> (family, [(x, best_mean, best_std, final_mean, final_std, n)])
         for g in report["groups"]:
@@ -375,15 +401,10 @@ def plot_best(report, out_dir, title, metrics, xkey):
         if not lines:
             continue
         fig, axes = plt.subplots(1, 2, figsize=(13, 4.4))  # own y ranges: best and final differ by nats
-        ar_i = dlm_i = 0
+        colors = family_colors([(name, family) for name, (family, _) in lines.items()])
         for name, (family, pts) in lines.items():
             pts.sort()
-            if family == "dlm":
-                color = DLM_COLORS[dlm_i % len(DLM_COLORS)]
-                dlm_i += 1
-            else:
-                color = AR_COLORS[ar_i % len(AR_COLORS)]
-                ar_i += 1
+            color = colors[name]
             n = max(p[5] for p in pts)
             for ax, (mi, si), what in ((axes[0], (1, 2), "best"), (axes[1], (3, 4), "final")):
                 ax.errorbar([p[0] for p in pts], [p[mi] for p in pts], yerr=[p[si] for p in pts],
@@ -397,11 +418,8 @@ def plot_best(report, out_dir, title, metrics, xkey):
             ax.set_xlabel(xlabel)
             ax.set_title(f"{metric}, {what} (circled: each paradigm's best)", fontsize=9)
             ax.grid(alpha=0.3, which="both")
-        xs_all = sorted({p[0] for _, pts in lines.values() for p in pts})
-        for ax in axes:  # ticks at the measured x values only (log minor labels collide)
-            ax.set_xticks(xs_all)
-            ax.set_xticklabels([f"{x:g}" if x < 1000 else human(x) for x in xs_all])
-            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        for ax in axes:
+            ticks_at(ax, {p[0] for _, pts in lines.values() for p in pts})
         axes[0].set_ylabel(metric + (" (lower is better)" if "loss" in metric else ""))
         axes[1].set_ylabel(axes[0].get_ylabel())
         axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.03, 1.0), frameon=False)

@@ -21,56 +21,28 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from plot import human  # noqa: E402  (one number format for every figure)
+from plot import display_name, human  # noqa: E402  (one format and one naming for every figure)
 
 
-def variant_settings(variant, kind):
-    """The run-name label's settings after its kind: ('kind-bd3_blocksize-16_dropout-0.1', 'bd3')
-    -> {'blocksize': '16', 'dropout': '0.1'}. Pairs are key-value joined by '-', separated by
-    '_'; a key may hold '_' (input_noise -> noise), a value (other than the kind) does not."""
-    rest = variant[len(f"kind-{kind}"):] if variant.startswith(f"kind-{kind}") else variant
-    out, key = {}, ""
-    for part in rest.strip("_").split("_") if rest.strip("_") else []:
-        if "-" in part:
-            k, v = part.split("-", 1)
-            out[(key + "_" + k) if key else k] = v
-            key = ""
-        else:
-            key = (key + "_" + part) if key else part
+def names_of(fit):
+    """Variant label -> what a reader calls it (plot.display_name on the settings fit.json
+    carries per law, told apart within the law's family)."""
+    out = {}
+    for fam in {law["family"] for law in fit["laws"]}:
+        group = {"variants": [law for law in fit["laws"] if law["family"] == fam]}
+        for law in group["variants"]:
+            out[law["variant"]] = display_name(law, group)
     return out
-
-
-def pretty(variant, kind):
-    """What a reader calls a variant: 'AR', 'MDM (full diffusion)', 'BD3 (block 16)',
-    'AR + input noise 0.5', then any other setting of the label (never 'blocksize 0')."""
-    s = variant_settings(variant, kind)
-    names = {"ar": "AR", "mdm": "MDM (full diffusion)", "ar_noise": "AR", "bd3": "BD3"}
-    base = names.get(kind, kind)
-    if kind == "bd3" and "blocksize" in s:
-        base += f" (block {s['blocksize']})"
-    noise = s.get("noise", s.get("inputnoise"))
-    if kind == "ar_noise" and noise not in (None, "0"):
-        base += f" + input noise {noise}"
-    rest = [f"{k} {v}" for k, v in s.items() if k not in ("blocksize", "noise", "inputnoise")]
-    return ", ".join([base] + rest)
-
-
-def dlm_kind(variant):
-    """The objective kind at the front of a run-name label (kind-ar_noise_noise-0.5 -> ar_noise)."""
-    for kind in ("ar_noise", "ar", "mdm", "bd3"):
-        if variant == f"kind-{kind}" or variant.startswith(f"kind-{kind}_"):
-            return kind
-    return ""
 
 
 def variant_order(law):
     """AR family first, then by block size (full diffusion, block T, last), then the label."""
-    s = variant_settings(law["variant"], law["kind"])
-    block = float(s.get("blocksize", 0) or 0)
+    block = float(law.get("settings", {}).get("objective.block_size", 0) or 0)
     return (law["family_kind"] == "dlm", law["kind"] == "mdm", block, law["variant"])
 
 
 def plot_laws(fit, out_dir, title, written):
+    names = names_of(fit)
     families = sorted({law["family"] for law in fit["laws"]})
     for fam in families:
         laws = [law for law in fit["laws"] if law["family"] == fam]
@@ -92,7 +64,7 @@ def plot_laws(fit, out_dir, title, written):
                 rs += f" [{ci['r_star'][0]:.3g}, {ci['r_star'][1]:.3g}]"
             if law["r_star_at_bound"]:
                 rs += " (no saturation seen)"
-            ax.set_title(f"{pretty(law['variant'], law['kind'])}: $R_D^*$ = {rs}", fontsize=10)
+            ax.set_title(f"{names.get(law['variant'], law['variant'])}: $R_D^*$ = {rs}", fontsize=10)
             ax.set_xscale("log")
             ax.set_xlabel("tokens seen D")
             ax.grid(alpha=0.3)
@@ -113,6 +85,7 @@ def plot_predicted(fit, out_dir, title, written):
     rows = [c for c in fit["crossovers"] if c["kind"] == "best" and c["predicted"] is not None]
     if not rows:
         return
+    names = names_of(fit)
     fig, ax = plt.subplots(figsize=(6.2, 5.6))
     lo_all, hi_all = math.inf, 0
     for c in rows:
@@ -127,7 +100,7 @@ def plot_predicted(fit, out_dir, title, written):
         hi = c["ci"]["hi"] if c["ci"]["hi"] is not None else meas * 3
         ax.errorbar([pred], [meas], yerr=[[meas - lo], [hi - meas]], fmt="o", capsize=3,
                     label=(f"U = {human(c['unique_tokens'])}" if c["unique_tokens"] else c["group"])
-                    + (f": {pretty(c['dlm'], dlm_kind(c['dlm']))} vs {pretty(c['ar'], dlm_kind(c['ar']))}"
+                    + (f": {names.get(c['dlm'], c['dlm'])} vs {names.get(c['ar'], c['ar'])}"
                        if len({(r['dlm'], r['ar']) for r in rows}) > 1 else ""))
         lo_all, hi_all = min(lo_all, pred, lo), max(hi_all, pred, hi)
     if hi_all > 0:

@@ -22,6 +22,8 @@ import math
 import os
 import sys
 
+import yaml  # PyYAML: in the venv scripts/setup.sh makes (a transformers dependency)
+
 
 def val_rows(run):
     path = os.path.join(run, "metrics.jsonl")
@@ -45,16 +47,12 @@ def best_row(rows):
 
 
 def config_value(run, dotted):
-    """A scalar of the run's config.yaml (two-level keys; no YAML library needed)."""
-    section, key = dotted.split(".", 1)
-    cur = None
+    """A value of the run's config.yaml (the resolved config crossover wrote), e.g. train.lr."""
     with open(os.path.join(run, "config.yaml")) as f:
-        for line in f:
-            if not line.startswith(" ") and line.rstrip().endswith(":"):
-                cur = line.strip()[:-1]
-            elif cur == section and line.strip().startswith(key + ":"):
-                return line.split(":", 1)[1].split("#")[0].strip()
-    return None
+        node = yaml.safe_load(f)
+    for part in dotted.split("."):
+        node = node[part]
+    return node
 
 
 def plan(args):
@@ -148,7 +146,7 @@ def summarize(args):
         lines += ["", f"| seed | best AR of all the above (which) | DLM best at its tuned lr {lr:g} | DLM − AR |",
                   "|---|---|---|---|"]
         diffs = []
-        for key in sorted(best_ar):
+        for key in best_ar:  # in the parents' order
             if key not in dlm:
                 continue
             a, what = best_ar[key]

@@ -18,6 +18,7 @@ import csv
 import json
 import math
 import os
+import sys
 
 
 def read_curve(run_dir, metric):
@@ -98,7 +99,8 @@ def main():
                 if xs:
                     runs.append({"flops": [x * fpt for x in xs], "tokens": xs, "best": best_so_far(ys),
                                  "flops_per_token": fpt})
-            gres["variants"].append({"label": v["label"], "kind": v["kind"], "runs": runs})
+            gres["variants"].append({"label": v["label"], "kind": v["kind"], "runs": runs,
+                                     "family": v["family"]})
         reached = [max(r["flops"]) for v in gres["variants"] for r in v["runs"]]
         if not reached:
             continue
@@ -126,19 +128,22 @@ def main():
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+        from plot import display_name, family_colors  # one naming and palette for every figure
     except ImportError:
         print("matched_flops.py: matplotlib missing; no plot")
         return
     groups = result["groups"]
+    names = {g["label"]: {v["label"]: display_name(v, g) for v in g["variants"]} for g in rep["groups"]}
     fig, axes = plt.subplots(1, len(groups), figsize=(5.2 * len(groups), 4.2), sharey=True, squeeze=False)
     for ax, g in zip(axes[0], groups):
-        for i, v in enumerate(g["variants"]):
+        colors = family_colors([(v["label"], v["family"]) for v in g["variants"]])
+        for v in g["variants"]:
             if not v["runs"]:
                 continue
-            color = f"C{i}"
             for k, r in enumerate(v["runs"]):
-                ax.plot(r["flops"], r["best"], color=color, alpha=0.85, lw=1.2,
-                        label=v["label"] if k == 0 else None)
+                ax.plot(r["flops"], r["best"], color=colors[v["label"]], alpha=0.85, lw=1.2,
+                        label=f"{names[g['label']][v['label']]} (one line per seed)" if k == 0 else None)
         ax.axvline(g["matched_flops"], color="0.5", ls=":", lw=1)
         ax.set_xscale("log")
         ax.set_xlabel("training FLOPs")

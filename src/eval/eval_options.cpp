@@ -7,7 +7,6 @@ EvalOptions make_eval_options(const Config& cfg, const Paradigm& paradigm, int64
                               bool bf16, int64_t max_seq_len) {
   EvalOptions o;
   o.val.paradigm = paradigm;
-  o.val.paradigm.mask_eps = cfg.objective.mask_eps;
   o.tasks.loglik.paradigm = paradigm;
   o.val.mc_samples = cfg.eval.mc_samples;
   o.val.mask_id = mask_id;

@@ -56,19 +56,19 @@ std::string special_name(const Tokenizer& tok, int32_t id) {
 }
 
 // Loaded as a causal LM (lm-eval's `hf` backend, AutoModelForCausalLM +
-// next-token scoring) an MDM export runs and returns numbers that are not
+// next-token scoring) a diffusion export runs and returns numbers that are not
 // log-likelihoods; the config and the README say so first.
-constexpr const char* kMdmExportWarning =
-    "NOT A CAUSAL LM: a bidirectional masked-diffusion model. Next-token log-likelihoods "
-    "from it (lm-eval --model hf, perplexity scripts) are meaningless. Score it with "
-    "crossover's lm-eval backend: python -m crossover_lm_eval --model crossover "
-    "--model_args run=RUN_DIR (docs/eval.md), or crossover eval.";
-
-constexpr const char* kBd3ExportWarning =
-    "NOT A CAUSAL LM: a block-diffusion model (blocks left to right, masked diffusion inside "
-    "a block; block-causal attention). Next-token log-likelihoods from it (lm-eval --model hf, "
-    "perplexity scripts) are meaningless. Score it with crossover's lm-eval backend: python -m "
-    "crossover_lm_eval --model crossover --model_args run=RUN_DIR (docs/eval.md), or crossover eval.";
+std::string not_causal_warning(const Paradigm& p) {
+  return str_cat("NOT A CAUSAL LM: ",
+                 p.kind == ParadigmKind::block_diffusion
+                     ? "a block-diffusion model (blocks left to right, masked diffusion inside a "
+                       "block; block-causal attention)"
+                     : "a bidirectional masked-diffusion model",
+                 ". Next-token log-likelihoods from it (lm-eval --model hf, perplexity scripts) "
+                 "are meaningless. Score it with crossover's lm-eval backend: python -m "
+                 "crossover_lm_eval --model crossover --model_args run=RUN_DIR (docs/eval.md), or "
+                 "crossover eval.");
+}
 
 std::string what_it_is(const Paradigm& p) {
   switch (p.kind) {
@@ -94,7 +94,7 @@ std::string readme(const HfExportSource& src, const std::string& arch, const std
     return s + load + "logits = model(input_ids=ids).logits  # (1, T, V)\n```\n";
   if (p.kind == ParadigmKind::block_diffusion)
     return s + str_cat(
-                   "> **Warning — ", kBd3ExportWarning, "**\n\n",
+                   "> **Warning — ", not_causal_warning(p), "**\n\n",
                    "Its attention is **block-causal** with blocks of `block_size` = ", p.block_size,
                    " tokens from position 0: position i sees position j when j // ", p.block_size,
                    " <= i // ", p.block_size, " (config.json: `\"crossover_attention\": "
@@ -111,7 +111,7 @@ std::string readme(const HfExportSource& src, const std::string& arch, const std
                    "logits = model(input_ids=ids, attention_mask=mask).logits  # (1, T, V)\n"
                    "print(tok.decode(logits[0, -1:].argmax(-1)))\n```\n");
   return s + str_cat(
-                 "> **Warning — ", kMdmExportWarning, "**\n\n",
+                 "> **Warning — ", not_causal_warning(p), "**\n\n",
                  "It is **bidirectional**: every position attends to every other one (config.json "
                  "has `\"is_causal\": false`, which transformers >= 5 honours for this architecture). "
                  "The [MASK] id is `mask_token_id` = ", src.tokenizer->mask_id(),
@@ -171,18 +171,12 @@ nlohmann::ordered_json hf_config(const TransformerOptions& o, const Tokenizer& t
   if (diffusion) {
     c["is_causal"] = false;
     c["mask_token_id"] = tok.mask_id();
-    c["crossover_objective"] = paradigm.name();
-    if (paradigm.kind == ParadigmKind::block_diffusion) {
-      c["block_size"] = paradigm.block_size;
-      c["crossover_attention"] = "block_causal";
-      c["crossover_warning"] = kBd3ExportWarning;
-    } else {
-      c["crossover_attention"] = "full";
-      c["crossover_warning"] = kMdmExportWarning;
-    }
-  } else {
-    c["crossover_objective"] = "ar";
+    const bool blocks = paradigm.kind == ParadigmKind::block_diffusion;
+    if (blocks) c["block_size"] = paradigm.block_size;
+    c["crossover_attention"] = blocks ? "block_causal" : "full";
+    c["crossover_warning"] = not_causal_warning(paradigm);
   }
+  c["crossover_objective"] = paradigm.name();
   return c;
 }
 

@@ -354,6 +354,7 @@ FitReport fit_runs(const Report& r, const FitOptions& opts) {
       lr.family = f.first;
       lr.variant = v.first;
       lr.kind = kind_of[f.first][v.first];
+      lr.settings = v.second.front().second->settings;
       lr.dlm = is_dlm[f.first][v.first];
       lr.points = law_points(r, v.second, opts.metric, opts.law_after_warmups, &next_run);
       std::set<double> ns, us;
@@ -518,8 +519,10 @@ std::string fit_json(const FitReport& f) {
     json hs = json::array();
     for (const auto& h : l.holdout)
       hs.push_back({{"U", h.U}, {"points", h.points}, {"mae", h.mae}, {"bias", h.bias}});
+    json settings = json::object();
+    for (const auto& kv : l.settings) settings[kv.first] = kv.second;
     ls.push_back({{"family", l.family}, {"variant", l.variant}, {"kind", l.kind},
-                  {"family_kind", l.dlm ? "dlm" : "ar"},
+                  {"settings", settings}, {"family_kind", l.dlm ? "dlm" : "ar"},
                   {"law", {{"E", w.E}, {"B", w.B}, {"beta", w.beta}, {"r_star", w.r_star},
                            {"A", w.A}, {"alpha", w.alpha}, {"with_n", w.with_n}}},
                   {"ci", {{"E", plain_interval_json(l.fit.E_ci)}, {"B", plain_interval_json(l.fit.B_ci)},

@@ -86,6 +86,7 @@ struct EfficiencyFit {
 
 struct LawReport {
   std::string family, variant, kind;  // kind: objective.kind
+  std::vector<std::pair<std::string, std::string>> settings;  // the variant's (ReportVariant::settings)
   bool dlm = false;
   LawFit fit;
   std::vector<LawHoldout> holdout;
