@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """anneal_ar.py — AR annealed at its early-stopping point, from a sweep of parent runs.
 
-  plan PARENTS_DIR --decay-frac F [F ...]
-      For every finished parent run: the evaluation with the lowest validation loss (its
-      early-stopping point, step s), the parent's checkpoint at that step, and per decay
+  plan PARENTS_DIR --decay-frac F [F ...] [--kind ar]
+      For every finished parent run (of that objective.kind): the evaluation with the lowest
+      validation loss before the parent's own WSD decay starts (its early-stopping point,
+      step s), the parent's checkpoint at that step, and per decay
       fraction F the branch's train.total_tokens = tokens(s) / (1 - F): a WSD branch from s
       whose decay (the last F of the new total) starts exactly at s, at the parent's
       constant peak LR, so the branch continues the parent without an LR jump. Prints one
@@ -55,19 +56,32 @@ def config_value(run, dotted):
     return node
 
 
+def constant_phase_rows(run, rows):
+    """The evaluations before a WSD run's final decay starts (all of them for another
+    schedule): the early-stopping point is chosen among these, so that a branch decays
+    from the constant LR even where the parent's overall best came in its own decay."""
+    if config_value(run, "train.lr_schedule") != "wsd":
+        return rows
+    start = (1.0 - float(config_value(run, "train.lr_decay_frac"))) * float(
+        config_value(run, "train.total_tokens"))
+    return [r for r in rows if r["tokens"] <= start]
+
+
 def plan(args):
     out = []
     for run in sorted(glob.glob(os.path.join(args.parents, "*/"))):
         run = run.rstrip("/")
         if not finished(run):
             continue
-        b = best_row(val_rows(run))
+        if args.kind and config_value(run, "objective.kind") != args.kind:
+            continue
+        b = best_row(constant_phase_rows(run, val_rows(run)))
         if b is None:
             continue
         ckpt = os.path.join(run, "checkpoints", "step_%08d" % b["step"])
         if not os.path.exists(os.path.join(ckpt, "state.json")):
             print(f"anneal_ar.py: {run}: no checkpoint at its best step {b['step']} (train.ckpt_every "
-                  "must divide train.eval_every)", file=sys.stderr)
+                  "must divide train.eval_every, or set train.ckpt_each_eval)", file=sys.stderr)
             return 2
         for f in args.decay_frac:
             total = int(round(b["tokens"] / (1.0 - f)))
@@ -167,6 +181,7 @@ def main(argv):
     p = sub.add_parser("plan")
     p.add_argument("parents")
     p.add_argument("--decay-frac", type=float, nargs="+", default=[0.2])
+    p.add_argument("--kind", help="only parents of this objective.kind (e.g. ar in a sweep with DLM runs)")
     s = sub.add_parser("summarize")
     s.add_argument("parents")
     s.add_argument("branches")

@@ -22,27 +22,11 @@ PARENTS=$FIG_OUT/$(sweep_name "$SWEEP")
 BRANCHES=${PARENTS}_branches
 OUTDIR=figures/anneal_ar_mini
 FRACS=(0.2 0.5)
-sets=()
-for ((i = 0; i < ${#FIG_SWEEP_ARGS[@]}; i++)); do  # the --set overrides of the parents (threads)
-  [ "${FIG_SWEEP_ARGS[$i]}" = --set ] && sets+=(--set "${FIG_SWEEP_ARGS[$((i + 1))]}")
-done
+anneal_branches "$PARENTS" "$BRANCHES" "" "${FRACS[@]}"
 if [ "$FIG_DRY" = 1 ]; then
-  echo "+ $CROSSOVER_PYTHON scripts/figures/anneal_ar.py plan $PARENTS --decay-frac ${FRACS[*]}"
-  echo "+ crossover train <parent>/config.yaml --branch-from <parent>/checkpoints/step_<best> ... (per branch)"
   echo "== dry run done: nothing was trained, reported or plotted"
   exit 0
 fi
-mkdir -p "$BRANCHES"
-"$CROSSOVER_PYTHON" "$FIG_ROOT/scripts/figures/anneal_ar.py" plan "$PARENTS" --decay-frac "${FRACS[@]}" \
-  > "$BRANCHES/plan.tsv"
-while IFS=$'\t' read -r name parent ckpt total frac; do
-  [ -f "$BRANCHES/$name/summary.json" ] && { echo "[$name] finished"; continue; }
-  fig_run "$CROSSOVER" train "$parent/config.yaml" --branch-from "$ckpt" --resume auto \
-    --set run.name="$name" --set run.dir="$BRANCHES" --set train.total_tokens="$total" \
-    --set train.lr_decay_frac="$frac" "${sets[@]}" > "$BRANCHES/.$name.console.log" 2>&1 ||
-    fig_die "branch $name failed; see $BRANCHES/.$name.console.log"
-  echo "[$name] done"
-done < "$BRANCHES/plan.tsv"
 elapsed=$(( $(date +%s) - FIG_START ))
 fig_run "$CROSSOVER_PYTHON" "$FIG_ROOT/scripts/figures/anneal_ar.py" summarize "$PARENTS" "$BRANCHES" \
   --dlm "$FIG_OUT/lr_sweep_mini" --out "$OUTDIR"

@@ -97,15 +97,48 @@ run_sweep() {
   "${cmd[@]}"
 }
 
+# anneal_branches PARENTS_DIR BRANCHES_DIR KIND FRAC... — AR annealed at its early-stopping
+# point: scripts/figures/anneal_ar.py plans one WSD branch per finished parent of
+# objective.kind KIND ('' = every parent) and decay fraction, and each is trained with
+# `crossover train --branch-from` (the --set overrides of the sweep, e.g. threads, apply).
+# Finished branches are skipped; an interrupted one resumes.
+anneal_branches() {
+  local parents=$1 branches=$2 kind=$3; shift 3
+  local sets=() kind_args=()
+  [ -n "$kind" ] && kind_args=(--kind "$kind")
+  for ((i = 0; i < ${#FIG_SWEEP_ARGS[@]}; i++)); do
+    [ "${FIG_SWEEP_ARGS[$i]}" = --set ] && sets+=(--set "${FIG_SWEEP_ARGS[$((i + 1))]}")
+  done
+  if [ "$FIG_DRY" = 1 ]; then
+    echo "+ $CROSSOVER_PYTHON scripts/figures/anneal_ar.py plan $parents --decay-frac $* ${kind_args[*]}"
+    echo "+ crossover train <parent>/config.yaml --branch-from <parent>/checkpoints/step_<best> ... (per branch)"
+    return 0
+  fi
+  mkdir -p "$branches"
+  "$CROSSOVER_PYTHON" "$FIG_ROOT/scripts/figures/anneal_ar.py" plan "$parents" --decay-frac "$@" \
+    "${kind_args[@]}" > "$branches/plan.tsv"
+  local name parent ckpt total frac
+  while IFS=$'\t' read -r name parent ckpt total frac; do
+    [ -f "$branches/$name/summary.json" ] && { echo "[$name] finished"; continue; }
+    fig_run "$CROSSOVER" train "$parent/config.yaml" --branch-from "$ckpt" --resume auto \
+      --set run.name="$name" --set run.dir="$branches" --set train.total_tokens="$total" \
+      --set train.lr_decay_frac="$frac" "${sets[@]}" > "$branches/.$name.console.log" 2>&1 ||
+      fig_die "branch $name failed; see $branches/.$name.console.log"
+    echo "[$name] done"
+  done < "$branches/plan.tsv"
+}
+
 # make_report SWEEP.yaml [crossover report options...]; sets FIG_REPORT_DIR
 # (figures/<sweep name>, or figures/$FIG_REPORT_NAME when a figure reuses another's runs).
+# FIG_EXTRA_RUN_DIRS: more run folders reported with the sweep's (annealed branches);
+# make_fit takes the same.
 make_report() {
   local sweep=$1; shift
   local name
   name=$(sweep_name "$sweep")
   FIG_REPORT_DIR=figures/${FIG_REPORT_NAME:-$name}
   FIG_RUNS_DIR=$FIG_OUT/$name
-  fig_run "$CROSSOVER" report "$FIG_RUNS_DIR" --out "$FIG_REPORT_DIR" "$@"
+  fig_run "$CROSSOVER" report "$FIG_RUNS_DIR" ${FIG_EXTRA_RUN_DIRS:-} --out "$FIG_REPORT_DIR" "$@"
 }
 
 # make_fit TITLE [crossover fit options...] — `crossover fit` on the last make_report's runs
@@ -113,7 +146,7 @@ make_report() {
 # folder, and its plots (scripts/plot_fit.py).
 make_fit() {
   local title=$1; shift
-  fig_run "$CROSSOVER" fit "$FIG_RUNS_DIR" --out "$FIG_REPORT_DIR" "$@"
+  fig_run "$CROSSOVER" fit "$FIG_RUNS_DIR" ${FIG_EXTRA_RUN_DIRS:-} --out "$FIG_REPORT_DIR" "$@"
   if [ "$FIG_DRY" != 1 ]; then
     fig_run "$CROSSOVER_PYTHON" "$FIG_ROOT/scripts/plot_fit.py" "$FIG_REPORT_DIR/fit.json" \
       --title "$title ($FIG_SCALE)"

@@ -1,5 +1,6 @@
 // `crossover fit RUN_DIR_OR_SWEEP_DIR... [--out DIR] [--metric KEY] [--bootstrap N]
-//  [--law-bootstrap N] [--confidence C] [--huber DELTA] [--pool-models] [--seed S]`:
+//  [--law-bootstrap N] [--confidence C] [--huber DELTA] [--pool-models] [--seed S]
+//  [--variant-key K] [--ignore-key K]`:
 // crossover points with confidence intervals, the data-efficiency factor, and a
 // data-constrained scaling law per objective (report/fit.h). Writes fit.json
 // (the plotter's input: scripts/plot.py --kind fit) and fit.csv.
@@ -33,6 +34,15 @@ void add_fit_options(CLI::App& cli, FitOptions& o) {
                "fit one law across model sizes (adds the A/N^alpha term)");
 }
 
+void add_grouping_options(CLI::App& cli, ReportGrouping& g) {
+  add_repeated_option(cli, "--variant-key", g.variant_keys,
+                      "a config key compared within a group instead of splitting groups, e.g. "
+                      "train.lr when each paradigm runs at its own tuned LR (repeatable)");
+  add_repeated_option(cli, "--ignore-key", g.ignore_keys,
+                      "a config key that neither splits groups nor names variants, e.g. "
+                      "train.total_tokens of annealed branches (repeatable)");
+}
+
 void write_fit(const FitReport& f, const std::filesystem::path& out) {
   std::filesystem::create_directories(out);
   write_file_atomic((out / "fit.json").string(), fit_json(f));
@@ -56,10 +66,12 @@ int cmd_fit(const std::vector<std::string>& argv) {
   cli.add_option("--out", out_dir, "folder for fit.json and fit.csv (default: the first path)");
   cli.add_option("--metric", opts.metric, "a lower-is-better `kind: val` metric");
   add_fit_options(cli, opts);
+  ReportGrouping grouping;
+  add_grouping_options(cli, grouping);
   if (!cli.parse_args(argv)) return 0;
   std::vector<RunData> runs;
   for (const auto& dir : find_run_dirs(dirs)) runs.push_back(load_run(dir));
-  const Report r = build_report(std::move(runs), {opts.metric});
+  const Report r = build_report(std::move(runs), {opts.metric}, grouping);
   const FitReport f = fit_runs(r, opts);
   const std::filesystem::path out = out_dir.empty() ? dirs[0] : out_dir;
   write_fit(f, out);

@@ -38,6 +38,8 @@ int cmd_report(const std::vector<std::string>& argv) {
                "on --fit-metric");
   cli.add_option("--fit-metric", fit_opts.metric, "the lower-is-better metric --fit uses");
   add_fit_options(cli, fit_opts);
+  ReportGrouping grouping;
+  add_grouping_options(cli, grouping);
   if (!cli.parse_args(argv)) return 0;
   if (fit && metrics.empty() && fit_opts.metric != "val_loss")
     metrics = {"val_loss", "task/*/acc", "task/*/acc_norm"};  // build_report's defaults
@@ -46,7 +48,7 @@ int cmd_report(const std::vector<std::string>& argv) {
     metrics.push_back(fit_opts.metric);
   std::vector<RunData> runs;
   for (const auto& dir : find_run_dirs(dirs)) runs.push_back(load_run(dir));
-  Report r = build_report(std::move(runs), metrics);
+  Report r = build_report(std::move(runs), metrics, grouping);
   std::filesystem::path out = out_dir.empty() ? dirs[0] : out_dir;
   std::filesystem::create_directories(out);
   write_file_atomic((out / "report.csv").string(), report_csv(r));

@@ -112,6 +112,10 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("train.log_every", t.log_every, at_least(1));
   v.field("train.eval_every", t.eval_every, at_least(0));
   v.field("train.eval_each_epoch", t.eval_each_epoch, kAny);
+  v.field("train.eval_every_epochs", t.eval_every_epochs, at_least(0));
+  v.field("train.eval_late_after_epochs", t.eval_late_after_epochs, at_least(0));
+  v.field("train.eval_late_every_epochs", t.eval_late_every_epochs, at_least(0));
+  v.field("train.ckpt_each_eval", t.ckpt_each_eval, kAny);
   v.field("train.ckpt_every", t.ckpt_every, at_least(0));
   v.field("train.ckpt_keep", t.ckpt_keep, at_least(1));
   v.field("train.ckpt_each_epoch", t.ckpt_each_epoch, kAny);
@@ -219,6 +223,14 @@ void validate_config(const Config& c) {
     fail(str_cat("train.total_tokens=", c.train.total_tokens, " is less than one step of ",
                  "train.batch_size x data.seq_len = ", step_tokens, " tokens; hint: raise ",
                  "train.total_tokens or lower train.batch_size"));
+  const auto& t = c.train;
+  if (t.eval_late_after_epochs > 0 && (t.eval_every_epochs <= 0 || t.eval_late_every_epochs <= 0))
+    fail(str_cat("train.eval_late_after_epochs=", t.eval_late_after_epochs, " needs ",
+                 "train.eval_every_epochs > 0 and train.eval_late_every_epochs > 0 (got ",
+                 t.eval_every_epochs, " and ", t.eval_late_every_epochs, ")"));
+  if (t.eval_late_every_epochs > 0 && t.eval_late_after_epochs <= 0)
+    fail(str_cat("train.eval_late_every_epochs=", t.eval_late_every_epochs, " has no effect without ",
+                 "train.eval_late_after_epochs > 0"));
   if (c.train.micro_batch_size > 0 && c.train.batch_size % c.train.micro_batch_size != 0)
     fail(str_cat("train.batch_size=", c.train.batch_size,
                  " is not a multiple of train.micro_batch_size=", c.train.micro_batch_size));

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -95,7 +96,7 @@ double std_of(const std::vector<double>& v) {
 
 // Keys (of `key_set`) whose values differ between the given settings maps.
 std::vector<std::string> varying_keys(const std::vector<const std::map<std::string, std::string>*>& ms,
-                                      bool (*want)(const std::string&)) {
+                                      const std::function<bool(const std::string&)>& want) {
   std::vector<std::string> out;
   if (ms.empty()) return out;
   for (const auto& kv : *ms[0]) {
@@ -109,7 +110,32 @@ std::vector<std::string> varying_keys(const std::vector<const std::map<std::stri
   return out;
 }
 
-bool want_group_key(const std::string& k) { return !is_variant_key(k) && !is_ignored_key(k); }
+// The roles of one report: config_roles.h's, changed by ReportGrouping.
+class KeyRoles {
+ public:
+  explicit KeyRoles(const ReportGrouping& g) {
+    const std::vector<std::string> all = config_keys();
+    auto add = [&](const std::vector<std::string>& from, std::set<std::string>& to, const char* flag) {
+      for (const auto& k : from) {
+        CROSSOVER_CHECK(std::find(all.begin(), all.end(), k) != all.end(), "report ", flag, " '", k,
+                        "' is not a config key; hint: a dotted key such as train.lr");
+        CROSSOVER_CHECK(k != "run.seed" && k != "data.subset_seed", "report ", flag, " ", k,
+                        ": the replicate keys are always averaged over");
+        to.insert(k);
+      }
+    };
+    add(g.variant_keys, variant_, "--variant-key");
+    add(g.ignore_keys, ignore_, "--ignore-key");
+    for (const auto& k : variant_)
+      CROSSOVER_CHECK(!ignore_.count(k), "report: ", k, " is both a --variant-key and an --ignore-key");
+  }
+  bool variant(const std::string& k) const { return variant_.count(k) || (!ignore_.count(k) && is_variant_key(k)); }
+  bool ignored(const std::string& k) const { return ignore_.count(k) || (!variant_.count(k) && is_ignored_key(k)); }
+  bool group(const std::string& k) const { return !variant(k) && !ignored(k); }
+
+ private:
+  std::set<std::string> variant_, ignore_;
+};
 
 // Keeps declaration order of config keys for readable labels.
 std::vector<std::string> in_config_order(const RunData& run, std::vector<std::string> keys) {
@@ -196,7 +222,11 @@ int64_t model_params_nonembed(const ModelConfig& m, bool active) {
   return static_cast<int64_t>(active ? z.active : z.total);
 }
 
-Report build_report(std::vector<RunData> runs, const std::vector<std::string>& metric_patterns) {
+Report build_report(std::vector<RunData> runs, const std::vector<std::string>& metric_patterns,
+                    const ReportGrouping& grouping) {
+  const KeyRoles roles(grouping);
+  auto is_variant = [&](const std::string& k) { return roles.variant(k); };
+  auto want_group_key = [&](const std::string& k) { return roles.group(k); };
   Report r;
   r.runs = std::move(runs);
   CROSSOVER_CHECK(!r.runs.empty(), "no runs to report on");
@@ -217,7 +247,7 @@ Report build_report(std::vector<RunData> runs, const std::vector<std::string>& m
   for (const auto& run : r.runs) all.push_back(&run.settings);
   std::vector<std::string> group_keys = in_config_order(r.runs[0], varying_keys(all, want_group_key));
   std::vector<std::string> variant_keys =
-      in_config_order(r.runs[0], varying_keys(all, [](const std::string& k) { return is_variant_key(k); }));
+      in_config_order(r.runs[0], varying_keys(all, is_variant));
   // The objective first in labels (kind-ar_dropout-0.1), then the noise settings.
   std::stable_partition(variant_keys.begin(), variant_keys.end(),
                         [](const std::string& k) { return str_starts_with(k, "objective."); });
@@ -256,13 +286,13 @@ Report build_report(std::vector<RunData> runs, const std::vector<std::string>& m
     for (size_t i : idx) {
       std::vector<std::string> vk;
       for (const auto& kv : r.runs[i].settings)
-        if (is_variant_key(kv.first)) vk.push_back(kv.second);
+        if (is_variant(kv.first)) vk.push_back(kv.second);
       if (!vmap.count(vk)) {
         ReportVariant v;
         v.kind = r.runs[i].config.objective.kind;
         v.dlm = objective_kind_is_diffusion(v.kind);
         for (const auto& kv : config_settings(r.runs[i].config))
-          if (is_variant_key(kv.first)) v.settings.push_back(kv);
+          if (is_variant(kv.first)) v.settings.push_back(kv);
         Pairs lab = pairs(variant_keys, values(r.runs[i], variant_keys));
         v.label = lab.empty() ? str_cat("kind-", v.kind) : sweep_run_name(lab);
         vmap[vk] = g.variants.size();

@@ -23,6 +23,7 @@
 #include "crossover/distributed/process_setup.h"
 #include "crossover/eval/codegen.h"
 #include "crossover/eval/eval_options.h"
+#include "crossover/eval/eval_schedule.h"
 #include "crossover/eval/multiple_choice.h"
 #include "crossover/eval/validation.h"
 #include "crossover/io/checkpoint.h"
@@ -194,6 +195,10 @@ class Trainer {
     loader_->set_pin_memory(device_.is_cuda());  // async host-to-device copies in train_step
     loader_->set_prefetch(device_.is_cuda());    // the next batch read while the GPU steps
     subset_hash_ = loader_->subset_hash();
+    const auto& t = cfg_.train;
+    eval_schedule_.emplace(EvalScheduleOptions{t.eval_every, t.eval_each_epoch, t.eval_every_epochs,
+                                               t.eval_late_after_epochs, t.eval_late_every_epochs},
+                           tokens_per_step(), loader_->unique_tokens());
     val_batches_ = validation_batches(*data_, cfg_.data.seq_len, cfg_.eval.val_tokens,
                                       cfg_.eval.val_batch_size, 0, 1,
                                       cfg_.eval.val_windows == "spread");
@@ -387,9 +392,7 @@ class Trainer {
 
   int64_t tokens_per_step() const { return cfg_.train.batch_size * cfg_.data.seq_len; }
   int64_t tokens_seen() const { return step_ * tokens_per_step(); }
-  double epoch_at_step(int64_t s) const {
-    return static_cast<double>(s * tokens_per_step()) / static_cast<double>(loader_->unique_tokens());
-  }
+  double epoch_at_step(int64_t s) const { return eval_schedule_->epoch_at(s); }
 
   void loop() {
     run_time_.restart();
@@ -409,12 +412,12 @@ class Trainer {
       // The step's scalars are read (one sync) only here: at a metrics row,
       // and before an evaluation or a checkpoint (which must not save NaN weights).
       const bool log_now = step_ % cfg_.train.log_every == 0 || step_ == total_steps_;
-      bool epoch_end = std::floor(epoch_at_step(step_)) > std::floor(epoch_at_step(step_ - 1));
-      bool at_end = step_ == total_steps_;
-      const bool eval_now = !at_end && ((cfg_.train.eval_every > 0 && step_ % cfg_.train.eval_every == 0) ||
-                                        (epoch_end && cfg_.train.eval_each_epoch));
-      const bool ckpt_now = !at_end && ((cfg_.train.ckpt_every > 0 && step_ % cfg_.train.ckpt_every == 0) ||
-                                        (epoch_end && cfg_.train.ckpt_each_epoch));
+      const bool epoch_end = eval_schedule_->epoch_end(step_);
+      const bool at_end = step_ == total_steps_;
+      const bool eval_now = !at_end && eval_schedule_->should_evaluate(step_);
+      const bool ckpt_step = !at_end && ((cfg_.train.ckpt_every > 0 && step_ % cfg_.train.ckpt_every == 0) ||
+                                         (eval_now && cfg_.train.ckpt_each_eval));
+      const bool ckpt_now = ckpt_step || (!at_end && epoch_end && cfg_.train.ckpt_each_epoch);
       bool stop = false;
       if (log_now || eval_now || ckpt_now) stop = read_scalars();
       if (log_now) {
@@ -424,8 +427,7 @@ class Trainer {
         tokens_since_log = 0;
       }
       if (eval_now) evaluate();
-      if (!at_end && cfg_.train.ckpt_every > 0 && step_ % cfg_.train.ckpt_every == 0)
-        checkpoint("step");
+      if (ckpt_step) checkpoint("step");
       if (!at_end && epoch_end && cfg_.train.ckpt_each_epoch) checkpoint("epoch");
       // World 1 asks its own flag every step (no collective); several ranks
       // agree at the reads above.
@@ -664,6 +666,7 @@ class Trainer {
   std::string run_dir_;
   std::unique_ptr<PreparedDataset> data_;
   std::unique_ptr<TokenLoader> loader_;
+  std::optional<EvalSchedule> eval_schedule_;
   std::vector<torch::Tensor> val_batches_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::vector<Task> tasks_;  // eval.tasks, scored at every evaluation

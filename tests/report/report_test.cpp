@@ -201,6 +201,60 @@ TEST(Report, SubsetSeedIsAReplicateNotAGroup) {
   EXPECT_NE(report_json(r).find("\"subset_seed\": 33"), std::string::npos);
 }
 
+TEST(Report, GroupingFlagsMoveKeysBetweenGroupsAndVariants) {
+  // Each paradigm at its own LR ("each tuned") and an annealed AR branch with its
+  // own total_tokens and decay: by the roles alone that is four groups of one
+  // variant each and no comparison; with --variant-key train.lr,
+  // train.lr_decay_frac and --ignore-key train.total_tokens, one group of three
+  // variants and two AR-vs-DLM comparisons.
+  const std::vector<double> x = {0, 100, 200};
+  auto runs = [&] {
+    std::vector<RunData> v;
+    for (int seed : {1, 2}) {
+      v.push_back(fake_run("ar", seed, 1000, x, {4, 3, 3.5}, "train:\n  lr: 0.003\n"));
+      v.push_back(fake_run("mdm", seed, 1000, x, {5, 3.5, 2}, "train:\n  lr: 0.001\n"));
+      RunData b = fake_run("ar", seed, 1000, {0, 100, 150}, {4, 3, 2.9},
+                           "train:\n  lr: 0.003\n  lr_decay_frac: 0.2\n  total_tokens: 600000\n");
+      b.dir += "-anneal";
+      v.push_back(b);
+    }
+    return v;
+  };
+  const Report plain = build_report(runs(), {"val_loss"});
+  EXPECT_EQ(plain.groups.size(), 3u);  // lr 0.003 decay 0.1, lr 0.001, the branch's own budget
+  for (const auto& g : plain.groups) EXPECT_TRUE(g.comparisons.empty()) << g.label;
+
+  ReportGrouping grouping;
+  grouping.variant_keys = {"train.lr", "train.lr_decay_frac"};
+  grouping.ignore_keys = {"train.total_tokens"};
+  const Report r = build_report(runs(), {"val_loss"}, grouping);
+  ASSERT_EQ(r.groups.size(), 1u);
+  const ReportGroup& g = r.groups[0];
+  ASSERT_EQ(g.variants.size(), 3u);
+  std::set<std::string> labels;
+  for (const auto& v : g.variants) {
+    labels.insert(v.label);
+    EXPECT_EQ(v.runs.size(), 2u) << v.label;
+  }
+  EXPECT_TRUE(labels.count("kind-ar_lr-0.003_lr_decay_frac-0.2") || labels.size() == 3u);
+  EXPECT_EQ(g.comparisons.size(), 2u);  // both AR variants against the DLM
+  for (const auto& v : g.variants) {
+    bool has_lr = false;
+    for (const auto& kv : v.settings) has_lr |= kv.first == "train.lr";
+    EXPECT_TRUE(has_lr) << v.label << ": a --variant-key is one of the variant's settings";
+  }
+  // Bad keys are one clear error each.
+  ReportGrouping typo;
+  typo.variant_keys = {"train.lrr"};
+  EXPECT_THROW(build_report(runs(), {"val_loss"}, typo), Error);
+  ReportGrouping seed;
+  seed.ignore_keys = {"run.seed"};
+  EXPECT_THROW(build_report(runs(), {"val_loss"}, seed), Error);
+  ReportGrouping both;
+  both.variant_keys = both.ignore_keys = {"train.lr"};
+  EXPECT_THROW(build_report(runs(), {"val_loss"}, both), Error);
+}
+
 TEST(RunDir, StatusFromFilesAndLock) {
   TempDir dir;
   std::string run = dir.file("sweep/a");

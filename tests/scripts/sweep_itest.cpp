@@ -212,6 +212,21 @@ TEST(FigureScripts, AnnealArDryRunsAndRefusesPaperScale) {
   EXPECT_NE(paper.out.find("only --scale mini"), std::string::npos) << paper.out;
 }
 
+// Figure 1 (mini, dense): 45 runs, AR branches annealed from the AR runs only, and the
+// report and fit comparing each paradigm at its own LR with the branches' budgets ignored.
+TEST(FigureScripts, Fig1DenseAnnealsArAndComparesEachTuned) {
+  TempDir out;
+  auto r = run_shell("CROSSOVER=" + std::string(CROSSOVER_BINARY) + " " +
+                     source_path("scripts/figures/fig1_data_budget.sh") + " --scale mini --dry-run --out " +
+                     out.file("runs"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("45 run(s) would be launched"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--decay-frac 0.2 --kind ar"), std::string::npos) << r.out;
+  for (const char* flag : {"--variant-key train.lr --variant-key train.lr_decay_frac --ignore-key train.total_tokens"})
+    EXPECT_NE(r.out.find(flag), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(out.file("runs")));
+}
+
 TEST(Plot, EveryPanelKindFromTheFixture) {
   TempDir out;
   auto rep = run_shell(std::string(CROSSOVER_BINARY) + " report " +

@@ -576,6 +576,32 @@ TEST_F(TrainerTest, ResumeRefusesAnotherExperimentAndLogsCadenceChanges) {
   EXPECT_EQ(summary["steps"], 10);
 }
 
+// The epoch cadence (eval/eval_schedule.h) in a real run: 256 tokens per step on
+// 2,048 unique tokens is 1/8 epoch per step; every 0.5 epochs until 1.5, then every
+// 0.75, evaluates after steps 4, 8, 12 (the switch), 18, and at the end (20);
+// train.ckpt_each_eval keeps a checkpoint at each of them.
+TEST_F(TrainerTest, EpochCadenceEvaluatesAndCheckpointsAtItsMarks) {
+  const std::string cfg = config("epochs", "ar");
+  auto r = run_crossover("train " + cfg + " --set train.eval_every=0 --set train.eval_each_epoch=false "
+                         "--set train.eval_every_epochs=0.5 --set train.eval_late_after_epochs=1.5 "
+                         "--set train.eval_late_every_epochs=0.75 --set train.ckpt_every=0 "
+                         "--set train.ckpt_each_eval=true --set train.ckpt_keep=10");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::vector<int64_t> steps;
+  for (const auto& row : rows(run_dir("epochs"), "val")) steps.push_back(row["step"].get<int64_t>());
+  EXPECT_EQ(steps, (std::vector<int64_t>{4, 8, 12, 18, 20}));
+  for (int s : {4, 8, 12, 18, 20})
+    EXPECT_TRUE(fs::exists(run_dir("epochs") + "/checkpoints/" + step_checkpoint_name(s)))
+        << "no checkpoint at step " << s;
+  EXPECT_FALSE(fs::exists(run_dir("epochs") + "/checkpoints/step_00000010"));
+  // An inconsistent cadence is one config error naming the keys.
+  auto bad = run_crossover("train " + config("epochs_bad", "ar") + " --set train.eval_late_after_epochs=2");
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("train.eval_late_after_epochs=2 needs train.eval_every_epochs > 0"),
+            std::string::npos) << bad.out;
+  EXPECT_EQ(error_lines(bad.out), 1) << bad.out;
+}
+
 // `train --branch-from`: a new run continues another run's checkpoint under its
 // own schedule. Outside truth: a branch with the parent's own schedule is the
 // parent's uninterrupted run, row for row; a WSD decay from a constant-LR

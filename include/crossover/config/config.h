@@ -95,6 +95,10 @@ struct TrainConfig {
   int64_t log_every = 10;
   int64_t eval_every = 0;         // steps; 0 = only at epoch boundaries
   bool eval_each_epoch = true;
+  double eval_every_epochs = 0;      // epochs of the unique data between evaluations; 0 = off
+  double eval_late_after_epochs = 0; // after this many epochs, eval_late_every_epochs instead; 0 = never
+  double eval_late_every_epochs = 0;
+  bool ckpt_each_eval = false;       // also keep a checkpoint at every evaluation (branch points)
   int64_t ckpt_every = 0;         // steps; 0 = only at the end
   int64_t ckpt_keep = 2;
   bool ckpt_each_epoch = false;

@@ -76,9 +76,21 @@ struct Report {
   std::vector<ReportGroup> groups;
 };
 
+// Per-report changes to the key roles of config/config_roles.h (`report
+// --variant-key K --ignore-key K`): `variant_keys` are compared within a group
+// instead of splitting groups (e.g. train.lr when each paradigm runs at its own
+// tuned learning rate: "each tuned"); `ignore_keys` neither split groups nor
+// name variants (e.g. train.total_tokens of AR branches annealed at their own
+// early-stopping points, shorter than their parents). Both must be config keys.
+struct ReportGrouping {
+  std::vector<std::string> variant_keys;
+  std::vector<std::string> ignore_keys;
+};
+
 // `metric_patterns` select metrics ('*' matches any run of characters); empty
 // means val_loss, task/*/acc and task/*/acc_norm.
-Report build_report(std::vector<RunData> runs, const std::vector<std::string>& metric_patterns);
+Report build_report(std::vector<RunData> runs, const std::vector<std::string>& metric_patterns,
+                    const ReportGrouping& grouping = {});
 
 // Non-embedding parameter count of the model a config describes: attention,
 // (MoE) SwiGLU FFN, norms and router; biases ignored. `active` counts top_k experts.
