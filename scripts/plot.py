@@ -59,8 +59,15 @@ def display_name(v, group):
         if key in BASE_KEYS:
             continue
         values = {w.get("settings", {}).get(key) for w in group["variants"]}
-        if len(values) > 1:
-            differing.append(f"{key.split('.')[-1]} {s[key]}")
+        if len(values) < 2:
+            continue
+        if key == "train.lr_decay_frac":
+            # `report --variant-key train.lr_decay_frac`: branches annealed at their
+            # early-stopping point decay longer than the sweep's own runs.
+            if float(s[key]) > min(float(v) for v in values if v is not None):
+                differing.append(f"annealed (decay {float(s[key]):g})")
+            continue
+        differing.append(f"{key.split('.')[-1]} {s[key]}")
     return ", ".join([name] + differing)
 
 
