@@ -15,10 +15,10 @@
 
 #include "crossover/cli/args.h"
 #include "crossover/cli/commands.h"
-#include "crossover/data/validation.h"
 #include "crossover/eval/checkpoint_model.h"
 #include "crossover/eval/codegen.h"
 #include "crossover/eval/eval_options.h"
+#include "crossover/eval/evaluator.h"
 #include "crossover/eval/loglik_service.h"
 #include "crossover/eval/multiple_choice.h"
 #include "crossover/eval/validation.h"
@@ -162,21 +162,14 @@ CodegenOptions codegen_options(const EvalArgs& args, const Paradigm& paradigm) {
   return o;
 }
 
-// Samples, executes and scores one code task; prints its line and, with --out,
-// writes the per-problem JSONL beside the summary.
-nlohmann::ordered_json run_codegen(const CheckpointModel& m, const std::string& path, int64_t limit,
-                                   const EvalArgs& args, const nlohmann::ordered_json& config) {
-  CodegenTask task = load_codegen_task(path, limit);
-  CodegenOptions co = codegen_options(args, m.paradigm);
-  co.bf16 = m.bf16;
-  LoglikOptions lo = make_eval_options(m.cfg, m.paradigm, m.tokenizer->mask_id(), m.bf16,
-                                       m.model->options.max_seq_len()).tasks.loglik;
-  if (args.mc_samples > 0) lo.mc_samples = args.mc_samples;
-  Transformer model = m.model;
-  Stopwatch nll_time;
-  SolutionNll nll = canonical_solution_nll(model, *m.tokenizer, task, lo, model->options.max_seq_len(), m.device);
-  const double nll_s = nll_time.seconds();
-  CodegenResult r = evaluate_codegen(model, *m.tokenizer, task, co, m.device);
+// Prints one code task's line (sampled pass@k and canonical-solution NLL) and,
+// with --out, writes the per-problem JSONL beside the summary.
+nlohmann::ordered_json report_codegen(const CodegenEval& c, const CodegenOptions& co,
+                                      const LoglikOptions& lo, const CheckpointModel& m,
+                                      const EvalArgs& args, const nlohmann::ordered_json& config) {
+  const CodegenResult& r = *c.sampled;
+  const SolutionNll& nll = c.nll;
+  const double nll_s = c.nll_s;
   std::cout << std::left << std::setw(24) << r.name << std::right << std::setw(7) << r.problems.size()
             << std::setw(5) << co.samples;
   for (const auto& [k, v] : r.pass_at_k) std::cout << "  pass@" << k << " " << std::fixed << std::setprecision(4) << v;
@@ -279,29 +272,6 @@ int cmd_eval(const std::vector<std::string>& argv) {
   config["checkpoint"] = m.checkpoint;
   config["step"] = m.step;
   config["objective"] = cfg.objective.kind;
-  if (!args.no_val) {
-    if (!m.data || !m.data->val) {
-      std::cout << "validation: skipped (dataset '" << cfg.data.path
-                << "' or its validation split is not here; --data DIR to point at it)\n";
-    } else {
-      Stopwatch val_time;
-      auto batches = validation_batches(*m.data, cfg.data.seq_len, cfg.eval.val_tokens,
-                                        cfg.eval.val_batch_size, 0, 1,
-                                        cfg.eval.val_windows == "spread");
-      ValidationOptions vo = eval_opts.val;
-      vo.bytes_per_token = validation_bytes_per_token(*m.tokenizer, batches);
-      ValidationResult v = evaluate_validation(m.model, batches, vo, m.device);
-      std::cout << std::fixed << std::setprecision(4) << "validation: loss " << v.loss
-                << (v.loss_se > 0 ? str_cat(" ± ", v.loss_se) : "") << " nats/token, "
-                << v.bpb << " bits/byte over " << v.tokens << " tokens (" << std::setprecision(1)
-                << val_time.seconds() << " s)\n";
-      config["val_loss"] = v.loss;
-      config["val_loss_se"] = v.loss_se;
-      config["val_bpb"] = v.bpb;
-      config["val_tokens"] = v.tokens;
-    }
-  }
-
   TaskScoringOptions so = eval_opts.tasks;
   if (args.mc_samples > 0) so.loglik.mc_samples = args.mc_samples;
   so.loglik.max_batch_tokens = args.batch_tokens;
@@ -321,26 +291,51 @@ int cmd_eval(const std::vector<std::string>& argv) {
   config["limit"] = limit;
   config["nll_unit"] = "nats per continuation token";
 
-  std::vector<TaskResult> results;
-  std::vector<int64_t> choices_scored;
-  std::vector<double> task_seconds;
-  auto tasks = split_list(args.tasks, cfg.eval.tasks);
-  if (!tasks.empty()) {
+  // One Evaluator (eval/evaluator.h), as in training, with this command's overrides.
+  EvaluatorSources sources = evaluator_sources(cfg);
+  sources.tasks = split_list(args.tasks, cfg.eval.tasks);
+  sources.task_limit = limit;
+  sources.codegen = codegen;
+  sources.codegen_limit = limit;
+  sources.validation = !args.no_val && m.data && m.data->val;
+  if (!args.no_val && !sources.validation)
+    std::cout << "validation: skipped (dataset '" << cfg.data.path
+              << "' or its validation split is not here; --data DIR to point at it)\n";
+  Evaluator evaluator(sources, sources.validation ? m.data.get() : nullptr, m.tokenizer);
+  EvalScoring how;
+  how.opts = eval_opts;
+  how.opts.tasks = so;
+  CodegenOptions co;
+  if (!codegen.empty()) {
+    co = codegen_options(args, m.paradigm);
+    co.bf16 = m.bf16;
+    how.code_sampling = co;
+  }
+  Transformer model = m.model;
+  EvalResult e = evaluator.evaluate(model, how, m.device);
+  if (e.val) {
+    const ValidationResult& v = *e.val;
+    std::cout << std::fixed << std::setprecision(4) << "validation: loss " << v.loss
+              << (v.loss_se > 0 ? str_cat(" ± ", v.loss_se) : "") << " nats/token, "
+              << v.bpb << " bits/byte over " << v.tokens << " tokens (" << std::setprecision(1)
+              << e.val_s << " s)\n";
+    config["val_loss"] = v.loss;
+    config["val_loss_se"] = v.loss_se;
+    config["val_bpb"] = v.bpb;
+    config["val_tokens"] = v.tokens;
+  }
+  const std::vector<TaskResult>& results = e.tasks;
+  const std::vector<int64_t>& choices_scored = e.task_choices;
+  const std::vector<double>& task_seconds = e.task_s;
+  if (!results.empty()) {
     std::cout << "\n" << std::left << std::setw(24) << "task" << std::right << std::setw(7) << "n"
               << std::setw(16) << "acc" << std::setw(16) << "acc_norm" << std::setw(12)
               << "nll_corr" << std::setw(12) << "nll_wrong" << std::setw(10) << "delta_nll"
               << std::setw(10) << "margin" << std::setw(8) << "mc_amb" << std::setw(10) << "s"
               << "   samples mean/p50/p95, forward passes, at cap\n";
   }
-  for (const auto& path : tasks) {
-    Task task = load_task(path, limit);
-    Stopwatch task_time;
-    TaskResult r = evaluate_task(m.model, *m.tokenizer, task, so, m.device);
-    results.push_back(r);
-    int64_t choices = 0;
-    for (const auto& item : task.items) choices += static_cast<int64_t>(item.choices.size());
-    choices_scored.push_back(choices);
-    task_seconds.push_back(task_time.seconds());
+  for (size_t i = 0; i < results.size(); ++i) {
+    const TaskResult& r = results[i];
     std::cout << std::left << std::setw(24) << r.name << std::right << std::setw(7) << r.n
               << std::fixed << std::setprecision(4) << std::setw(9) << r.acc << " ±"
               << std::setw(5) << std::setprecision(3) << r.acc_se << std::setprecision(4)
@@ -348,19 +343,19 @@ int cmd_eval(const std::vector<std::string>& argv) {
               << r.acc_norm_se << std::setprecision(4) << std::setw(12) << r.nll_correct
               << std::setw(12) << r.nll_wrong << std::setw(10) << r.delta_nll
               << std::setw(10) << r.margin << std::setw(8) << std::setprecision(3)
-              << r.mc_ambiguous << std::setprecision(1) << std::setw(10) << task_time.seconds()
+              << r.mc_ambiguous << std::setprecision(1) << std::setw(10) << task_seconds[i]
               << "   " << r.mc_samples_mean << "/" << std::setprecision(0) << r.mc_samples_p50
               << "/" << r.mc_samples_p95 << ", " << r.forward_passes << ", "
               << std::setprecision(3) << r.mc_at_cap << "\n";
   }
   nlohmann::ordered_json codegen_json;
-  if (!codegen.empty()) {
+  if (!e.codegen.empty()) {
     std::cout << "\ncode tasks (sampling with temperature " << str_cat(args.temperature)
               << ", executing in the sandbox)\n"
               << std::left << std::setw(24) << "task" << std::right << std::setw(7) << "n"
               << std::setw(5) << "k\n";
-    for (const auto& path : codegen) {
-      auto r = run_codegen(m, path, limit, args, config);
+    for (const auto& c : e.codegen) {
+      auto r = report_codegen(c, co, how.opts.tasks.loglik, m, args, config);
       codegen_json[r["alias"].get<std::string>()] = r;
     }
   }

@@ -17,15 +17,11 @@
 #include "crossover/config/loader.h"
 #include "crossover/data/dataset.h"
 #include "crossover/data/loader.h"
-#include "crossover/data/validation.h"
 #include "crossover/distributed/dist.h"
 #include "crossover/distributed/dist_env.h"
 #include "crossover/distributed/process_setup.h"
-#include "crossover/eval/codegen.h"
 #include "crossover/eval/eval_options.h"
-#include "crossover/eval/eval_schedule.h"
-#include "crossover/eval/multiple_choice.h"
-#include "crossover/eval/validation.h"
+#include "crossover/eval/evaluator.h"
 #include "crossover/io/checkpoint.h"
 #include "crossover/io/metrics.h"
 #include "crossover/io/run_layout.h"
@@ -196,19 +192,14 @@ class Trainer {
     loader_->set_prefetch(device_.is_cuda());    // the next batch read while the GPU steps
     subset_hash_ = loader_->subset_hash();
     const auto& t = cfg_.train;
-    eval_schedule_.emplace(EvalScheduleOptions{t.eval_every, t.eval_each_epoch, t.eval_every_epochs,
-                                               t.eval_late_after_epochs, t.eval_late_every_epochs},
-                           tokens_per_step(), loader_->unique_tokens());
-    val_batches_ = validation_batches(*data_, cfg_.data.seq_len, cfg_.eval.val_tokens,
-                                      cfg_.eval.val_batch_size, 0, 1,
-                                      cfg_.eval.val_windows == "spread");
-    tokenizer_ = load_tokenizer(meta);
-    bytes_per_token_ = validation_bytes_per_token(*tokenizer_, val_batches_);
-    for (const auto& path : cfg_.eval.tasks) tasks_.push_back(load_task(path, cfg_.eval.task_limit));
-    for (const auto& path : cfg_.eval.codegen)
-      codegen_.push_back(load_codegen_task(path, cfg_.eval.codegen_limit));
+    EvalSchedule schedule(EvalScheduleOptions{t.eval_every, t.eval_each_epoch, t.eval_every_epochs,
+                                              t.eval_late_after_epochs, t.eval_late_every_epochs},
+                          tokens_per_step(), loader_->unique_tokens());
+    evaluator_ = std::make_unique<Evaluator>(evaluator_sources(cfg_), data_.get(),
+                                             std::shared_ptr<const Tokenizer>(load_tokenizer(meta)),
+                                             schedule);
     // eval.codegen_samples executes generated code: refuse now, not at the first evaluation.
-    if (main_ && !codegen_.empty() && cfg_.eval.codegen_samples > 0) require_sandbox_isolation(false);
+    if (main_ && evaluator_->has_codegen() && cfg_.eval.codegen_samples > 0) require_sandbox_isolation(false);
     if (!opts_.branch_from.empty()) {  // before --overwrite could delete the parent
       const fs::path here = fs::weakly_canonical(run_dir_);
       const fs::path from = fs::weakly_canonical(opts_.branch_from);
@@ -234,7 +225,7 @@ class Trainer {
       log_add_file(run_log_path(run_dir_));
       write_file_atomic(run_config_path(run_dir_),
                         str_cat("# config hash: ", config_hash(cfg_), "\n", config_to_yaml(cfg_)));
-      metrics_ = std::make_unique<MetricsWriter>(run_dir_, metrics_csv_columns(task_names(), codegen_names()), keep_through,
+      metrics_ = std::make_unique<MetricsWriter>(run_dir_, metrics_csv_columns(evaluator_->task_names(), evaluator_->codegen_names()), keep_through,
                                                  cfg_.train.tensorboard);
     }
     for (const auto& note : resume_notes_) log_info(note);  // now in log.txt too
@@ -362,9 +353,7 @@ class Trainer {
                      loader_->sequences_per_epoch(),
                      " sequences/epoch; budget ", human_count(total_steps_ * tokens_per_step()),
                      " tokens = ", total_steps_, " steps = ", epochs, " epochs"));
-    int64_t windows = 0;
-    for (const auto& b : val_batches_) windows += b.size(0);
-    log_info(str_cat("validation: ", windows, " windows x ", cfg_.data.seq_len, " tokens",
+    log_info(str_cat("validation: ", evaluator_->validation_windows(), " windows x ", cfg_.data.seq_len, " tokens",
                      cfg_.eval.val_tokens == 0 ? " (eval.val_tokens=0: the whole split)" : ""));
   }
 
@@ -378,21 +367,9 @@ class Trainer {
                           "; hint: is the disk full? the last checkpoint is kept"));
   }
 
-  std::vector<std::string> task_names() const {
-    std::vector<std::string> names;
-    for (const auto& t : tasks_) names.push_back(t.name);
-    return names;
-  }
-
-  std::vector<std::string> codegen_names() const {
-    std::vector<std::string> names;
-    for (const auto& t : codegen_) names.push_back(t.name);
-    return names;
-  }
-
   int64_t tokens_per_step() const { return cfg_.train.batch_size * cfg_.data.seq_len; }
   int64_t tokens_seen() const { return step_ * tokens_per_step(); }
-  double epoch_at_step(int64_t s) const { return eval_schedule_->epoch_at(s); }
+  double epoch_at_step(int64_t s) const { return evaluator_->epoch_at(s); }
 
   void loop() {
     run_time_.restart();
@@ -412,9 +389,9 @@ class Trainer {
       // The step's scalars are read (one sync) only here: at a metrics row,
       // and before an evaluation or a checkpoint (which must not save NaN weights).
       const bool log_now = step_ % cfg_.train.log_every == 0 || step_ == total_steps_;
-      const bool epoch_end = eval_schedule_->epoch_end(step_);
+      const bool epoch_end = evaluator_->epoch_end(step_);
       const bool at_end = step_ == total_steps_;
-      const bool eval_now = !at_end && eval_schedule_->should_evaluate(step_);
+      const bool eval_now = !at_end && evaluator_->should_evaluate(step_);
       const bool ckpt_step = !at_end && ((cfg_.train.ckpt_every > 0 && step_ % cfg_.train.ckpt_every == 0) ||
                                          (eval_now && cfg_.train.ckpt_each_eval));
       const bool ckpt_now = ckpt_step || (!at_end && epoch_end && cfg_.train.ckpt_each_epoch);
@@ -541,62 +518,29 @@ class Trainer {
     }
   }
 
+  // One evaluation (eval/evaluator.h); the objective's paradigm picks the estimators.
   double evaluate() {
-    // The objective's paradigm picks the estimators (make_eval_objective).
-    const EvalOptions eo = make_eval_options(cfg_, st_.objective->paradigm(), st_.mask_id, st_.bf16,
-                                             st_.model->options.max_seq_len());
-    ValidationOptions vo = eo.val;
-    vo.bytes_per_token = bytes_per_token_;
-    Stopwatch eval_time;
-    ValidationResult v = evaluate_validation(st_.model, val_batches_, vo, device_, dist_.get());
-    MetricRow r = base_row("val");
-    r["val_loss"] = v.loss;
-    r["val_loss_se"] = v.loss_se;
-    r["val_bpb"] = v.bpb;
-    r["val_tokens"] = v.tokens;
-    std::string task_line;
-    for (const auto& task : tasks_) {
-      TaskResult tr = evaluate_task(st_.model, *tokenizer_, task, eo.tasks, device_, dist_.get());
-      add_task_metrics(&r, tr);
-      task_line += str_cat(" | ", tr.name, " acc ", tr.acc, " acc_norm ", tr.acc_norm, " ΔNLL ",
-                           tr.delta_nll);
+    EvalScoring how;
+    how.opts = make_eval_options(cfg_, st_.objective->paradigm(), st_.mask_id, st_.bf16,
+                                 st_.model->options.max_seq_len());
+    if (cfg_.eval.codegen_samples > 0) {  // pass@1 of sampled, executed completions (rank 0)
+      CodegenOptions co;
+      co.paradigm = how.opts.tasks.loglik.paradigm;
+      co.samples = cfg_.eval.codegen_samples;
+      co.seed = static_cast<uint64_t>(cfg_.run.seed);
+      co.bf16 = st_.bf16;
+      how.code_sampling = co;
     }
-    for (const auto& task : codegen_) task_line += evaluate_codegen_task(task, eo.tasks.loglik, &r);
-    r["eval_s"] = eval_time.seconds();
+    EvalResult e = evaluator_->evaluate(st_.model, how, device_, dist_.get());
+    MetricRow r = base_row("val");
+    add_eval_metrics(e, &r);
     if (main_) {
       write_metrics(r);
       if (::isatty(2)) std::cerr << "\n";
       log_info(str_cat("eval @ step ", step_, " (epoch ", std::round(epoch_at_step(step_) * 100) / 100,
-                       "): val_loss ", v.loss, v.loss_se > 0 ? str_cat(" ± ", v.loss_se) : "",
-                       " nats/token, ", v.bpb, " bits/byte", task_line));
+                       "): ", eval_summary(e)));
     }
-    return v.loss;
-  }
-
-  // eval.codegen: the canonical-solution NLL (every rank computes it: no
-  // collectives inside); with eval.codegen_samples, pass@1 of sampled and
-  // executed completions on rank 0 while the others wait at a barrier.
-  std::string evaluate_codegen_task(const CodegenTask& task, const LoglikOptions& lo, MetricRow* r) {
-    SolutionNll nll = canonical_solution_nll(st_.model, *tokenizer_, task, lo,
-                                             st_.model->options.max_seq_len(), device_);
-    const std::string p = "codegen/" + task.name + "/";
-    (*r)[p + "nll"] = nll.nll;
-    (*r)[p + "nll_se"] = nll.nll_se;
-    std::string line = str_cat(" | ", task.name, " solution NLL ", nll.nll);
-    if (cfg_.eval.codegen_samples > 0) {
-      if (main_) {
-        CodegenOptions co;
-        co.paradigm = lo.paradigm;
-        co.samples = cfg_.eval.codegen_samples;
-        co.seed = static_cast<uint64_t>(cfg_.run.seed);
-        co.bf16 = st_.bf16;
-        CodegenResult cr = evaluate_codegen(st_.model, *tokenizer_, task, co, device_);
-        (*r)[p + "pass@1"] = cr.pass_at_k.front().second;
-        line += str_cat(" pass@1 ", cr.pass_at_k.front().second);
-      }
-      if (world_ > 1) dist_->barrier();
-    }
-    return line;
+    return e.val->loss;
   }
 
   void checkpoint(const std::string& kind) {
@@ -666,12 +610,7 @@ class Trainer {
   std::string run_dir_;
   std::unique_ptr<PreparedDataset> data_;
   std::unique_ptr<TokenLoader> loader_;
-  std::optional<EvalSchedule> eval_schedule_;
-  std::vector<torch::Tensor> val_batches_;
-  std::unique_ptr<Tokenizer> tokenizer_;
-  std::vector<Task> tasks_;  // eval.tasks, scored at every evaluation
-  std::vector<CodegenTask> codegen_;  // eval.codegen, scored at every evaluation
-  double bytes_per_token_ = 1.0;
+  std::unique_ptr<Evaluator> evaluator_;  // validation, tasks, code tasks and the cadence
   TrainState st_;
   StepScalars scalars_;  // the steps' losses and norm, on the device until read
   double last_loss_ = 0, last_lr_ = 0, last_grad_norm_ = 0;

@@ -236,7 +236,8 @@ TEST(Report, GroupingFlagsMoveKeysBetweenGroupsAndVariants) {
     labels.insert(v.label);
     EXPECT_EQ(v.runs.size(), 2u) << v.label;
   }
-  EXPECT_TRUE(labels.count("kind-ar_lr-0.003_lr_decay_frac-0.2") || labels.size() == 3u);
+  EXPECT_EQ(labels, (std::set<std::string>{"kind-ar_lr-0.003_lrdecayfrac-0.1", "kind-ar_lr-0.003_lrdecayfrac-0.2",
+                                           "kind-mdm_lr-0.001_lrdecayfrac-0.1"}));
   EXPECT_EQ(g.comparisons.size(), 2u);  // both AR variants against the DLM
   for (const auto& v : g.variants) {
     bool has_lr = false;

@@ -179,6 +179,7 @@ TEST(FigureScripts, EveryScriptDryRunsAtBothScales) {
                         "fig4_sparse_dense", "fig5_input_noise", "fig6_dropout",
                         "fig7_code_at_scale", "fig8_valloss_vs_downstream", "fig9_extreme_repetition",
                         "fig10_block_size", "lr_sweep"};
+  // replicate_fig1 and anneal_ar are mini-only: their own tests below.
   TempDir out;
   for (const char* fig : figs)
     for (const char* scale : {"mini", "paper"}) {
@@ -225,6 +226,27 @@ TEST(FigureScripts, Fig1DenseAnnealsArAndComparesEachTuned) {
   for (const char* flag : {"--variant-key train.lr --variant-key train.lr_decay_frac --ignore-key train.total_tokens"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(out.file("runs")));
+}
+
+// The figure-1 replication: 12 + 12 runs, the SentencePiece data prepared first when
+// missing, both sweeps reported in bits/byte beside nats/token with each paradigm at its LR.
+TEST(FigureScripts, ReplicateFig1DryRunsBothSweepsAndRefusesPaperScale) {
+  TempDir out;
+  const std::string script = "CROSSOVER=" + std::string(CROSSOVER_BINARY) + " " +
+                             source_path("scripts/figures/replicate_fig1.sh");
+  auto r = run_shell(script + " --scale mini --dry-run --out " + out.file("runs"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  size_t first = r.out.find("12 run(s) would be launched");
+  ASSERT_NE(first, std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("12 run(s) would be launched", first + 1), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("replicate_sp4k_mini"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("replicate_4layer_mini"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--metric val_loss --metric val_bpb"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--variant-key train.lr --ignore-key train.total_tokens"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(out.file("runs")));
+  auto paper = run_shell(script + " --scale paper --dry-run --out " + out.file("runs"));
+  EXPECT_EQ(paper.exit_code, 2) << paper.out;
+  EXPECT_NE(paper.out.find("only --scale mini"), std::string::npos) << paper.out;
 }
 
 TEST(Plot, EveryPanelKindFromTheFixture) {

@@ -26,7 +26,7 @@ struct CheckpointModel {
   std::string checkpoint;   // the checkpoint directory loaded
   Config cfg;
   Transformer model{nullptr};
-  std::unique_ptr<Tokenizer> tokenizer;
+  std::shared_ptr<const Tokenizer> tokenizer;
   std::unique_ptr<PreparedDataset> data;  // null when the dataset is absent
   torch::Device device = torch::kCPU;
   std::unique_ptr<Objective> objective;  // the run's objective (training settings included)
