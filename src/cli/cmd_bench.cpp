@@ -118,7 +118,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   const double mfu = flops / peak_flops(device, st.bf16, cfg.train.peak_flops);
   nlohmann::ordered_json j;
   j["part"] = part;
-  j["objective"] = cfg.objective.kind;
+  j["objective"] = choice_name(cfg.objective.kind);
   j["options"] = transformer_options_json(st.model->options);
   j["mask_id"] = mask_id;
   j["micro_batch"] = cfg.train.micro_batch_size > 0 ? std::min(cfg.train.micro_batch_size, B) : B;

@@ -132,7 +132,7 @@ CLI::App* add_data_bench(CLI::App& data, BenchArgs& a) {
   cmd->add_option("--batch", a.batch, "global batch (sequences)");
   cmd->add_option("--steps", a.steps, "batches to draw");
   cmd->add_option("--unique-tokens", a.unique_tokens, "U (0 = all)");
-  cmd->add_option("--shuffle", a.shuffle, "the data.shuffle order")->check(one_of({"epoch", "global"}));
+  cmd->add_option("--shuffle", a.shuffle, "the data.shuffle order")->check(one_of(choice_names<Shuffle>()));
   return cmd;
 }
 
@@ -143,7 +143,7 @@ int data_bench(const BenchArgs& a) {
   DataConfig c;
   c.seq_len = a.seq_len;
   c.unique_tokens = a.unique_tokens;
-  c.shuffle = a.shuffle;
+  c.shuffle = parse_choice<Shuffle>(a.shuffle);
   const int64_t b = a.batch, steps = a.steps;
   TokenLoader loader(ds, c, b, 1234, 0, 1, b * steps);
   Stopwatch load_time;

@@ -342,12 +342,12 @@ int cmd_dist_check(const std::vector<std::string>& argv) {
                     sp.state_rel <= kWeightRelTol;
     double bad = dist->all_reduce_sum(ok ? 0.0 : 1.0);
     if (bad > 0)
-      throw Error(str_cat("rank ", dist->rank(), ": dist-check: dist.shard=", shard_mode_name(mode),
+      throw Error(str_cat("rank ", dist->rank(), ": dist-check: dist.shard=", choice_name(mode),
                           " differs from the single-process AdamW step on ", bad,
                           " rank(s): clip norm rel ", sp.norm_rel, ", weights rel ", sp.weight_rel,
                           ", state rel ", sp.state_rel, " (tolerance ", kGradRelTol, " for the norm, ",
                           kWeightRelTol, " for weights and state)"));
-    shard_line << "shard " << shard_mode_name(mode) << " ok (norm rel " << sp.norm_rel
+    shard_line << "shard " << choice_name(mode) << " ok (norm rel " << sp.norm_rel
                << ", weights rel " << sp.weight_rel << ", state rel " << sp.state_rel << ") | ";
   }
   Bandwidth bw = dist->enabled() ? measure_bandwidth(*dist, bytes) : Bandwidth{};

@@ -70,7 +70,7 @@ bool parse_eval_args(const std::vector<std::string>& argv, EvalArgs& a) {
   cli.add_option("--mc-samples", a.mc_samples,
                  "MDM Monte Carlo samples per choice (default: eval.task_mc_samples)");
   cli.add_option("--task-mc", a.task_mc, "MDM: fixed | adaptive Monte Carlo (default: eval.task_mc)")
-      ->check(one_of({"fixed", "adaptive"}));
+      ->check(one_of(choice_names<McMode>()));
   cli.add_option("--mc-min", a.mc_min, "adaptive: samples of the first round (default: eval.task_mc_min)");
   cli.add_option("--mc-round", a.mc_round, "adaptive: samples per later round (default: eval.task_mc_round)");
   cli.add_option("--mc-z", a.mc_z, "adaptive: paired standard errors to stop at (default: eval.task_mc_z)");
@@ -271,12 +271,12 @@ int cmd_eval(const std::vector<std::string>& argv) {
   nlohmann::ordered_json config;
   config["checkpoint"] = m.checkpoint;
   config["step"] = m.step;
-  config["objective"] = cfg.objective.kind;
+  config["objective"] = choice_name(cfg.objective.kind);
   TaskScoringOptions so = eval_opts.tasks;
   if (args.mc_samples > 0) so.loglik.mc_samples = args.mc_samples;
   so.loglik.max_batch_tokens = args.batch_tokens;
   so.keep_items = !args.out.empty();
-  if (!args.task_mc.empty()) so.mc.mode = parse_mc_mode(args.task_mc);
+  if (!args.task_mc.empty()) so.mc.mode = parse_choice<McMode>(args.task_mc);
   if (args.mc_min > 0) so.mc.min_samples = args.mc_min;
   if (args.mc_round > 0) so.mc.round = args.mc_round;
   if (args.mc_z > 0) so.mc.z = args.mc_z;
@@ -285,7 +285,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
   const int64_t limit = args.limit >= 0 ? args.limit : cfg.eval.task_limit;
   config["mc_samples"] = m.paradigm.is_diffusion() ? so.loglik.mc_samples : 0;
   config["pad_to"] = m.paradigm.is_diffusion() ? so.loglik.pad_to : 0;
-  config["task_mc"] = mc_mode_name(so.mc.mode);
+  config["task_mc"] = choice_name(so.mc.mode);
   if (so.mc.mode == McMode::kAdaptive)
     config["task_mc_adaptive"] = {{"min", so.mc.min_samples}, {"round", so.mc.round}, {"z", so.mc.z}};
   config["limit"] = limit;

@@ -27,6 +27,16 @@ FieldSpec auto_range(double lo, double hi) {
 }
 const FieldSpec kAny;
 
+// A choice key (config/choices.h): visited as its name, checked against the
+// table by the visitor that reads it, held as the enum. The key must be the table's.
+template <class E>
+void choice(ConfigVisitor& v, const std::string& key, E& value) {
+  CROSSOVER_CHECK(key == Choices<E>::key, "choice key ", key, " is not ", Choices<E>::key);
+  std::string name = choice_name(value);
+  v.field(key, name, one_of(choice_names<E>()));
+  value = parse_choice<E>(name);
+}
+
 // Upper bounds far beyond any model crossover is meant for (the paper's 8B has
 // d_model 4096, T 2048); they keep every size product well inside int64.
 constexpr double kMaxWidth = 1 << 17;
@@ -45,7 +55,7 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("runtime.threads", c.runtime.threads, auto_range(0, 4096));
   v.field("runtime.log_level", c.runtime.log_level,
           one_of({"trace", "debug", "info", "warn", "error", "off"}));
-  v.field("runtime.precision", c.runtime.precision, one_of({"auto", "fp32", "bf16"}));
+  choice(v, "runtime.precision", c.runtime.precision);
   v.field("runtime.deterministic", c.runtime.deterministic, kAny);
   v.field("runtime.tf32", c.runtime.tf32, kAny);
 
@@ -74,10 +84,10 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("model.checkpoint_every", m.checkpoint_every, range(1, 4096));
 
   auto& o = c.objective;
-  v.field("objective.kind", o.kind, one_of({"ar", "mdm", "ar_noise", "bd3"}));
+  choice(v, "objective.kind", o.kind);
   v.field("objective.mask_eps", o.mask_eps, range(0.0, 0.5));
-  v.field("objective.t_sampling", o.t_sampling, one_of({"independent", "stratified"}));
-  v.field("objective.weighting", o.weighting, one_of({"inv_t", "inv_realised"}));
+  choice(v, "objective.t_sampling", o.t_sampling);
+  choice(v, "objective.weighting", o.weighting);
   v.field("objective.short_seq_prob", o.short_seq_prob, unit());
   v.field("objective.input_noise", o.input_noise, range(0.0, 0.99));
   v.field("objective.block_size", o.block_size, range(0, kMaxSeqLen));
@@ -90,7 +100,7 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("data.seq_len", d.seq_len, range(2, kMaxSeqLen));
   v.field("data.unique_tokens", d.unique_tokens, at_least(0));
   v.field("data.subset_seed", d.subset_seed, at_least(0));
-  v.field("data.shuffle", d.shuffle, one_of({"epoch", "global"}));
+  choice(v, "data.shuffle", d.shuffle);
 
   auto& t = c.train;
   v.field("train.total_tokens", t.total_tokens, range(1, 1e16));
@@ -98,7 +108,7 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("train.micro_batch_size", t.micro_batch_size, auto_range(0, kMaxBatch));
   v.field("train.optimizer", t.optimizer, one_of({"adamw"}));
   v.field("train.lr", t.lr, range(0.0, 10.0));
-  v.field("train.lr_schedule", t.lr_schedule, one_of({"cosine", "wsd", "constant"}));
+  choice(v, "train.lr_schedule", t.lr_schedule);
   v.field("train.lr_warmup_steps", t.lr_warmup_steps, at_least(0));
   v.field("train.lr_min_ratio", t.lr_min_ratio, unit());
   v.field("train.lr_decay_frac", t.lr_decay_frac, unit());
@@ -119,19 +129,19 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("train.ckpt_every", t.ckpt_every, at_least(0));
   v.field("train.ckpt_keep", t.ckpt_keep, at_least(1));
   v.field("train.ckpt_each_epoch", t.ckpt_each_epoch, kAny);
-  v.field("train.nan_policy", t.nan_policy, one_of({"stop", "skip"}));
+  choice(v, "train.nan_policy", t.nan_policy);
   v.field("train.max_nan_skips", t.max_nan_skips, at_least(0));
   v.field("train.peak_flops", t.peak_flops, at_least(0));
   v.field("train.tensorboard", t.tensorboard, kAny);
 
   auto& e = c.eval;
   v.field("eval.val_tokens", e.val_tokens, at_least(0));
-  v.field("eval.val_windows", e.val_windows, one_of({"first", "spread"}));
+  choice(v, "eval.val_windows", e.val_windows);
   v.field("eval.val_batch_size", e.val_batch_size, range(1, kMaxBatch));
   v.field("eval.mc_samples", e.mc_samples, range(1, 65536));
   v.field("eval.tasks", e.tasks, kAny);
   v.field("eval.task_mc_samples", e.task_mc_samples, range(1, 65536));
-  v.field("eval.task_mc", e.task_mc, one_of({"fixed", "adaptive"}));
+  choice(v, "eval.task_mc", e.task_mc);
   v.field("eval.task_mc_min", e.task_mc_min, range(1, 65536));
   v.field("eval.task_mc_round", e.task_mc_round, range(1, 65536));
   v.field("eval.task_mc_z", e.task_mc_z, range(0.1, 10.0));
@@ -143,8 +153,8 @@ void visit_config(Config& c, ConfigVisitor& v) {
   v.field("dist.backend", c.dist.backend, one_of({"auto", "gloo", "nccl"}));
   v.field("dist.timeout_s", c.dist.timeout_s, at_least(1));
   v.field("dist.bucket_mb", c.dist.bucket_mb, range(0.001, 1e6));
-  v.field("dist.shard", c.dist.shard, one_of({"none", "optimizer", "gradients"}));
-  v.field("dist.grad_dtype", c.dist.grad_dtype, one_of({"fp32", "bf16"}));
+  choice(v, "dist.shard", c.dist.shard);
+  choice(v, "dist.grad_dtype", c.dist.grad_dtype);
 }
 
 namespace {
@@ -181,7 +191,7 @@ void validate_config(const Config& c) {
                  "'.' or '..'); hint: set run.dir for the parent folder"));
   if (c.run.dir.empty()) fail("run.dir is empty; hint: '.' for the current folder");
   const auto& o = c.objective;
-  if (o.kind == "mdm" && o.weighting == "inv_t" && o.mask_eps <= 0)
+  if (o.kind == ObjectiveKind::kMdm && o.weighting == Weighting::kInvT && o.mask_eps <= 0)
     fail(str_cat("objective.mask_eps=", o.mask_eps, " with weighting inv_t divides by t -> 0 ",
                  "(non-finite losses); hint: mask_eps >= 1e-3, or weighting: inv_realised"));
   if (c.train.lr <= 0)
@@ -199,10 +209,10 @@ void validate_config(const Config& c) {
     fail(str_cat("model.moe_top_k=", m.moe_top_k, " exceeds model.moe_experts=", m.moe_experts));
   if (c.data.seq_len > m.max_seq_len)
     fail(str_cat("data.seq_len=", c.data.seq_len, " exceeds model.max_seq_len=", m.max_seq_len));
-  if (c.objective.kind != "ar_noise" && c.objective.input_noise > 0)
+  if (c.objective.kind != ObjectiveKind::kArNoise && c.objective.input_noise > 0)
     fail(str_cat("objective.input_noise=", c.objective.input_noise,
                  " only applies to objective.kind=ar_noise (got '", c.objective.kind, "')"));
-  if (c.objective.kind == "bd3") {
+  if (c.objective.kind == ObjectiveKind::kBd3) {
     if (c.objective.block_size < 1)
       fail("objective.kind=bd3 needs objective.block_size >= 1 (1 is AR, data.seq_len is mdm)");
     if (c.data.seq_len % c.objective.block_size != 0)
@@ -215,7 +225,7 @@ void validate_config(const Config& c) {
   if (c.objective.t_min >= c.objective.t_max)
     fail(str_cat("objective.t_min=", c.objective.t_min, " must be below objective.t_max=",
                  c.objective.t_max));
-  if (c.objective.kind != "bd3" && (c.objective.t_min != 0.0 || c.objective.t_max != 1.0))
+  if (c.objective.kind != ObjectiveKind::kBd3 && (c.objective.t_min != 0.0 || c.objective.t_max != 1.0))
     fail(str_cat("objective.t_min/t_max clip the masking rate of objective.kind=bd3 only (got '",
                  c.objective.kind, "')"));
   const int64_t step_tokens = c.train.batch_size * c.data.seq_len;
@@ -234,7 +244,7 @@ void validate_config(const Config& c) {
   if (c.train.micro_batch_size > 0 && c.train.batch_size % c.train.micro_batch_size != 0)
     fail(str_cat("train.batch_size=", c.train.batch_size,
                  " is not a multiple of train.micro_batch_size=", c.train.micro_batch_size));
-  if (c.dist.grad_dtype == "bf16" && c.dist.shard == "optimizer")
+  if (c.dist.grad_dtype == GradDtype::kBf16 && c.dist.shard == ShardMode::optimizer)
     fail("dist.grad_dtype=bf16 does not work with dist.shard=optimizer (its fp32 buckets also "
          "gather the weights); hint: dist.shard=gradients or none");
 }

@@ -58,8 +58,6 @@ TokenLoader::TokenLoader(const PreparedDataset& data, const DataConfig& cfg, int
     throw UsageError(str_cat("train.batch_size=", global_batch, " must be a positive multiple of "
                              "the world size ", world));
   if (seq_len_ < 1) throw UsageError(str_cat("data.seq_len=", seq_len_, " must be >= 1"));
-  if (shuffle_ != "epoch" && shuffle_ != "global")
-    throw UsageError(str_cat("data.shuffle='", shuffle_, "'; hint: epoch or global"));
   const IndexedDataset& ds = *data.train;
   const int64_t n_docs = ds.num_documents();
   if (n_docs == 0) throw Error(str_cat("training split '", ds.path(), "' has no documents"));
@@ -95,13 +93,13 @@ TokenLoader::TokenLoader(const PreparedDataset& data, const DataConfig& cfg, int
                              "data.seq_len+1=", seq_len_ + 1, " tokens; hint: raise "
                              "data.unique_tokens or lower data.seq_len"));
   unique_tokens_ = n_seq_ * seq_len_;
-  if (shuffle_ == "global" && total_samples_ <= 0)
+  if (shuffle_ == Shuffle::kGlobal && total_samples_ <= 0)
     throw UsageError("data.shuffle=global needs the run's total sample count (total_samples > 0)");
 }
 
 const torch::Tensor& TokenLoader::permutation(int64_t block) {
   if (block != perm_block_) {
-    if (shuffle_ == "epoch") {
+    if (shuffle_ == Shuffle::kEpoch) {
       perm_ = torch::randperm(n_seq_, make_generator(seed_, "shuffle", block), torch::kLong);
     } else {
       // [0..N) repeated E times, shuffled as one list (Megatron's shuffle_idx).
@@ -119,7 +117,7 @@ int64_t TokenLoader::sequence_at(int64_t sample) {
   CROSSOVER_CHECK(sample >= 0, "negative sample index ", sample);
   std::lock_guard<std::mutex> lock(*perm_mu_);
   const int64_t block_len =
-      shuffle_ == "epoch" ? n_seq_ : (total_samples_ + n_seq_ - 1) / n_seq_ * n_seq_;
+      shuffle_ == Shuffle::kEpoch ? n_seq_ : (total_samples_ + n_seq_ - 1) / n_seq_ * n_seq_;
   const torch::Tensor& p = permutation(sample / block_len);
   return p.data_ptr<int64_t>()[sample % block_len];
 }
@@ -187,7 +185,7 @@ torch::Tensor TokenLoader::next_batch() {
 }
 
 DataCursor TokenLoader::cursor() const {
-  return {samples_, seed_, subset_seed_, seq_len_, unique_tokens_, n_seq_, shuffle_};
+  return {samples_, seed_, subset_seed_, seq_len_, unique_tokens_, n_seq_, choice_name(shuffle_)};
 }
 
 void TokenLoader::restore(const DataCursor& c) {

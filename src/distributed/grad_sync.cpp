@@ -24,21 +24,6 @@ struct GradReadyHook : torch::autograd::PostAccumulateGradHook {
   int64_t slot_;
 };
 
-ShardMode shard_mode_from_string(const std::string& s) {
-  if (s == "none") return ShardMode::none;
-  if (s == "optimizer") return ShardMode::optimizer;
-  if (s == "gradients") return ShardMode::gradients;
-  throw UsageError(str_cat("dist.shard must be none, optimizer or gradients, got '", s, "'"));
-}
-
-const char* shard_mode_name(ShardMode m) {
-  switch (m) {
-    case ShardMode::optimizer: return "optimizer";
-    case ShardMode::gradients: return "gradients";
-    default: return "none";
-  }
-}
-
 GradSync::GradSync(const std::vector<torch::Tensor>& params, std::shared_ptr<Dist> dist,
                    double bucket_mb, ShardMode mode, bool bf16_comm)
     : dist_(std::move(dist)), mode_(mode), bf16_comm_(bf16_comm) {

@@ -7,7 +7,7 @@ RuntimeOptions runtime_options(const RuntimeConfig& rc, const DistEnv& env) {
   RuntimeOptions o;
   o.device = rc.device;
   o.threads = rc.threads;
-  o.precision = rc.precision;
+  o.bf16_requested = rc.precision == Precision::kBf16;
   o.deterministic = rc.deterministic;
   o.tf32 = rc.tf32;
   o.local_rank = env.local_rank;

@@ -9,25 +9,6 @@
 
 namespace crossover {
 
-namespace {
-constexpr struct {
-  McMode mode;
-  const char* name;
-} kMcModes[] = {{McMode::kFixed, "fixed"}, {McMode::kAdaptive, "adaptive"}};
-}  // namespace
-
-McMode parse_mc_mode(const std::string& name) {
-  for (const auto& m : kMcModes)
-    if (name == m.name) return m.mode;
-  CROSSOVER_CHECK(false, "unknown Monte Carlo mode '", name, "'; hint: fixed or adaptive");
-  return McMode::kFixed;
-}
-
-const char* mc_mode_name(McMode mode) {
-  for (const auto& m : kMcModes)
-    if (mode == m.mode) return m.name;
-  return "?";
-}
 
 uint64_t mc_round_seed(uint64_t seed, int64_t round) {
   return round == 0 ? seed : derive_seed(seed, "task_mc_round", round);

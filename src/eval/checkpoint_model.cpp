@@ -40,7 +40,7 @@ CheckpointModel load_checkpoint_model(const std::string& path, const CheckpointM
     m.cfg = load_config_from_string(ck.state.config_yaml, ck.path + "/state.json", sets);
   }
   m.device = setup_process(m.cfg.runtime, read_dist_env());
-  m.bf16 = m.device.is_cuda() && m.cfg.runtime.precision != "fp32";
+  m.bf16 = m.device.is_cuda() && m.cfg.runtime.precision != Precision::kFp32;
 
   auto emb = ck.model.find("tok_emb.weight");
   CROSSOVER_CHECK(emb != ck.model.end(), "checkpoint '", ck.path, "' has no tok_emb.weight");

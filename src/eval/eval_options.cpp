@@ -12,7 +12,7 @@ EvalOptions make_eval_options(const Config& cfg, const Paradigm& paradigm, int64
   o.val.mask_id = mask_id;
   o.val.bf16 = bf16;
   o.tasks.loglik.mc_samples = cfg.eval.task_mc_samples;
-  o.tasks.mc.mode = parse_mc_mode(cfg.eval.task_mc);
+  o.tasks.mc.mode = cfg.eval.task_mc;
   o.tasks.mc.min_samples = cfg.eval.task_mc_min;
   o.tasks.mc.round = cfg.eval.task_mc_round;
   o.tasks.mc.z = cfg.eval.task_mc_z;

@@ -16,7 +16,7 @@ EvaluatorSources evaluator_sources(const Config& cfg) {
   s.seq_len = cfg.data.seq_len;
   s.val_tokens = cfg.eval.val_tokens;
   s.val_batch_size = cfg.eval.val_batch_size;
-  s.val_spread = cfg.eval.val_windows == "spread";
+  s.val_spread = cfg.eval.val_windows == ValWindows::kSpread;
   s.tasks = cfg.eval.tasks;
   s.task_limit = cfg.eval.task_limit;
   s.codegen = cfg.eval.codegen;

@@ -43,9 +43,7 @@ Bd3Objective::Bd3Objective(const ObjectiveConfig& cfg, int64_t mask_id)
   CROSSOVER_CHECK(mask_id >= 0, "bd3 needs the tokenizer's [MASK] id, got ", mask_id,
                   "; hint: prepare the dataset with a tokenizer that reserves [MASK]");
   CROSSOVER_CHECK(cfg.block_size >= 1, "objective.kind=bd3 needs objective.block_size >= 1");
-  CROSSOVER_CHECK(cfg.t_sampling == "independent" || cfg.t_sampling == "stratified",
-                  "unknown objective.t_sampling '", cfg.t_sampling, "'");
-  CROSSOVER_CHECK(cfg.weighting == "inv_t", "objective.kind=bd3 weights by 1/t (weighting: inv_t), got '",
+  CROSSOVER_CHECK(cfg.weighting == Weighting::kInvT, "objective.kind=bd3 weights by 1/t (weighting: inv_t), got '",
                   cfg.weighting, "'");
   CROSSOVER_CHECK(cfg.t_min < cfg.t_max, "objective.t_min=", cfg.t_min, " must be below t_max=",
                   cfg.t_max);
@@ -54,7 +52,7 @@ Bd3Objective::Bd3Objective(const ObjectiveConfig& cfg, int64_t mask_id)
 torch::Tensor Bd3Objective::sample_t(int64_t n, torch::Generator& gen) const {
   // mdm's draws, clipped: unclipped they are mdm's (ε, 1] exactly.
   return sample_masking_rates(n, gen, std::max(cfg_.mask_eps, cfg_.t_min), cfg_.t_max,
-                              cfg_.t_sampling == "stratified");
+                              cfg_.t_sampling == TSampling::kStratified);
 }
 
 ObjectiveBatch Bd3Objective::prepare(const torch::Tensor& tokens, int64_t seq_len,

@@ -108,10 +108,6 @@ MdmObjective::MdmObjective(const ObjectiveConfig& cfg, int64_t mask_id)
     : cfg_(cfg), mask_id_(mask_id) {
   CROSSOVER_CHECK(mask_id >= 0, "mdm needs the tokenizer's [MASK] id, got ", mask_id,
                   "; hint: prepare the dataset with a tokenizer that reserves [MASK]");
-  CROSSOVER_CHECK(cfg.weighting == "inv_t" || cfg.weighting == "inv_realised",
-                  "unknown objective.weighting '", cfg.weighting, "'");
-  CROSSOVER_CHECK(cfg.t_sampling == "independent" || cfg.t_sampling == "stratified",
-                  "unknown objective.t_sampling '", cfg.t_sampling, "'");
 }
 
 int64_t MdmObjective::step_seq_len(int64_t T, torch::Generator& step_gen) const {
@@ -135,7 +131,7 @@ torch::Tensor sample_masking_rates(int64_t n, torch::Generator& gen, double lo, 
 }
 
 torch::Tensor MdmObjective::sample_t(int64_t B, torch::Generator& gen) const {
-  return sample_masking_rates(B, gen, cfg_.mask_eps, 1.0, cfg_.t_sampling == "stratified");
+  return sample_masking_rates(B, gen, cfg_.mask_eps, 1.0, cfg_.t_sampling == TSampling::kStratified);
 }
 
 ObjectiveBatch MdmObjective::prepare(const torch::Tensor& tokens, int64_t seq_len,
@@ -150,7 +146,7 @@ ObjectiveBatch MdmObjective::prepare(const torch::Tensor& tokens, int64_t seq_le
   auto mask = u < t.unsqueeze(1);                                              // (B, L)
   // Always drawn (stream independent of the outcome); used by inv_realised only.
   auto pos = torch::randint(seq_len, {B, 1}, gen, torch::TensorOptions().dtype(torch::kInt64).device(gen.device()));
-  if (cfg_.weighting == "inv_realised") {
+  if (cfg_.weighting == Weighting::kInvRealised) {
     auto empty = mask.sum(1, true) == 0;                                       // (B, 1)
     auto forced = torch::zeros_like(mask).scatter(1, pos, empty);             // (B, L)
     mask = mask | forced;
@@ -205,7 +201,7 @@ std::vector<std::vector<double>> MdmObjective::loglik_samples(
 }
 
 ObjectiveBatch mdm_batch_from_mask(const torch::Tensor& x0, const torch::Tensor& mask,
-                                   const torch::Tensor& t, const std::string& weighting,
+                                   const torch::Tensor& t, Weighting weighting,
                                    int64_t mask_id) {
   CROSSOVER_CHECK(x0.sizes() == mask.sizes() && t.dim() == 1 && t.size(0) == x0.size(0),
                   "mdm batch: x0 ", x0.sizes(), ", mask ", mask.sizes(), ", t ", t.sizes());
@@ -218,10 +214,9 @@ ObjectiveBatch mdm_batch_from_mask(const torch::Tensor& x0, const torch::Tensor&
   b.layout = AttentionLayout::full();
   b.sparse = true;
   auto mf = m.to(torch::kFloat32);                                         // (B, L)
-  if (weighting == "inv_t") {
+  if (weighting == Weighting::kInvT) {
     b.weights = mf / t.to(torch::kFloat32).unsqueeze(1);
   } else {
-    CROSSOVER_CHECK(weighting == "inv_realised", "unknown objective.weighting '", weighting, "'");
     auto realised = mf.sum(1, true).clamp_min(1.0) / static_cast<double>(L);  // (B, 1)
     b.weights = mf / realised;
   }

@@ -15,11 +15,11 @@ namespace crossover {
 int64_t Objective::step_seq_len(int64_t T, torch::Generator& step_gen) const { return T; }
 
 std::unique_ptr<Objective> make_objective(const ObjectiveConfig& cfg, int64_t mask_id) {
-  if (cfg.kind == "ar") return std::make_unique<ArObjective>(0.0, mask_id);
-  if (cfg.kind == "ar_noise") return std::make_unique<ArObjective>(cfg.input_noise, mask_id);
-  if (cfg.kind == "mdm") return std::make_unique<MdmObjective>(cfg, mask_id);
-  if (cfg.kind == "bd3") return std::make_unique<Bd3Objective>(cfg, mask_id);
-  throw UsageError(str_cat("unknown objective.kind '", cfg.kind, "' (ar | ar_noise | mdm | bd3)"));
+  if (cfg.kind == ObjectiveKind::kAr) return std::make_unique<ArObjective>(0.0, mask_id);
+  if (cfg.kind == ObjectiveKind::kArNoise) return std::make_unique<ArObjective>(cfg.input_noise, mask_id);
+  if (cfg.kind == ObjectiveKind::kMdm) return std::make_unique<MdmObjective>(cfg, mask_id);
+  if (cfg.kind == ObjectiveKind::kBd3) return std::make_unique<Bd3Objective>(cfg, mask_id);
+  throw std::logic_error("make_objective: unknown objective.kind");
 }
 
 std::unique_ptr<Objective> make_eval_objective(const Paradigm& paradigm, int64_t mask_id) {
@@ -28,17 +28,19 @@ std::unique_ptr<Objective> make_eval_objective(const Paradigm& paradigm, int64_t
   switch (paradigm.kind) {
     case ParadigmKind::autoregressive: return std::make_unique<ArObjective>(0.0, mask_id);
     case ParadigmKind::masked_diffusion:
-      cfg.kind = "mdm";
+      cfg.kind = ObjectiveKind::kMdm;
       return std::make_unique<MdmObjective>(cfg, mask_id);
     case ParadigmKind::block_diffusion:
-      cfg.kind = "bd3";
+      cfg.kind = ObjectiveKind::kBd3;
       cfg.block_size = paradigm.block_size;
       return std::make_unique<Bd3Objective>(cfg, mask_id);
   }
   throw std::logic_error("make_eval_objective: unknown paradigm");
 }
 
-bool objective_kind_is_diffusion(const std::string& kind) { return kind == "mdm" || kind == "bd3"; }
+bool objective_kind_is_diffusion(ObjectiveKind kind) {
+  return kind == ObjectiveKind::kMdm || kind == ObjectiveKind::kBd3;
+}
 
 torch::Tensor token_nll(const torch::Tensor& logits, const torch::Tensor& targets) {
   auto lf = logits.scalar_type() == torch::kFloat64 ? logits : logits.to(torch::kFloat32);

@@ -26,13 +26,13 @@ std::string Paradigm::label() const {
 }
 
 Paradigm paradigm_of(const ObjectiveConfig& cfg) {
-  if (cfg.kind == "ar" || cfg.kind == "ar_noise") return Paradigm::autoregressive();
-  if (cfg.kind == "mdm") return Paradigm::masked_diffusion(cfg.mask_eps);
-  if (cfg.kind == "bd3") {
+  if (cfg.kind == ObjectiveKind::kAr || cfg.kind == ObjectiveKind::kArNoise) return Paradigm::autoregressive();
+  if (cfg.kind == ObjectiveKind::kMdm) return Paradigm::masked_diffusion(cfg.mask_eps);
+  if (cfg.kind == ObjectiveKind::kBd3) {
     CROSSOVER_CHECK(cfg.block_size >= 1, "objective.kind=bd3 needs objective.block_size >= 1");
     return Paradigm::block_diffusion(cfg.block_size, cfg.mask_eps);
   }
-  throw UsageError(str_cat("unknown objective.kind '", cfg.kind, "' (ar | ar_noise | mdm | bd3)"));
+  throw std::logic_error("paradigm_of: unknown objective.kind");
 }
 
 }  // namespace crossover

@@ -289,8 +289,8 @@ Report build_report(std::vector<RunData> runs, const std::vector<std::string>& m
         if (is_variant(kv.first)) vk.push_back(kv.second);
       if (!vmap.count(vk)) {
         ReportVariant v;
-        v.kind = r.runs[i].config.objective.kind;
-        v.dlm = objective_kind_is_diffusion(v.kind);
+        v.kind = choice_name(r.runs[i].config.objective.kind);
+        v.dlm = objective_kind_is_diffusion(r.runs[i].config.objective.kind);
         for (const auto& kv : config_settings(r.runs[i].config))
           if (is_variant(kv.first)) v.settings.push_back(kv);
         Pairs lab = pairs(variant_keys, values(r.runs[i], variant_keys));

@@ -11,8 +11,8 @@ double lr_at(const TrainConfig& cfg, int64_t step, int64_t total_steps) {
   const double lr_min = cfg.lr * cfg.lr_min_ratio;
   const int64_t warmup = std::min(cfg.lr_warmup_steps, std::max<int64_t>(total_steps - 1, 0));
   if (step < warmup) return lr * static_cast<double>(step + 1) / static_cast<double>(warmup);
-  if (cfg.lr_schedule == "constant") return lr;
-  if (cfg.lr_schedule == "cosine") {
+  if (cfg.lr_schedule == LrSchedule::kConstant) return lr;
+  if (cfg.lr_schedule == LrSchedule::kCosine) {
     const int64_t span = std::max<int64_t>(total_steps - 1 - warmup, 1);
     const double p = std::min(1.0, static_cast<double>(step - warmup) / static_cast<double>(span));
     return lr_min + (lr - lr_min) * 0.5 * (1.0 + std::cos(M_PI * p));

@@ -16,13 +16,9 @@ namespace crossover {
 namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
-const char* const kShardNames[3] = {"none", "optimizer", "gradients"};
-
-int shard_index(const std::string& shard) {
-  for (int i = 0; i < 3; ++i)
-    if (shard == kShardNames[i]) return i;
-  throw UsageError(str_cat("unknown shard setting '", shard, "'; hint: none | optimizer | gradients"));
-}
+// Plan::memory's first index: ShardMode none / optimizer / gradients.
+int shard_index(ShardMode shard) { return static_cast<int>(shard); }
+const std::string& shard_name(int index) { return choice_name(static_cast<ShardMode>(index)); }
 
 std::string gib(double bytes) {
   char buf[32];
@@ -33,15 +29,15 @@ std::string gib(double bytes) {
 }  // namespace
 
 int64_t loss_chunk_tokens(const Config& cfg) { return cfg.train.loss_chunk_tokens; }
-bool bf16_grad_buckets(const Config& cfg) { return cfg.dist.grad_dtype == "bf16"; }
+bool bf16_grad_buckets(const Config& cfg) { return cfg.dist.grad_dtype == GradDtype::kBf16; }
 
-DeviceSpec device_spec(const std::string& name, const std::string& precision) {
+DeviceSpec device_spec(const std::string& name, Precision precision) {
   DeviceSpec d;
   d.name = name;
   if (name == "h100" || name == "h200" || name == "a100") {
     d.memory_bytes = (name == "h200" ? 141.0 : 80.0) * 1e9;  // HBM as sold (decimal GB)
     const double bf16_peak = name == "a100" ? 312e12 : 989e12;
-    d.bf16 = precision != "fp32";
+    d.bf16 = precision != Precision::kFp32;
     d.peak_flops = d.bf16 ? bf16_peak : bf16_peak / 2;
     d.runtime_bytes = kGiB;
   } else if (name == "cpu") {
@@ -58,7 +54,7 @@ double activation_bytes(const Config& cfg, int64_t vocab, int64_t micro, bool bf
   const auto& m = cfg.model;
   const double s = bf16 ? 2.0 : 4.0;
   // bd3 rows hold x_t and x_0: every activation is 2T long.
-  const double halves = cfg.objective.kind == "bd3" ? 2.0 : 1.0;
+  const double halves = cfg.objective.kind == ObjectiveKind::kBd3 ? 2.0 : 1.0;
   const double C = static_cast<double>(m.d_model), T = halves * static_cast<double>(cfg.data.seq_len);
   const double H = static_cast<double>(m.n_heads);
   const double KV = static_cast<double>(m.n_kv_heads > 0 ? m.n_kv_heads : m.n_heads);
@@ -130,14 +126,14 @@ MemoryPlan state_memory(const Config& cfg, int64_t vocab, int64_t world, int sha
 }
 
 Plan make_plan(const Config& cfg, int64_t vocab, int64_t gpus, const DeviceSpec& device,
-               double mfu, const std::string& shard) {
+               double mfu, ShardMode shard) {
   CROSSOVER_CHECK(gpus >= 1, "--gpus must be >= 1");
   if (cfg.train.batch_size % gpus != 0)
     throw UsageError(str_cat("train.batch_size=", cfg.train.batch_size, " is not a multiple of --gpus ", gpus));
   Plan p;
   p.size = model_size(cfg.model, vocab);
   // Per target token: bd3's layers see 2T positions (x_t | x_0) per T targets.
-  const int64_t mult = cfg.objective.kind == "bd3" ? 2 : 1;
+  const int64_t mult = cfg.objective.kind == ObjectiveKind::kBd3 ? 2 : 1;
   p.bd3 = mult == 2;
   p.flops_per_token = mult * model_flops_per_token(cfg.model, vocab, mult * cfg.data.seq_len);
   p.gpus = gpus;
@@ -185,7 +181,7 @@ std::string plan_report(const Plan& p, const std::string& title) {
       const MemoryPlan& m = p.memory[sh][ck];
       char line[320];
       std::snprintf(line, sizeof(line), "  %s %-10s %-7s %-11s %-11s %-11s %-11s %-11s %-11s %-11s %s\n",
-                    sh == p.chosen_shard && (ck == 1) == p.chosen_ckpt ? "->" : "  ", kShardNames[sh],
+                    sh == p.chosen_shard && (ck == 1) == p.chosen_ckpt ? "->" : "  ", shard_name(sh),
                     ck ? "blocks" : "none", gib(m.weights).c_str(), gib(m.weight_copies).c_str(),
                     gib(m.gradients).c_str(), gib(m.grad_buffers).c_str(),
                     gib(m.optimizer).c_str(), gib(m.activations).c_str(), gib(m.total()).c_str(),
@@ -212,12 +208,12 @@ std::string plan_json(const Plan& p) {
   for (int sh = 0; sh < 3; ++sh)
     for (int ck = 0; ck < 2; ++ck) {
       const MemoryPlan& m = p.memory[sh][ck];
-      j["memory"][kShardNames[sh]][ck ? "blocks" : "none"] = {
+      j["memory"][shard_name(sh)][ck ? "blocks" : "none"] = {
           {"weights", m.weights}, {"weight_copies", m.weight_copies}, {"gradients", m.gradients},
           {"grad_buffers", m.grad_buffers}, {"optimizer", m.optimizer},
           {"activations", m.activations}, {"runtime", m.runtime}, {"total", m.total()}, {"fits", p.fits(sh, ck == 1)}};
     }
-  j["chosen"] = {{"shard", kShardNames[p.chosen_shard]}, {"ckpt", p.chosen_ckpt ? "blocks" : "none"},
+  j["chosen"] = {{"shard", shard_name(p.chosen_shard)}, {"ckpt", p.chosen_ckpt ? "blocks" : "none"},
                  {"fits", p.fits(p.chosen_shard, p.chosen_ckpt)}};
   j["mfu"] = p.mfu;
   j["step_time_s"] = p.step_time_s;

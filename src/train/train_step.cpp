@@ -29,8 +29,8 @@ double mib(int64_t bytes) { return std::round(static_cast<double>(bytes) / (1 <<
 void log_shard_bytes(const TrainState& st, ShardMode mode) {
   OptimizerBytes b = st.optim->held_bytes();
   if (st.grad_sync && mode == ShardMode::none) b.grad_buffers = st.grad_sync->held_bytes();
-  const bool ignored = st.world_size == 1 && st.cfg.dist.shard != "none";
-  log_info(str_cat("dist.shard ", shard_mode_name(mode),
+  const bool ignored = st.world_size == 1 && st.cfg.dist.shard != ShardMode::none;
+  log_info(str_cat("dist.shard ", choice_name(mode),
                    ignored ? str_cat(" (", st.cfg.dist.shard, " needs world > 1)") : "",
                    ", world ", st.world_size, ": per rank ", mib(b.weights), " MiB weights, ",
                    mib(b.grad_buffers), " MiB gradient-sync buffers, ", mib(b.state),
@@ -97,7 +97,7 @@ TrainState make_train_state(const Config& cfg, int64_t vocab_size, int64_t mask_
   TrainState st;
   st.cfg = cfg;
   st.device = device;
-  st.bf16 = device.is_cuda() && cfg.runtime.precision != "fp32";
+  st.bf16 = device.is_cuda() && cfg.runtime.precision != Precision::kFp32;
   st.vocab_size = vocab_size;
   st.mask_id = mask_id;
   st.dist = std::move(dist);
@@ -119,7 +119,7 @@ TrainState make_train_state(const Config& cfg, int64_t vocab_size, int64_t mask_
   }
   AdamWOptions o{cfg.train.beta1, cfg.train.beta2, cfg.train.adam_eps, cfg.train.weight_decay};
   const ShardMode shard =
-      st.world_size > 1 ? shard_mode_from_string(cfg.dist.shard) : ShardMode::none;
+      st.world_size > 1 ? cfg.dist.shard : ShardMode::none;
   if (st.world_size > 1) {
     broadcast_parameters(*st.model, *st.dist);
     std::vector<torch::Tensor> ps;
@@ -195,7 +195,7 @@ StepStats train_step(TrainState& st, const torch::Tensor& tokens, int64_t step,
   s.lr = lr_at(cfg.train, step, total_steps);
   if (step == st.inject_nan_step) loss_acc = loss_acc + std::nan("");  // fault injection (tests)
   s.loss = loss_acc;
-  if (cfg.train.nan_policy == "skip") {
+  if (cfg.train.nan_policy == NanPolicy::kSkip) {
     // Skipping needs the answer before the update: one read per step here
     // (nan_policy=stop reads every log_every steps and stops there).
     torch::Tensor global = loss_acc.reshape({1}).clone();

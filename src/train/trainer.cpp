@@ -243,9 +243,9 @@ class Trainer {
     const int64_t world = std::max<int64_t>(world_, 1);
     if (cfg_.train.batch_size % world != 0) return;  // make_train_state says so, with a hint
     DeviceSpec spec = device_spec(device_.is_cuda() ? "h100" : "cpu", cfg_.runtime.precision);
-    spec.bf16 = device_.is_cuda() && cfg_.runtime.precision != "fp32";
+    spec.bf16 = device_.is_cuda() && cfg_.runtime.precision != Precision::kFp32;
     const Plan plan = make_plan(cfg_, vocab, world, spec, 0.4,
-                                world > 1 ? cfg_.dist.shard : std::string("none"));
+                                world > 1 ? cfg_.dist.shard : ShardMode::none);
     const MemoryPlan& m = plan.memory[plan.chosen_shard][plan.chosen_ckpt ? 1 : 0];
     const double need = m.total();
     double have = available_memory_bytes(device_);
@@ -437,7 +437,7 @@ class Trainer {
   bool read_scalars() {
     StepScalars::Readout r = scalars_.read(dist_.get(), world_ > 1 && stop_requested());
     for (size_t i = 0; i < r.losses.size(); ++i)
-      if (!std::isfinite(r.losses[i]) && cfg_.train.nan_policy == "stop")
+      if (!std::isfinite(r.losses[i]) && cfg_.train.nan_policy == NanPolicy::kStop)
         throw Error(str_cat("non-finite loss (", r.losses[i], ") at step ", r.steps[i],
                             "; stopped, the last good checkpoint is kept (hint: lower train.lr, ",
                             "or set train.nan_policy=skip)"));
@@ -585,7 +585,7 @@ class Trainer {
       j["unique_tokens_requested"] = loader_->requested_unique_tokens();
       j["subset_hash"] = subset_hash_;
       j["final_val_loss"] = last_val_;
-      j["objective"] = cfg_.objective.kind;
+      j["objective"] = choice_name(cfg_.objective.kind);
       // Training FLOPs per token seen, as MFU counts them (scripts/figures/matched_flops.py).
       j["flops_per_token"] = train_flops_per_token();
       j["config_hash"] = config_hash(cfg_);

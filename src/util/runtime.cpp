@@ -73,7 +73,7 @@ torch::Device runtime_setup(const RuntimeOptions& o) {
 #ifdef CROSSOVER_CUDA
   if (device.is_cuda()) c10::cuda::set_device(device.index());
 #endif
-  if (o.precision == "bf16" && !device.is_cuda())
+  if (o.bf16_requested && !device.is_cuda())
     log_warn("runtime.precision=bf16: bf16 autocast is CUDA-only; this CPU run computes in fp32 "
              "(set runtime.precision: auto or fp32 to silence this)");
   return device;

@@ -78,7 +78,7 @@ TEST(ConfigLoader, OverridesAreTypedAndWin) {
   EXPECT_FALSE(c.model.qk_norm);
   ASSERT_EQ(c.eval.tasks.size(), 2u);
   EXPECT_EQ(c.eval.tasks[1], "b.jsonl");
-  EXPECT_EQ(c.objective.kind, "mdm");
+  EXPECT_EQ(c.objective.kind, ObjectiveKind::kMdm);
 }
 
 TEST(ConfigLoader, AutoMeansZeroForAutoFields) {
@@ -141,9 +141,9 @@ TEST(ConfigLoader, OutOfRangeAndBadChoice) {
 TEST(ConfigLoader, GradDtypeAndLossChunkKeys) {
   Config c = load_config_from_string("dist:\n  grad_dtype: bf16\n  shard: gradients\n"
                                      "train:\n  loss_chunk_tokens: 1024\n", "t.yaml");
-  EXPECT_EQ(c.dist.grad_dtype, "bf16");
+  EXPECT_EQ(c.dist.grad_dtype, GradDtype::kBf16);
   EXPECT_EQ(c.train.loss_chunk_tokens, 1024);
-  EXPECT_EQ(Config().dist.grad_dtype, "fp32");  // the default communicates fp32
+  EXPECT_EQ(Config().dist.grad_dtype, GradDtype::kFp32);  // the default communicates fp32
   expect_usage_error([] { load_config_from_string("dist:\n  grad_dtype: fp16\n", "t.yaml"); },
                      {"dist.grad_dtype", "'fp16'", "fp32 | bf16"});
   expect_usage_error([] { load_config_from_string("train:\n  loss_chunk_tokens: -1\n", "t.yaml"); },
@@ -156,11 +156,11 @@ TEST(ConfigLoader, GradDtypeAndLossChunkKeys) {
 TEST(ConfigLoader, AdaptiveMonteCarloKeys) {
   Config c = load_config_from_string(
       "eval:\n  task_mc: adaptive\n  task_mc_min: 8\n  task_mc_round: 4\n  task_mc_z: 2.5\n", "t.yaml");
-  EXPECT_EQ(c.eval.task_mc, "adaptive");
+  EXPECT_EQ(c.eval.task_mc, McMode::kAdaptive);
   EXPECT_EQ(c.eval.task_mc_min, 8);
   EXPECT_EQ(c.eval.task_mc_round, 4);
   EXPECT_DOUBLE_EQ(c.eval.task_mc_z, 2.5);
-  EXPECT_EQ(Config{}.eval.task_mc, "fixed");  // papers are reproduced with fixed N
+  EXPECT_EQ(Config{}.eval.task_mc, McMode::kFixed);  // papers are reproduced with fixed N
   expect_usage_error([] { load_config_from_string("eval:\n  task_mc: adaptiv\n", "t.yaml"); },
                      {"eval.task_mc", "fixed | adaptive", "did you mean 'adaptive'"});
   expect_usage_error([] { load_config_from_string("eval:\n  task_mc_z: 0\n", "t.yaml"); },

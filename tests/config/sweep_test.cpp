@@ -51,7 +51,7 @@ TEST(Sweep, GridExpandsInWrittenOrderFirstKeySlowest) {
                                         "run.dir=out/fig1", "run.name=kind-mdm_unique-1.5M"};
   EXPECT_EQ(args, want_args);
   Config c = load_config(s.runs[4].base, args);
-  EXPECT_EQ(c.objective.kind, "mdm");
+  EXPECT_EQ(c.objective.kind, ObjectiveKind::kMdm);
   EXPECT_EQ(c.data.unique_tokens, 1500000);
   EXPECT_EQ(c.model.d_model, 128);
 }
@@ -74,7 +74,7 @@ TEST(Sweep, IncludeExcludeTiedKeysAndNestedSet) {
   EXPECT_DOUBLE_EQ(tied.model.dropout_attn, 0.1);
   EXPECT_DOUBLE_EQ(tied.model.dropout_resid, 0.1);
   Config mdm = load_config(s.runs.back().base, s.runs.back().set_args());
-  EXPECT_EQ(mdm.objective.kind, "mdm");  // include overrides `set`
+  EXPECT_EQ(mdm.objective.kind, ObjectiveKind::kMdm);  // include overrides `set`
 }
 
 TEST(Sweep, BaseAxisAndLabelCollisions) {

@@ -34,7 +34,7 @@ DataConfig config(int64_t T, int64_t U = 0, const std::string& shuffle = "epoch"
   DataConfig c;
   c.seq_len = T;
   c.unique_tokens = U;
-  c.shuffle = shuffle;
+  c.shuffle = parse_choice<Shuffle>(shuffle);
   return c;
 }
 

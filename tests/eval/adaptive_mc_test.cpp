@@ -91,9 +91,9 @@ TEST(AdaptiveMc, RoundScheduleAndModeNames) {
   EXPECT_EQ(mc_round_samples(f, 128, 1), 0);
   EXPECT_EQ(mc_round_seed(kTaskSeed, 0), kTaskSeed);  // round 0 = fixed mode's draws
   EXPECT_NE(mc_round_seed(kTaskSeed, 1), mc_round_seed(kTaskSeed, 2));
-  EXPECT_EQ(parse_mc_mode("adaptive"), McMode::kAdaptive);
-  EXPECT_STREQ(mc_mode_name(McMode::kFixed), "fixed");
-  EXPECT_ANY_THROW(parse_mc_mode("adaptiv"));
+  EXPECT_EQ(parse_choice<McMode>("adaptive"), McMode::kAdaptive);
+  EXPECT_EQ(choice_name(McMode::kFixed), "fixed");
+  EXPECT_THROW(parse_choice<McMode>("adaptiv"), UsageError);
 }
 
 TEST(AdaptiveMc, PairedStderrByHand) {

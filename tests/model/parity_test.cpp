@@ -68,7 +68,7 @@ class Parity : public ReferenceSuite<Parity> {
       EXPECT_TRUE(torch::equal(attention_mask(batch.layout, 2 * T, torch::kCPU), fx.at("allowed")))
           << "bd3_train(" << b << ") mask differs from BD3-LM's definition";
     } else {
-      batch = mdm_batch_from_mask(tokens.slice(1, 0, T), fx.at("mask"), fx.at("t"), "inv_t", mask_id);
+      batch = mdm_batch_from_mask(tokens.slice(1, 0, T), fx.at("mask"), fx.at("t"), Weighting::kInvT, mask_id);
     }
     ASSERT_EQ(batch.causal, causal);
     EXPECT_TRUE(torch::equal(batch.inputs, fx.at("inputs")));

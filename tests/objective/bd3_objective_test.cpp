@@ -27,7 +27,7 @@ constexpr int64_t kV = 40, kMask = 39;
 
 ObjectiveConfig bd3_config(int64_t block) {
   ObjectiveConfig c;
-  c.kind = "bd3";
+  c.kind = ObjectiveKind::kBd3;
   c.block_size = block;
   return c;
 }
@@ -141,14 +141,14 @@ TEST(Bd3Objective, BlockTIsMdmOnTheSameDraws) {
   const int64_t T = 12;
   auto m = tiny_model(T);
   ObjectiveConfig mc;
-  mc.kind = "mdm";
+  mc.kind = ObjectiveKind::kMdm;
   mc.short_seq_prob = 0;
   MdmObjective mdm(mc, kMask);
   Bd3Objective bd3(bd3_config(T), kMask);
   auto tokens = torch::randint(0, kMask, {4, T + 1}, torch::kInt64);
   for (const char* ts : {"independent", "stratified"}) {
     ObjectiveConfig a = mc, c = bd3_config(T);
-    a.t_sampling = c.t_sampling = ts;
+    a.t_sampling = c.t_sampling = parse_choice<TSampling>(ts);
     MdmObjective ma(a, kMask);
     Bd3Objective ba(c, kMask);
     auto g1 = make_generator(3, "mask", 1), g2 = make_generator(3, "mask", 1);

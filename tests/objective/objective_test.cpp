@@ -22,9 +22,9 @@ constexpr int64_t kMask = 99;
 
 ObjectiveConfig mdm_config(const std::string& weighting, const std::string& t_sampling = "independent") {
   ObjectiveConfig c;
-  c.kind = "mdm";
-  c.weighting = weighting;
-  c.t_sampling = t_sampling;
+  c.kind = ObjectiveKind::kMdm;
+  c.weighting = parse_choice<Weighting>(weighting);
+  c.t_sampling = parse_choice<TSampling>(t_sampling);
   return c;
 }
 
@@ -37,7 +37,7 @@ TEST(Objective, HeadAtSupervisedPositionsOnlyEqualsTheFullHead) {
   for (const auto& cfg : {mdm_config("inv_t"), mdm_config("inv_realised"), ObjectiveConfig{}}) {
     auto obj = make_objective(cfg, kMask);
     ObjectiveBatch b = obj->prepare(tokens, 12, gen);
-    EXPECT_EQ(b.sparse, cfg.kind == "mdm");
+    EXPECT_EQ(b.sparse, cfg.kind == ObjectiveKind::kMdm);
     auto loss_grads = [&](bool masked_only) {
       m->zero_grad();
       auto loss = masked_only
@@ -74,7 +74,7 @@ TEST(Objective, ArShiftsByOneAndSupervisesEveryToken) {
 
 TEST(Objective, ArNoiseMasksInputsAtTheRequestedRateOnly) {
   ObjectiveConfig c;
-  c.kind = "ar_noise";
+  c.kind = ObjectiveKind::kArNoise;
   c.input_noise = 0.3;
   auto obj = make_objective(c, kMask);
   EXPECT_EQ(obj->name(), "ar_noise");
@@ -245,7 +245,7 @@ void expect_exact_mean(const ObjectiveConfig& cfg) {
   auto nll = toy.nll(b.inputs, b.targets);                                        // (R, L)
   auto est = (b.weights.to(torch::kFloat64) * nll).sum(1);                        // (R)
   double mean = est.mean().item<double>(), se = est.std().item<double>() / std::sqrt(double(R));
-  const double exact = cfg.weighting == "inv_t" ? exact_t : exact_realised;
+  const double exact = cfg.weighting == Weighting::kInvT ? exact_t : exact_realised;
   EXPECT_NEAR(mean, exact, 4 * se) << cfg.weighting << "/" << cfg.t_sampling << " se=" << se
                                     << " (−ELBO " << exact_t << ", inv_realised mean "
                                     << exact_realised << ")";

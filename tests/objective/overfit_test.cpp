@@ -51,7 +51,7 @@ double eval_loss(Transformer& model, const Objective& obj, const torch::Tensor& 
 // Trains on `tokens` (repeated `rep` times per step) and returns {initial, final} eval loss.
 std::pair<double, double> overfit(const std::string& kind, int steps, int64_t rep, double lr) {
   ObjectiveConfig cfg;
-  cfg.kind = kind;
+  cfg.kind = parse_choice<ObjectiveKind>(kind);
   if (kind == "ar_noise") cfg.input_noise = 0.1;
   auto obj = make_objective(cfg, kMaskId);
   auto tokens = make_batch();

@@ -163,7 +163,7 @@ TEST(Fit, LawPointsStartAfterTheWarmup) {
   ASSERT_EQ(f.laws.size(), 2u);
   size_t expected = 0;
   for (const auto& r : runs)
-    if (r.config.objective.kind == "ar")
+    if (r.config.objective.kind == ObjectiveKind::kAr)
       for (double x : r.curves.at("val_loss").x) expected += x >= 40960;
   EXPECT_EQ(f.laws[0].points.size(), expected);
   for (const auto& p : f.laws[0].points) EXPECT_GE(p.D, 40960);

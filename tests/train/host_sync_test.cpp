@@ -90,7 +90,7 @@ TEST(HostSync, DenseStepsReadNothingUntilTheLogRead) {
 // nan_policy=skip must know before the update: exactly one read per step.
 TEST(HostSync, SkipPolicyReadsOncePerStep) {
   Config cfg = tiny("ar");
-  cfg.train.nan_policy = "skip";
+  cfg.train.nan_policy = NanPolicy::kSkip;
   Counts steps, read;
   ASSERT_NO_FATAL_FAILURE(count_steps(cfg, 5, &steps, &read));
   EXPECT_EQ(steps.sites, 5);

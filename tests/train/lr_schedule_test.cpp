@@ -13,7 +13,7 @@ TrainConfig make(const std::string& kind) {
   c.lr = 1.0;
   c.lr_min_ratio = 0.1;
   c.lr_warmup_steps = 4;
-  c.lr_schedule = kind;
+  c.lr_schedule = parse_choice<LrSchedule>(kind);
   c.lr_decay_frac = 0.2;
   return c;
 }

@@ -19,8 +19,8 @@ Config tiny() {
 
 TEST(Plan, HandComputedTinyConfig) {
   Config c = tiny();
-  DeviceSpec dev = device_spec("h100", "fp32");  // fp32: 4-byte activations, half the bf16 peak
-  Plan p = make_plan(c, 260, 2, dev, 0.5, "none");
+  DeviceSpec dev = device_spec("h100", Precision::kFp32);  // fp32: 4-byte activations, half the bf16 peak
+  Plan p = make_plan(c, 260, 2, dev, 0.5, ShardMode::none);
   // Parameters: embedding 260*64 + head 64*260 = 33280; per block: wqkv 64*192, wo 64*64,
   // q/k norm 2*16, gate_up 64*384, down 192*64, two norms 2*64 -> 53408; final norm 64.
   const double P = 33280 + 2 * 53408 + 64;
@@ -60,15 +60,15 @@ TEST(Plan, Bf16CopiesWorldOneAndLogitChunks) {
   Config c = tiny();
   const double P = 33280 + 2 * 53408 + 64;
   const double norms = 2 * (2 * 64 + 2 * 16) + 64;
-  Plan p = make_plan(c, 260, 2, device_spec("h100", "bf16"), 0.5, "none");
+  Plan p = make_plan(c, 260, 2, device_spec("h100", Precision::kBf16), 0.5, ShardMode::none);
   EXPECT_EQ(p.memory[0][0].weight_copies, 2 * (P - norms - 260 * 64));
-  c.dist.grad_dtype = "bf16";  // bf16 buckets: half the bytes
-  EXPECT_EQ(make_plan(c, 260, 2, device_spec("h100", "fp32"), 0.5, "none").memory[0][0].grad_buffers,
+  c.dist.grad_dtype = GradDtype::kBf16;  // bf16 buckets: half the bytes
+  EXPECT_EQ(make_plan(c, 260, 2, device_spec("h100", Precision::kFp32), 0.5, ShardMode::none).memory[0][0].grad_buffers,
             2 * P);
-  EXPECT_EQ(make_plan(c, 260, 2, device_spec("h100", "fp32"), 0.5, "gradients").memory[2][0].grad_buffers,
+  EXPECT_EQ(make_plan(c, 260, 2, device_spec("h100", Precision::kFp32), 0.5, ShardMode::gradients).memory[2][0].grad_buffers,
             4 * P / 2 + 2 * P + 2 * P / 2);  // fp32 shards, bf16 bucket and landing chunk
   // World 1: no GradSync, so no buckets, and dist.shard is ignored.
-  Plan one = make_plan(tiny(), 260, 1, device_spec("h100", "fp32"), 0.5, "gradients");
+  Plan one = make_plan(tiny(), 260, 1, device_spec("h100", Precision::kFp32), 0.5, ShardMode::gradients);
   EXPECT_EQ(one.memory[2][0].grad_buffers, 0);
   EXPECT_EQ(one.memory[2][0].optimizer, 8 * P);
   // Logits: 4 rows x 32 tokens = 128 rows, under one chunk (loss_chunk_tokens()
@@ -89,15 +89,15 @@ TEST(Plan, FitsFollowsTheDeviceAndTheChoice) {
   Config c = tiny();
   c.model.d_model = 8192;  // ~1.1B parameters in two blocks + embeddings
   c.model.n_heads = 64;
-  Plan small = make_plan(c, 260, 1, device_spec("h100", "bf16"), 0.4, "none");
+  Plan small = make_plan(c, 260, 1, device_spec("h100", Precision::kBf16), 0.4, ShardMode::none);
   EXPECT_TRUE(small.fits(0, false));
   c.model.n_layers = 40;  // ~32B parameters: 16 B each is 512 GB
-  Plan big = make_plan(c, 260, 8, device_spec("h100", "bf16"), 0.4, "gradients");
+  Plan big = make_plan(c, 260, 8, device_spec("h100", Precision::kBf16), 0.4, ShardMode::gradients);
   EXPECT_FALSE(big.fits(0, false));
   EXPECT_FALSE(big.fits(2, true));  // 4 B/param of weights alone is 128 GB
   EXPECT_EQ(big.chosen_shard, 2);
-  EXPECT_THROW(make_plan(c, 260, 3, device_spec("h100", "bf16"), 0.4, "none"), UsageError);  // 8 rows / 3
-  EXPECT_THROW(device_spec("tpu", "bf16"), UsageError);
+  EXPECT_THROW(make_plan(c, 260, 3, device_spec("h100", Precision::kBf16), 0.4, ShardMode::none), UsageError);  // 8 rows / 3
+  EXPECT_THROW(device_spec("tpu", Precision::kBf16), UsageError);
 }
 
 }  // namespace

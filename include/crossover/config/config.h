@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "crossover/config/choices.h"
+
 namespace crossover {
 
 struct RunConfig {
@@ -24,7 +26,7 @@ struct RuntimeConfig {
   std::string device = "auto";    // auto | cpu | cuda
   int64_t threads = 0;            // intra-op threads; 0 = auto (all cores)
   std::string log_level = "info"; // console level
-  std::string precision = "auto"; // auto | fp32 | bf16 (autocast on CUDA only)
+  Precision precision = Precision::kAuto; // auto | fp32 | bf16 (autocast on CUDA only)
   bool deterministic = false;     // deterministic kernels (slower on GPU)
   bool tf32 = true;               // TF32 tensor cores for fp32 matmuls (CUDA only)
 };
@@ -55,10 +57,10 @@ struct ModelConfig {
 };
 
 struct ObjectiveConfig {
-  std::string kind = "ar";        // ar | mdm | ar_noise | bd3
+  ObjectiveKind kind = ObjectiveKind::kAr;  // ar | mdm | ar_noise | bd3
   double mask_eps = 1e-3;         // mdm: t ~ U(eps, 1]
-  std::string t_sampling = "independent";  // independent | stratified
-  std::string weighting = "inv_t";         // inv_t | inv_realised
+  TSampling t_sampling = TSampling::kIndependent;  // independent | stratified
+  Weighting weighting = Weighting::kInvT;           // inv_t | inv_realised
   double short_seq_prob = 0.01;   // mdm: chance of a random shorter sequence (the paper: 1%)
   double input_noise = 0.0;       // ar_noise: fraction of input tokens masked
   int64_t block_size = 0;         // bd3: tokens per block b (data.seq_len % b == 0); 0 unless bd3
@@ -72,7 +74,7 @@ struct DataConfig {
   int64_t seq_len = 256;
   int64_t unique_tokens = 0;      // nested budget U; 0 = the whole training split
   int64_t subset_seed = 1234;     // which documents form the budget (not run.seed)
-  std::string shuffle = "epoch";  // epoch | global
+  Shuffle shuffle = Shuffle::kEpoch;  // epoch | global
 };
 
 struct TrainConfig {
@@ -81,7 +83,7 @@ struct TrainConfig {
   int64_t micro_batch_size = 0;   // per-rank micro batch; 0 = whole per-rank batch
   std::string optimizer = "adamw";
   double lr = 3e-4;
-  std::string lr_schedule = "cosine";  // cosine | wsd | constant
+  LrSchedule lr_schedule = LrSchedule::kCosine;  // cosine | wsd | constant
   int64_t lr_warmup_steps = 100;
   double lr_min_ratio = 0.1;      // final lr = lr * lr_min_ratio
   double lr_decay_frac = 0.1;     // wsd: fraction of steps in the decay phase
@@ -102,7 +104,7 @@ struct TrainConfig {
   int64_t ckpt_every = 0;         // steps; 0 = only at the end
   int64_t ckpt_keep = 2;
   bool ckpt_each_epoch = false;
-  std::string nan_policy = "stop";  // stop | skip
+  NanPolicy nan_policy = NanPolicy::kStop;  // stop | skip
   int64_t max_nan_skips = 10;
   double peak_flops = 0.0;        // device peak FLOP/s for MFU; 0 = built-in guess
   bool tensorboard = true;        // also write metric rows as TensorBoard event files
@@ -110,12 +112,12 @@ struct TrainConfig {
 
 struct EvalConfig {
   int64_t val_tokens = 65536;     // validation tokens per evaluation
-  std::string val_windows = "first";  // first (the split's first windows) | spread (evenly over the split)
+  ValWindows val_windows = ValWindows::kFirst;  // first (the split's first windows) | spread (evenly over the split)
   int64_t val_batch_size = 8;
   int64_t mc_samples = 4;         // mdm: Monte Carlo samples per validation sequence
   std::vector<std::string> tasks; // task JSONL files scored at the eval cadence
   int64_t task_mc_samples = 128;  // mdm: Monte Carlo samples per choice (adaptive: the cap)
-  std::string task_mc = "fixed";  // fixed | adaptive (eval/adaptive_mc.h)
+  McMode task_mc = McMode::kFixed;  // fixed | adaptive (eval/adaptive_mc.h)
   int64_t task_mc_min = 32;       // adaptive: samples of the first round
   int64_t task_mc_round = 16;     // adaptive: samples added per later round
   double task_mc_z = 3.0;         // adaptive: paired standard errors the leader must clear
@@ -129,8 +131,8 @@ struct DistConfig {
   std::string backend = "auto";   // auto | gloo | nccl
   int64_t timeout_s = 300;
   double bucket_mb = 25.0;
-  std::string shard = "none";     // none | optimizer (ZeRO-1) | gradients (ZeRO-2)
-  std::string grad_dtype = "fp32";  // fp32 | bf16: dtype of the gradient buckets on the wire
+  ShardMode shard = ShardMode::none;  // none | optimizer (ZeRO-1) | gradients (ZeRO-2)
+  GradDtype grad_dtype = GradDtype::kFp32;  // fp32 | bf16: dtype of the gradient buckets on the wire
 };
 
 struct Config {

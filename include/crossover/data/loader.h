@@ -126,7 +126,7 @@ class TokenLoader {
   std::unique_ptr<PackedStream> stream_;
   int64_t seq_len_, global_batch_, seed_, total_samples_;
   int rank_, world_;
-  std::string shuffle_;
+  Shuffle shuffle_;
   int64_t requested_ = 0, subset_seed_ = 0, unique_tokens_ = 0, n_seq_ = 0;
   int64_t samples_ = 0;
   int64_t perm_block_ = -1;          // which epoch (or global block) perm_ holds

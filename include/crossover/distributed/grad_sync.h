@@ -60,14 +60,12 @@
 #include <string>
 #include <vector>
 
+#include "crossover/config/choices.h"
 #include "crossover/distributed/dist.h"
 
 namespace crossover {
 
-enum class ShardMode { none, optimizer, gradients };
-// "none" | "optimizer" | "gradients" (dist.shard); throws UsageError otherwise.
-ShardMode shard_mode_from_string(const std::string& s);
-const char* shard_mode_name(ShardMode m);
+// ShardMode (dist.shard: none | optimizer | gradients) is config/choices.h's.
 
 class GradSync {
  public:

@@ -36,11 +36,12 @@
 #include <string>
 #include <vector>
 
+#include "crossover/config/choices.h"
+
 namespace crossover {
 
-enum class McMode { kFixed, kAdaptive };
-McMode parse_mc_mode(const std::string& name);  // "fixed" | "adaptive"; throws otherwise
-const char* mc_mode_name(McMode mode);
+// McMode (eval.task_mc: fixed | adaptive) is config/choices.h's; crossover eval
+// --task-mc parses with parse_choice<McMode>.
 
 struct AdaptiveMcOptions {
   McMode mode = McMode::kFixed;  // eval.task_mc (the cap or fixed N is eval.task_mc_samples)

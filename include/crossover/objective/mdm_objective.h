@@ -92,7 +92,7 @@ torch::Tensor sample_masking_rates(int64_t n, torch::Generator& gen, double lo, 
                                    bool stratified);
 
 ObjectiveBatch mdm_batch_from_mask(const torch::Tensor& x0, const torch::Tensor& mask,
-                                   const torch::Tensor& t, const std::string& weighting,
+                                   const torch::Tensor& t, Weighting weighting,
                                    int64_t mask_id);
 
 // The validation masks of b windows starting at window `first` (above): masks

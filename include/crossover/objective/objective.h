@@ -126,7 +126,7 @@ std::unique_ptr<Objective> make_eval_objective(const Paradigm& paradigm, int64_t
 
 // True for the objective kinds whose model attends bidirectionally (mdm, bd3): for
 // readers of a run's `objective.kind` (reports) that have no Objective built.
-bool objective_kind_is_diffusion(const std::string& kind);
+bool objective_kind_is_diffusion(ObjectiveKind kind);
 
 // Σ weights · CE(logits, targets) over the batch: a scalar (float32, or float64
 // for float64 logits). logits (B, T, V); targets, weights from `batch`.

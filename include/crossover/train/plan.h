@@ -64,7 +64,7 @@ struct DeviceSpec {
   double runtime_bytes = 0;
 };
 // Throws UsageError for an unknown name; `precision` is runtime.precision.
-DeviceSpec device_spec(const std::string& name, const std::string& precision);
+DeviceSpec device_spec(const std::string& name, Precision precision);
 
 struct MemoryPlan {
   double weights = 0, weight_copies = 0, gradients = 0, grad_buffers = 0, optimizer = 0;
@@ -115,7 +115,7 @@ struct Plan {
 // vocab: the dataset's (used when model.vocab_size is auto). `shard` is the
 // config's dist.shard (none | optimizer | gradients).
 Plan make_plan(const Config& cfg, int64_t vocab, int64_t gpus, const DeviceSpec& device,
-               double mfu, const std::string& shard = "none");
+               double mfu, ShardMode shard = ShardMode::none);
 
 // Activation bytes one rank keeps for backward for `micro` rows (model above).
 // Mixed precision: `bf16`.

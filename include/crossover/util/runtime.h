@@ -14,7 +14,7 @@ namespace crossover {
 struct RuntimeOptions {
   std::string device = "auto";     // auto | cpu | cuda (runtime.device)
   int64_t threads = 0;             // 0 = this process's share of the cores
-  std::string precision = "auto";  // auto | fp32 | bf16 (only warned about here)
+  bool bf16_requested = false;  // runtime.precision=bf16 (only warned about here: autocast is CUDA-only)
   bool deterministic = false;      // deterministic kernels (+ CUBLAS_WORKSPACE_CONFIG)
   bool tf32 = true;                // TF32 tensor cores for fp32 matmuls on CUDA
   int64_t local_rank = 0;          // this process's index on its node (LOCAL_RANK)
