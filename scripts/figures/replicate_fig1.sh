@@ -6,8 +6,8 @@
 # data-efficiency factor at the two budgets) under figures/<sweep name>/.
 #
 # --scale mini: configs/sweeps/mini/replicate_sp4k.yaml (12 runs: 6.4k / 25.6k SentencePiece
-#   tokens = 20k / 80k bytes, 3M tokens, 3 seeds) and replicate_4layer.yaml (12 runs: n_layers
-#   4, 20k / 80k byte tokens, 3M tokens, 3 seeds). Prepares data/python-stdlib-sp4k first
+#   tokens = 20k / 80k bytes, 962k tokens = 3M bytes, 3 seeds) and replicate_4layer.yaml (12
+#   runs: n_layers 4, 20k / 80k byte tokens, 3M tokens, 3 seeds). Prepares data/python-stdlib-sp4k first
 #   (~1 min). Measured time: docs/results/replicate_*_mini/RESULTS.md. No paper scale: the
 #   paper's own figures are already off this axis.
 # Example: scripts/figures/replicate_fig1.sh --scale mini [--dry-run] [--jobs 2 --set runtime.threads=1]
