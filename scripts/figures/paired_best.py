@@ -36,6 +36,8 @@ def main():
     a = ap.parse_args()
     best = {}  # (unique, base) -> {seed: best}
     for sweep in a.sweeps:
+        if not os.path.isdir(sweep):
+            sys.exit(f"paired_best.py: error: '{sweep}' is not a folder of runs")
         for name in sorted(os.listdir(sweep)):
             m = NAME.match(name)
             path = os.path.join(sweep, name)

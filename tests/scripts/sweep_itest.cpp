@@ -249,6 +249,31 @@ TEST(FigureScripts, ReplicateFig1DryRunsBothSweepsAndRefusesPaperScale) {
   EXPECT_NE(paper.out.find("only --scale mini"), std::string::npos) << paper.out;
 }
 
+// paired_best.py against hand-computed per-seed differences: best val_loss of the DLM minus
+// each AR variant's, paired by seed and budget, with an annealed branch in a second folder.
+TEST(FigureScripts, PairedBestDifferencesBySeedAndBudget) {
+  TempDir d;
+  auto run = [&](const std::string& sweep, const std::string& name, const std::string& losses) {
+    write_file(d.file(sweep + "/" + name + "/metrics.jsonl"), losses);
+  };
+  run("s", "seed-1_unique-10k_base-ar", "{\"step\": 1, \"val_loss\": 3.0}\n{\"step\": 2, \"val_loss\": 2.5}\n{\"loss\": 1.0}\n");
+  run("s", "seed-1_unique-10k_base-mdm", "{\"val_loss\": 2.75}\n{\"val_loss\": 2.0}\n");
+  run("s", "seed-2_unique-10k_base-ar", "{\"val_loss\": 2.0}\n");
+  run("s", "seed-2_unique-10k_base-mdm", "{\"val_loss\": 2.25}\n");
+  run("b", "seed-1_unique-10k_base-ar_anneal-0.2", "{\"val_loss\": 1.75}\n");
+  run("s", "seed-1_unique-160k_base-mdm", "{\"val_loss\": 1.0}\n");  // no AR partner: no row
+  auto r = run_shell(std::string(CROSSOVER_PYTHON) + " " + source_path("scripts/figures/paired_best.py") + " " +
+                     d.file("s") + " " + d.file("b"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("| 10k | ar | 1: -0.500, 2: +0.250 | -0.125 |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| 10k | ar_anneal-0.2 | 1: +0.250 | +0.250 |"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("| 160k |"), std::string::npos) << r.out;
+  auto empty = run_shell(std::string(CROSSOVER_PYTHON) + " " + source_path("scripts/figures/paired_best.py") + " " +
+                         d.file("nothing-here"));
+  EXPECT_NE(empty.exit_code, 0);
+  EXPECT_NE(empty.out.find("is not a folder of runs"), std::string::npos) << empty.out;
+}
+
 TEST(Plot, EveryPanelKindFromTheFixture) {
   TempDir out;
   auto rep = run_shell(std::string(CROSSOVER_BINARY) + " report " +
