@@ -82,8 +82,14 @@ def plot_laws(fit, out_dir, title, written):
 
 
 def plot_predicted(fit, out_dir, title, written):
-    rows = [c for c in fit["crossovers"] if c["kind"] == "best" and c["predicted"] is not None]
+    # Only crossovers both predicted (in range, > 0) and measured can be drawn; with none,
+    # no plot (an empty one would read as a result) and no stale one from an earlier fit.
+    rows = [c for c in fit["crossovers"] if c["kind"] == "best" and c["predicted"] is not None
+            and c["predicted"] > 0 and c["tokens"] is not None]
     if not rows:
+        stale = os.path.join(out_dir, "fit_crossover.png")
+        if os.path.exists(stale):
+            os.remove(stale)
         return
     names = names_of(fit)
     fig, ax = plt.subplots(figsize=(6.2, 5.6))
