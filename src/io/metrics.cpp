@@ -9,6 +9,7 @@
 #include "crossover/io/run_layout.h"
 #include "crossover/util/check.h"
 #include "crossover/util/file_io.h"
+#include "crossover/util/stopwatch.h"
 
 namespace crossover {
 namespace fs = std::filesystem;
@@ -39,11 +40,6 @@ void filter_lines(const std::string& path, Keep keep) {
     first = false;
   }
   write_file_atomic(path, kept);
-}
-
-double now_s() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -95,7 +91,7 @@ MetricsWriter::MetricsWriter(const std::string& run_dir, std::vector<std::string
   if (tensorboard) {
     tensorboard_ = std::make_unique<TensorBoardWriter>(run_dir);
     // TensorBoard drops what the earlier file logged past the checkpoint.
-    if (keep_through_step >= 0) tensorboard_->add_restart(keep_through_step + 1, now_s());
+    if (keep_through_step >= 0) tensorboard_->add_restart(keep_through_step + 1, unix_time_s());
   }
 }
 
@@ -112,7 +108,7 @@ void MetricsWriter::write(const MetricRow& row) {
   if (!tensorboard_) return;
   const std::string kind = row.value("kind", "");
   const int64_t step = row.value("step", int64_t{0});
-  const double t = now_s();
+  const double t = unix_time_s();
   for (auto it = row.begin(); it != row.end(); ++it) {
     // Non-finite values are null in metrics.jsonl; TensorBoard gets no point either.
     if (it.key() == "step" || !it->is_number() || !std::isfinite(it->get<double>())) continue;

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "crossover/util/check.h"
+#include "crossover/util/stopwatch.h"
 
 namespace crossover {
 namespace fs = std::filesystem;
@@ -67,11 +68,6 @@ std::string event_prefix(double wall_time, int64_t step) {
   return e;
 }
 
-double now_s() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
 }  // namespace
 
 uint32_t crc32c(const void* data, size_t n) {
@@ -93,12 +89,12 @@ TensorBoardWriter::TensorBoardWriter(const std::string& dir) {
   static std::atomic<int> counter{0};
   char host[256] = "localhost";
   gethostname(host, sizeof(host) - 1);
-  path_ = str_cat(dir, "/events.out.tfevents.", static_cast<int64_t>(now_s()), ".", host, ".",
+  path_ = str_cat(dir, "/events.out.tfevents.", static_cast<int64_t>(unix_time_s()), ".", host, ".",
                   static_cast<int64_t>(getpid()), ".", counter++);
   out_.open(path_, std::ios::binary | std::ios::trunc);
   CROSSOVER_CHECK(out_, "cannot create TensorBoard event file '", path_,
                   "'; hint: is the run directory writable? (train.tensorboard: false turns it off)");
-  std::string e = event_prefix(now_s(), 0);
+  std::string e = event_prefix(unix_time_s(), 0);
   put_bytes(&e, 3, "brain.Event:2");  // file_version
   write_record(e);
 }

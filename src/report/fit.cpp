@@ -12,6 +12,7 @@
 #include "crossover/config/sweep.h"
 #include "crossover/util/check.h"
 #include "crossover/util/rng.h"
+#include "crossover/util/stats.h"
 
 namespace crossover {
 namespace {
@@ -69,12 +70,6 @@ OpenInterval open_interval(const std::vector<double>& lo_vals, const std::vector
 
 bool crossed(const Crossover& c) {
   return c.status == CrossoverStatus::kCrossover || c.status == CrossoverStatus::kFromStart;
-}
-
-double mean_of(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return v.empty() ? 0 : s / v.size();
 }
 
 // ---- crossovers ------------------------------------------------------------

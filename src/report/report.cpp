@@ -17,6 +17,7 @@
 #include "crossover/model/model_size.h"
 #include "crossover/objective/objective.h"
 #include "crossover/util/check.h"
+#include "crossover/util/stats.h"
 
 namespace crossover {
 namespace {
@@ -79,19 +80,6 @@ bool values_less(const std::vector<std::string>& a, const std::vector<std::strin
     }
   }
   return a.size() < b.size();
-}
-
-double mean_of(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return v.empty() ? 0 : s / v.size();
-}
-
-double std_of(const std::vector<double>& v) {
-  if (v.size() < 2) return 0;
-  double m = mean_of(v), ss = 0;
-  for (double x : v) ss += (x - m) * (x - m);
-  return std::sqrt(ss / (v.size() - 1));
 }
 
 // Keys (of `key_set`) whose values differ between the given settings maps.

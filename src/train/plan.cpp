@@ -181,7 +181,7 @@ std::string plan_report(const Plan& p, const std::string& title) {
       const MemoryPlan& m = p.memory[sh][ck];
       char line[320];
       std::snprintf(line, sizeof(line), "  %s %-10s %-7s %-11s %-11s %-11s %-11s %-11s %-11s %-11s %s\n",
-                    sh == p.chosen_shard && (ck == 1) == p.chosen_ckpt ? "->" : "  ", shard_name(sh),
+                    sh == p.chosen_shard && (ck == 1) == p.chosen_ckpt ? "->" : "  ", shard_name(sh).c_str(),
                     ck ? "blocks" : "none", gib(m.weights).c_str(), gib(m.weight_copies).c_str(),
                     gib(m.gradients).c_str(), gib(m.grad_buffers).c_str(),
                     gib(m.optimizer).c_str(), gib(m.activations).c_str(), gib(m.total()).c_str(),

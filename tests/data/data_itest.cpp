@@ -16,7 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace crossover::testing;  // test_util.h
 
-int count_lines(const std::string& s) {
+int count_data_lines(const std::string& s) {
   int n = 0;
   for (char c : s) n += c == '\n';
   return n;
@@ -26,7 +26,7 @@ int count_lines(const std::string& s) {
 void expect_error(const std::string& args, int code, const std::string& fragment) {
   auto r = run_crossover(args);
   EXPECT_EQ(r.exit_code, code) << args << "\n" << r.out;
-  EXPECT_EQ(count_lines(r.out), 1) << r.out;
+  EXPECT_EQ(count_data_lines(r.out), 1) << r.out;
   EXPECT_EQ(r.out.rfind("crossover: error: ", 0), 0u) << r.out;
   EXPECT_NE(r.out.find(fragment), std::string::npos) << "missing '" << fragment << "' in " << r.out;
 }

@@ -92,7 +92,9 @@ TEST_F(EvalTest, TrainingLogsTaskMetrics) {
       EXPECT_LE(acc, 1.0);
       EXPECT_GT(j["task/nextline/nll_correct"].get<double>(), 0.0);  // −log p > 0
       EXPECT_GT(j["task/nextline/nll_wrong"].get<double>(), 0.0);
-      if (kind == "ar") EXPECT_EQ(j["task/nextline/mc_ambiguous"].get<double>(), 0.0);  // exact
+      if (kind == "ar") {
+        EXPECT_EQ(j["task/nextline/mc_ambiguous"].get<double>(), 0.0);  // exact
+      }
     }
     EXPECT_GE(val_rows, 2) << kind;
     std::string header = read_file(run_dir(kind) + "/metrics.csv").substr(0, 600);

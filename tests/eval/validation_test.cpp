@@ -18,7 +18,7 @@
 namespace crossover {
 namespace {
 
-constexpr int64_t kMask = 49;
+constexpr int64_t kValMask = 49;
 
 class ValidationTest : public ::testing::Test {
  protected:
@@ -27,7 +27,7 @@ class ValidationTest : public ::testing::Test {
     model_ = Transformer(TransformerOptions(50, 16).n_layers(2).n_heads(2).max_seq_len(16)
                              .init_std(0.3));
     model_->to(torch::kFloat64);
-    windows_ = torch::randint(0, kMask, {7, 17}, torch::kInt64);  // (n, T+1)
+    windows_ = torch::randint(0, kValMask, {7, 17}, torch::kInt64);  // (n, T+1)
   }
   // The 7 windows in batches of `size` rows (the last shorter).
   std::vector<torch::Tensor> batches(int64_t size) const {
@@ -40,7 +40,7 @@ class ValidationTest : public ::testing::Test {
     ValidationOptions o;
     o.paradigm = Paradigm::masked_diffusion(1e-3);
     o.mc_samples = K;
-    o.mask_id = kMask;
+    o.mask_id = kValMask;
     return o;
   }
   Transformer model_{nullptr};
@@ -72,7 +72,7 @@ TEST_F(ValidationTest, MdmIsTheDocumentedEstimatorOnTheSameTargets) {
       double f = u + static_cast<double>(k) / K;
       double t = eps + (1 - eps) * (f - std::floor(f));
       auto m = rr[k] < t;
-      auto in = torch::where(m, torch::full({}, kMask, torch::kInt64), x0).unsqueeze(0);
+      auto in = torch::where(m, torch::full({}, kValMask, torch::kInt64), x0).unsqueeze(0);
       auto lp = torch::log_softmax(model_->forward(in, false).logits[0], -1);  // (T, V), full head
       auto nll = -lp.gather(-1, x0.unsqueeze(-1)).squeeze(-1);
       per_k[k] += (nll * m.to(torch::kFloat64)).sum().item<double>() / t;

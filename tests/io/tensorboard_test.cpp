@@ -24,7 +24,7 @@ TEST(TensorBoard, Crc32cMatchesTheStandardCheckValue) {
   EXPECT_EQ(masked_crc32c("123456789", 9), ((c >> 15) | (c << 17)) + 0xa282ead8u);
 }
 
-MetricRow row(const char* kind, int64_t step, double value) {
+MetricRow tb_row(const char* kind, int64_t step, double value) {
   MetricRow r;
   r["kind"] = kind;
   r["step"] = step;
@@ -46,13 +46,13 @@ TEST(TensorBoard, ReaderReturnsEveryMetricIncludingAResume) {
   const std::string run = dir.path().string();
   {
     MetricsWriter w(run, metrics_csv_columns({"demo"}), -1, /*tensorboard=*/true);
-    for (int s = 1; s <= 6; ++s) w.write(row("train", s, 3.0 / s));
-    w.write(row("val", 4, 0.7));
+    for (int s = 1; s <= 6; ++s) w.write(tb_row("train", s, 3.0 / s));
+    w.write(tb_row("val", 4, 0.7));
   }
   {
     MetricsWriter w(run, metrics_csv_columns({"demo"}), 4, /*tensorboard=*/true);  // resumed at 4
-    w.write(row("train", 5, 0.123456789));  // differs from the first run's step 5
-    w.write(row("train", 6, 0.1));
+    w.write(tb_row("train", 5, 0.123456789));  // differs from the first run's step 5
+    w.write(tb_row("train", 6, 0.1));
   }
   int files = 0;
   for (const auto& e : std::filesystem::directory_iterator(run))

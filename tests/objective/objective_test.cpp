@@ -18,7 +18,7 @@
 namespace crossover {
 namespace {
 
-constexpr int64_t kMask = 99;
+constexpr int64_t kObjMask = 99;
 
 ObjectiveConfig mdm_config(const std::string& weighting, const std::string& t_sampling = "independent") {
   ObjectiveConfig c;
@@ -32,10 +32,10 @@ TEST(Objective, HeadAtSupervisedPositionsOnlyEqualsTheFullHead) {
   torch::manual_seed(3);
   Transformer m(TransformerOptions(100, 16).n_layers(1).n_heads(2).max_seq_len(12));
   m->to(torch::kFloat64);
-  auto tokens = torch::randint(0, kMask, {3, 13}, torch::kInt64);  // (B, T+1)
+  auto tokens = torch::randint(0, kObjMask, {3, 13}, torch::kInt64);  // (B, T+1)
   auto gen = make_generator(4, "mask");
   for (const auto& cfg : {mdm_config("inv_t"), mdm_config("inv_realised"), ObjectiveConfig{}}) {
-    auto obj = make_objective(cfg, kMask);
+    auto obj = make_objective(cfg, kObjMask);
     ObjectiveBatch b = obj->prepare(tokens, 12, gen);
     EXPECT_EQ(b.sparse, cfg.kind == ObjectiveKind::kMdm);
     auto loss_grads = [&](bool masked_only) {
@@ -76,27 +76,27 @@ TEST(Objective, ArNoiseMasksInputsAtTheRequestedRateOnly) {
   ObjectiveConfig c;
   c.kind = ObjectiveKind::kArNoise;
   c.input_noise = 0.3;
-  auto obj = make_objective(c, kMask);
+  auto obj = make_objective(c, kObjMask);
   EXPECT_EQ(obj->name(), "ar_noise");
   auto tokens = torch::randint(0, 50, {64, 257}, torch::kInt64);
   auto gen = make_generator(2, "mask");
   auto b = obj->prepare(tokens, 256, gen);
-  double rate = (b.inputs == kMask).to(torch::kFloat64).mean().item<double>();
+  double rate = (b.inputs == kObjMask).to(torch::kFloat64).mean().item<double>();
   EXPECT_NEAR(rate, 0.3, 4 * std::sqrt(0.3 * 0.7 / (64 * 256)));
   EXPECT_TRUE(torch::equal(b.targets, tokens.slice(1, 1)));
-  auto kept = b.inputs != kMask;
+  auto kept = b.inputs != kObjMask;
   EXPECT_TRUE(torch::equal(b.inputs.masked_select(kept), tokens.slice(1, 0, 256).masked_select(kept)));
   EXPECT_THROW(make_objective(c, -1), Error);
 }
 
 TEST(Objective, MdmUnmaskedPositionsContributeExactlyZero) {
-  auto obj = make_objective(mdm_config("inv_t"), kMask);
+  auto obj = make_objective(mdm_config("inv_t"), kObjMask);
   EXPECT_FALSE(obj->causal());
   auto tokens = torch::randint(0, 20, {4, 17}, torch::kInt64);
   auto gen = make_generator(3, "mask");
   auto b = obj->prepare(tokens, 16, gen);
   EXPECT_FALSE(b.causal);
-  auto masked = b.inputs == kMask;
+  auto masked = b.inputs == kObjMask;
   EXPECT_TRUE(torch::equal(b.targets, tokens.slice(1, 0, 16)));  // in place, last column unused
   EXPECT_TRUE(torch::equal(b.inputs.masked_select(~masked), b.targets.masked_select(~masked)));
   EXPECT_TRUE(torch::equal(b.weights == 0, ~masked));
@@ -113,13 +113,13 @@ TEST(Objective, MdmUnmaskedPositionsContributeExactlyZero) {
 
 TEST(Objective, MdmEmpiricalMaskRateMatchesT) {
   auto cfg = mdm_config("inv_t");
-  MdmObjective obj(cfg, kMask);
+  MdmObjective obj(cfg, kObjMask);
   int64_t B = 16, L = 4000;
   auto tokens = torch::zeros({B, L + 1}, torch::kInt64);
   auto gen = make_generator(4, "mask"), twin = make_generator(4, "mask");
   auto b = obj.prepare(tokens, L, gen);
   auto t = obj.sample_t(B, twin);  // the same first draws as prepare()
-  auto rate = (b.inputs == kMask).to(torch::kFloat64).mean(1);
+  auto rate = (b.inputs == kObjMask).to(torch::kFloat64).mean(1);
   for (int64_t i = 0; i < B; ++i) {
     double ti = t[i].item<double>();
     EXPECT_NEAR(rate[i].item<double>(), ti, 4 * std::sqrt(ti * (1 - ti) / L) + 1e-9) << "row " << i;
@@ -129,7 +129,7 @@ TEST(Objective, MdmEmpiricalMaskRateMatchesT) {
 }
 
 TEST(Objective, MdmTSampling) {
-  MdmObjective ind(mdm_config("inv_t"), kMask), strat(mdm_config("inv_t", "stratified"), kMask);
+  MdmObjective ind(mdm_config("inv_t"), kObjMask), strat(mdm_config("inv_t", "stratified"), kObjMask);
   auto gen = make_generator(5, "mask");
   auto t = ind.sample_t(20000, gen);
   EXPECT_GT(t.min().item<double>(), 1e-3);
@@ -143,11 +143,11 @@ TEST(Objective, MdmTSampling) {
 
 TEST(Objective, MdmInvRealisedForcesOneMaskPerRow) {
   auto cfg = mdm_config("inv_realised");
-  auto obj = make_objective(cfg, kMask);
+  auto obj = make_objective(cfg, kObjMask);
   auto tokens = torch::zeros({4000, 5}, torch::kInt64);
   auto gen = make_generator(6, "mask");
   auto b = obj->prepare(tokens, 4, gen);
-  auto counts = (b.inputs == kMask).sum(1);
+  auto counts = (b.inputs == kObjMask).sum(1);
   EXPECT_GE(counts.min().item<int64_t>(), 1);
   EXPECT_TRUE(torch::allclose(b.weights.sum(1), torch::full({4000}, 4.0)));  // Σ mask·L/k = L
 }
@@ -155,7 +155,7 @@ TEST(Objective, MdmInvRealisedForcesOneMaskPerRow) {
 TEST(Objective, MdmShortSequenceSteps) {
   auto cfg = mdm_config("inv_t");
   cfg.short_seq_prob = 0.25;
-  auto obj = make_objective(cfg, kMask);
+  auto obj = make_objective(cfg, kObjMask);
   int n_short = 0, n = 2000;
   for (int step = 0; step < n; ++step) {
     auto g = make_generator(7, "step", step);
@@ -183,7 +183,7 @@ struct ContextToy {
   explicit ContextToy(const torch::Tensor& x) {
     n = torch::zeros({V}, torch::kFloat64).index_add_(0, x, torch::ones({x.size(0)}, torch::kFloat64));
   }
-  // inputs (R, L), kMask at masked positions -> log p (R, V), one per row.
+  // inputs (R, L), kObjMask at masked positions -> log p (R, V), one per row.
   torch::Tensor logp(const torch::Tensor& inputs) const {
     std::vector<torch::Tensor> visible;
     for (int64_t v = 0; v < V; ++v) visible.push_back((inputs == v).sum(1));
@@ -221,7 +221,7 @@ void exact_means(const ContextToy& toy, const torch::Tensor& x, double eps, doub
     auto mask = torch::zeros({L}, torch::kBool);
     for (int64_t i = 0; i < L; ++i) mask[i] = ((bits >> i) & 1) != 0;
     const int64_t k = mask.sum().item<int64_t>();
-    auto inputs = torch::where(mask, torch::full({}, kMask, torch::kInt64), x).unsqueeze(0);
+    auto inputs = torch::where(mask, torch::full({}, kObjMask, torch::kInt64), x).unsqueeze(0);
     double f = (toy.nll(inputs, x.unsqueeze(0))[0] * mask.to(torch::kFloat64)).sum().item<double>();
     *inv_t += mask_prob(k - 1, L - k, eps) * f;
     *inv_realised += mask_prob(k, L - k, eps) * static_cast<double>(L) / k * f;
@@ -239,7 +239,7 @@ void expect_exact_mean(const ObjectiveConfig& cfg) {
   const ContextToy toy(x.narrow(0, 0, L));
   double exact_t = 0, exact_realised = 0;
   exact_means(toy, x.narrow(0, 0, L), cfg.mask_eps, &exact_t, &exact_realised);
-  auto obj = make_objective(cfg, kMask);
+  auto obj = make_objective(cfg, kObjMask);
   auto gen = make_generator(9, "mask");
   auto b = obj->prepare(x.unsqueeze(0).expand({R, L + 1}).contiguous(), L, gen);  // R masks
   auto nll = toy.nll(b.inputs, b.targets);                                        // (R, L)

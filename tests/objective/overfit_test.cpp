@@ -22,7 +22,7 @@
 namespace crossover {
 namespace {
 
-constexpr int64_t kV = 12, kMaskId = 11, kB = 4, kT = 16;
+constexpr int64_t kOverfitV = 12, kMaskId = 11, kB = 4, kT = 16;
 
 // Distinct first tokens, so every AR target is determined by its prefix.
 torch::Tensor make_batch() {
@@ -55,7 +55,7 @@ std::pair<double, double> overfit(const std::string& kind, int steps, int64_t re
   if (kind == "ar_noise") cfg.input_noise = 0.1;
   auto obj = make_objective(cfg, kMaskId);
   auto tokens = make_batch();
-  Transformer model(TransformerOptions(kV, 32).n_layers(2).n_heads(2).max_seq_len(kT).init_std(0.05));
+  Transformer model(TransformerOptions(kOverfitV, 32).n_layers(2).n_heads(2).max_seq_len(kT).init_std(0.05));
   torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(lr));
   double initial = eval_loss(model, *obj, tokens);
   auto rows = tokens.repeat({rep, 1});
@@ -76,7 +76,7 @@ std::pair<double, double> overfit(const std::string& kind, int steps, int64_t re
 
 TEST(Overfit, ArMemorisesOneBatch) {
   auto [initial, final_loss] = overfit("ar", 200, 1, 3e-3);
-  EXPECT_NEAR(initial, std::log(double(kV)), 0.3);
+  EXPECT_NEAR(initial, std::log(double(kOverfitV)), 0.3);
   EXPECT_LT(final_loss, 0.05) << "initial " << initial;
 }
 
@@ -89,7 +89,7 @@ TEST(Overfit, MdmMemorisesOneBatch) {
   auto tokens = make_batch();
   double h_marg = 0;  // context-free optimum: mean per-position entropy of the batch
   for (int64_t i = 0; i < kT; ++i) {
-    auto p = torch::bincount(tokens.select(1, i), {}, kV).to(torch::kFloat64) / kB;
+    auto p = torch::bincount(tokens.select(1, i), {}, kOverfitV).to(torch::kFloat64) / kB;
     h_marg -= (p * torch::log(p.clamp_min(1e-30))).sum().item<double>() / kT;
   }
   auto [initial, final_loss] = overfit("mdm", 400, 8, 2e-3);

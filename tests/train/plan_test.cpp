@@ -100,5 +100,16 @@ TEST(Plan, FitsFollowsTheDeviceAndTheChoice) {
   EXPECT_THROW(device_spec("tpu", Precision::kBf16), UsageError);
 }
 
+// The report's table names each dist.shard setting in words, the chosen row
+// marked (a std::string once went through snprintf's %s here and printed bytes).
+TEST(Plan, ReportTableNamesEveryShardSetting) {
+  Config c = tiny();
+  Plan p = make_plan(c, 260, 2, device_spec("h100", Precision::kFp32), 0.5, ShardMode::optimizer);
+  const std::string r = plan_report(p, "tiny");
+  for (const char* row : {"     none       none ", "     none       blocks ", "  -> optimizer  none ",
+                          "     optimizer  blocks ", "     gradients  none ", "     gradients  blocks "})
+    EXPECT_NE(r.find(row), std::string::npos) << "missing row starting '" << row << "' in\n" << r;
+}
+
 }  // namespace
 }  // namespace crossover

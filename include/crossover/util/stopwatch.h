@@ -1,5 +1,5 @@
 // stopwatch.h — elapsed wall-clock seconds on the steady clock, the one timer
-// behind every "_s" metric, throughput and ETA.
+// behind every "_s" metric, throughput and ETA; and the Unix time for timestamps.
 #pragma once
 
 #include <chrono>
@@ -18,5 +18,11 @@ class Stopwatch {
  private:
   std::chrono::steady_clock::time_point t0_;
 };
+
+// Wall-clock seconds since the Unix epoch (system clock): timestamps in
+// metrics.jsonl and TensorBoard events, not durations.
+inline double unix_time_s() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 }  // namespace crossover
