@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # build.sh — configure and build crossover (Release) into build/.
-# Cost: a cold build on 2 cores (empty ccache) takes ~11 min for the crossover binary alone
-# (TARGETS=crossover, 100 steps) and ~11 min more for the test binaries (90 steps); the torch
-# headers are precompiled first; incremental builds take seconds. Uses ccache when present.
+# Cost: a cold build on 2 cores (empty ccache) takes ~2.5 min for the crossover binary alone
+# (TARGETS=crossover, 25 steps) and ~2 min more for the test binaries (20 steps): the torch
+# headers are precompiled first and sources compile 8 to an object (CMake's unity build,
+# CMAKE_ARGS=-DCROSSOVER_UNITY=OFF for one object per source); an edit recompiles its batch
+# (~30-60 s). Uses ccache when present.
 # Progress: one line per step, "[23/127, 212s, ~9 min left] Building ...": steps
 # done / total, seconds so far, and the time left at the average pace so far
 # (on a terminal, ninja's own one-line status instead).
@@ -17,8 +19,8 @@ JOBS=${JOBS:-$(nproc)}
 TARGET_ARGS=()
 for t in ${TARGETS:-}; do TARGET_ARGS+=(--target "$t"); done
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-  # Measured on a fresh 2-core machine (2026-12-03): the binary 100 steps in 10.8 min, the tests 90 more in 11.6.
-  echo "build: configuring $BUILD_DIR ($BUILD_TYPE); a cold build on 2 cores is ~11 min for the binary, ~22 min with the tests"
+  # Measured on a fresh 2-core machine (2026-12-03, unity build): the binary 25 steps in 145 s, the tests 20 more in 118 s.
+  echo "build: configuring $BUILD_DIR ($BUILD_TYPE); a cold build on 2 cores is ~2.5 min for the binary, ~4.5 min with the tests"
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" ${CMAKE_ARGS:-} >/dev/null
 fi
 export NINJA_STATUS="[%f/%t, %es] "

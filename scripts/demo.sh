@@ -5,9 +5,9 @@
 # 20k unique tokens (19,968 exactly) repeated for ~75 epochs, three seeds each
 # (configs/sweeps/demo.yaml), then
 # prints the crossover table and writes the plot.
-# Cost: ~3 min on a 2-core CPU once built; a fresh clone on a new venv and an empty
-# compiler cache took 16.1 min (setup 2.5, build of the binary 10.8, runs 2.4); the
-# build peaks at ~2 GB of memory.
+# Cost: ~2 min on a 2-core CPU once built; a fresh machine (new venv, empty compiler
+# cache) ~6.5 min: setup 2.2, build of the binary 2.4, runs and report 1.7 (measured
+# 2026-12-03); the build peaks at ~4 GB of memory (two unity objects at once, ~1.8 GB each).
 # Re-running skips finished runs and resumes interrupted ones.
 # Example: scripts/demo.sh            (results: runs/demo/report/)
 set -euo pipefail
