@@ -1,17 +1,13 @@
 // The binary's command line: help, version, and one-line errors with exit code 2.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "test_util.h"
 
 namespace crossover {
 namespace {
 using namespace crossover::testing;  // test_util.h
-
-int count_lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
 
 TEST(Cli, VersionReportsLibTorch) {
   auto r = run_crossover("--version");
@@ -33,7 +29,7 @@ TEST(Cli, HelpOnEveryLevel) {
 TEST(Cli, UnknownCommandIsOneLineExit2) {
   auto r = run_crossover("trian");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(count_lines(r.out), 1) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
   EXPECT_NE(r.out.find("unknown command 'trian'"), std::string::npos);
 }
 
@@ -51,7 +47,7 @@ TEST(Cli, ConfigErrorsAreOneLineExit2) {
         std::string("config --set model.d_model=abc")}) {
     auto r = run_crossover(args);
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.out;
-    EXPECT_EQ(count_lines(r.out), 1) << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
     EXPECT_EQ(r.out.rfind("crossover: error: ", 0), 0u) << r.out;
   }
 }
@@ -79,7 +75,7 @@ TEST(Cli, PlanRangeChecksEveryNumber) {
         "--set train.batch_size=-16", "--set model.d_model=-1", "--set train.total_tokens=-5"}) {
     auto r = run_crossover(plan + bad);
     EXPECT_EQ(r.exit_code, 2) << bad << "\n" << r.out;
-    EXPECT_EQ(count_lines(r.out), 1) << bad << "\n" << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << bad << "\n" << r.out;
     EXPECT_EQ(r.out.rfind("crossover: error: ", 0), 0u) << r.out;
     EXPECT_EQ(r.out.find("parameters:"), std::string::npos) << r.out;  // no plan printed
   }

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "crossover/data/indexed_dataset.h"
@@ -16,17 +17,11 @@ namespace {
 namespace fs = std::filesystem;
 using namespace crossover::testing;  // test_util.h
 
-int count_data_lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
-
 // Expects one "crossover: error: ..." line containing `fragment`, exit `code`.
 void expect_error(const std::string& args, int code, const std::string& fragment) {
   auto r = run_crossover(args);
   EXPECT_EQ(r.exit_code, code) << args << "\n" << r.out;
-  EXPECT_EQ(count_data_lines(r.out), 1) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
   EXPECT_EQ(r.out.rfind("crossover: error: ", 0), 0u) << r.out;
   EXPECT_NE(r.out.find(fragment), std::string::npos) << "missing '" << fragment << "' in " << r.out;
 }
